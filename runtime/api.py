@@ -1,0 +1,46 @@
+"""Running pipelines from Python: `execute` streams events, `run` returns the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .cache import NodeCache
+from .executor import Execution
+from .plan import Plan, compile_plan
+from .registry import Registry, default_registry
+from .results import ResultCollector, RunResult
+from .spec import PipelineSpec
+
+__all__ = ["execute", "run", "compile"]
+
+
+def compile(spec: PipelineSpec, registry: Registry | None = None) -> Plan:  # noqa: A001 - public name
+    """Validate and compile `spec` once, to run it many times. Raises `InvalidSpec`."""
+    return compile_plan(spec, registry if registry is not None else default_registry())
+
+
+def execute(
+    spec: PipelineSpec | Plan, inputs: dict[str, Any] | None = None, *, registry: Registry | None = None,
+    run_id: str | None = None, cache: NodeCache | None = None, max_concurrency: int | None = None,
+) -> Execution:
+    """Start a run lazily; iterate the returned object for `RunEvent`s, call `.cancel()` to stop it.
+
+    Raises `InvalidSpec` or `InvalidInputs` before anything runs.
+    """
+    plan = spec if isinstance(spec, Plan) else compile(spec, registry)
+    values = plan.resolve_inputs(inputs or {})
+    return Execution(plan, values, run_id=run_id, cache=cache, max_concurrency=max_concurrency)
+
+
+async def run(
+    spec: PipelineSpec | Plan, inputs: dict[str, Any] | None = None, *, registry: Registry | None = None,
+    run_id: str | None = None, cache: NodeCache | None = None, max_concurrency: int | None = None,
+) -> RunResult:
+    """Run to completion and return the result (statuses, outputs, per-node details)."""
+    collector = ResultCollector()
+    async with execute(spec, inputs, registry=registry, run_id=run_id, cache=cache,
+                       max_concurrency=max_concurrency) as events:
+        async for event in events:
+            collector(event)
+    assert collector.result is not None
+    return collector.result

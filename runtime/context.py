@@ -1,0 +1,82 @@
+"""What a running component may ask of the runtime: ids, attempt, streaming, threads, secrets."""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from .errors import SecretError
+
+__all__ = ["RunContext", "allowed_secret_patterns"]
+
+T = TypeVar("T")
+DEFAULT_SECRET_PATTERNS = ("*_API_KEY",)
+
+
+def allowed_secret_patterns() -> tuple[str, ...]:
+    """Env-var names (glob patterns) components may read: `PATCHWIRE_SECRETS`, comma-separated."""
+    configured = os.environ.get("PATCHWIRE_SECRETS")
+    if configured is None:
+        return DEFAULT_SECRET_PATTERNS
+    return tuple(p.strip() for p in configured.split(",") if p.strip())
+
+
+class RunContext:
+    """Handed to `Component.run` for one attempt of one node."""
+
+    __slots__ = ("run_id", "node_id", "component_id", "attempt", "pipeline_inputs", "trace", "_sink", "_secrets")
+
+    def __init__(
+        self, *, run_id: str, node_id: str, component_id: str, attempt: int = 1,
+        pipeline_inputs: Mapping[str, Any] | None = None,
+        sink: Callable[[str, str, Any], None] | None = None, secrets: set[str] | None = None,
+    ):
+        self.run_id = run_id
+        self.node_id = node_id
+        self.component_id = component_id
+        self.attempt = attempt
+        self.pipeline_inputs = pipeline_inputs or {}
+        self.trace: dict[str, Any] = {}
+        self._sink = sink
+        self._secrets = secrets if secrets is not None else set()
+
+    def emit_chunk(self, text: str) -> None:
+        """Stream a piece of partial output (e.g. model tokens) to every event consumer."""
+        if self._sink is not None:
+            self._sink("chunk", self.node_id, text)
+
+    def log(self, message: str, **data: Any) -> None:
+        """Write a record to the run log, attached to this node."""
+        if self._sink is not None:
+            self._sink("log", self.node_id, {"message": self.redact(message), **data})
+
+    def record(self, key: str, value: Any) -> None:
+        """Attach inspection data (messages sent, model, usage, network calls) to this node's result."""
+        self.trace[key] = value
+
+    async def to_thread(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run blocking or CPU-bound work off the event loop."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def secret(self, name: str) -> str:
+        """The value of env var `name`, if the operator allowed it (`PATCHWIRE_SECRETS`)."""
+        patterns = allowed_secret_patterns()
+        if not any(fnmatch.fnmatchcase(name, p) for p in patterns):
+            raise SecretError(
+                f"Node `{self.node_id}` asked for secret `{name}`, which is not allowed. "
+                f"Allowed: {', '.join(patterns) or 'none'}. Add it to PATCHWIRE_SECRETS to allow it.")
+        value = os.environ.get(name)
+        if not value:
+            raise SecretError(f"Node `{self.node_id}` needs secret `{name}`, but that environment variable "
+                              "is not set. Set it where the pipeline runs.")
+        self._secrets.add(value)
+        return value
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret value this run has read replaced by `***`."""
+        for value in self._secrets:
+            text = text.replace(value, "***")
+        return text

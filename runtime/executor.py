@@ -1,0 +1,353 @@
+"""The dataflow executor: one asyncio task per node, started the moment its inputs resolve.
+
+No rounds, no levels, no rescans: finishing a node walks only its own out-edges, so the
+cost per node is constant and a pipeline's latency is its critical path. Scheduling is all
+this module does; persistence, the CLI and the UI consume the event stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+import uuid
+from collections import deque
+from typing import Any
+
+from .cache import NodeCache, cache_key, default_cache
+from .context import RunContext
+from .events import (ErrorInfo, NodeCached, NodeCancelled, NodeChunk, NodeFailed, NodeFinished, NodeLog,
+                     NodeRetrying, NodeSkipped, NodeStarted, RunFinished, RunStarted)
+from .plan import ITEM, InPort, Plan, PlanNode
+from .types import is_assignable, type_label
+
+__all__ = ["Execution", "NodeOutputTypeError", "InputTypeError"]
+
+_MISSING: Any = object()
+_INPUT_ERROR = "\x00input-error"  # a kwargs key no port can have
+_perf = time.perf_counter
+_now = time.time
+
+
+class NodeOutputTypeError(TypeError):
+    """`run` returned something other than an instance of its outputs model."""
+
+    retryable = False
+
+
+class InputTypeError(TypeError):
+    """A value from an `Any`-typed output does not fit the input it was wired to."""
+
+    retryable = False
+
+
+class Execution:
+    """One run of a compiled plan: an async iterator of `RunEvent`s, cancellable with `cancel()`."""
+
+    def __init__(self, plan: Plan, inputs: dict[str, Any], *, run_id: str | None = None,
+                 cache: NodeCache | None = None, max_concurrency: int | None = None):
+        self.plan = plan
+        self.run_id = run_id or uuid.uuid4().hex
+        self.inputs = inputs
+        self.status = "running"
+        self._cache = cache if cache is not None else default_cache()
+        self._limit = asyncio.Semaphore(max_concurrency) if max_concurrency else None
+        n = len(plan.nodes)
+        self._pending = [node.n_in for node in plan.nodes]
+        self._values: list[dict[str, Any]] = [{} for _ in range(n)]
+        self._alive = [False] * n
+        self._dead_reason: list[str | None] = [None] * n
+        self._terminal = [False] * n
+        self._remaining = n
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._buffer: deque[Any] = deque()
+        self._wakeup = asyncio.Event()
+        self._secrets: set[str] = set()
+        self._outputs: dict[str, Any] = {}
+        self._error: ErrorInfo | None = None
+        self._started = self._finished = self._closed = False
+        self._t0 = 0.0
+
+    # --- the consumer's side ---------------------------------------------------------------------
+    def __aiter__(self) -> Execution:
+        return self
+
+    async def __anext__(self) -> Any:
+        buffer = self._buffer
+        while not buffer:
+            if self._closed:
+                raise StopAsyncIteration
+            if not self._started:
+                self._start()
+                continue
+            self._wakeup.clear()
+            await self._wakeup.wait()
+        event = buffer.popleft()
+        if event.__class__ is RunFinished:
+            self._closed = True
+        return event
+
+    async def __aenter__(self) -> Execution:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the run if it is still going and wait briefly for its tasks to unwind."""
+        if self._started and not self._finished:
+            self.cancel("the event stream was closed")
+        self._closed = True
+        tasks = [t for t in self._tasks.values() if not t.done()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=1.0)
+
+    def cancel(self, reason: str = "cancelled by user") -> None:
+        """Cancel in-flight nodes and finish the run as `cancelled`."""
+        if self._started and not self._finished:
+            self._abort(reason, "cancelled")
+
+    # --- scheduling ------------------------------------------------------------------------------
+    def _emit(self, event: Any) -> None:
+        self._buffer.append(event)
+        self._wakeup.set()
+
+    def _sink(self, kind: str, node_id: str, payload: Any) -> None:
+        if kind == "chunk":
+            self._emit(NodeChunk(run_id=self.run_id, node_id=node_id, ts=_now(), text=payload))
+        else:
+            self._emit(NodeLog(run_id=self.run_id, node_id=node_id, ts=_now(), record=payload))
+
+    def _start(self) -> None:
+        self._started = True
+        self._t0 = _perf()
+        plan = self.plan
+        self._emit(RunStarted(run_id=self.run_id, ts=_now(), pipeline=plan.spec.name, inputs=self.inputs,
+                              node_ids=[n.id for n in plan.nodes]))
+        for node in plan.nodes:
+            if node.n_in == 0 and not self._finished:
+                self._launch(node, {})
+
+    def _launch(self, node: PlanNode, kwargs: dict[str, Any]) -> None:
+        self._tasks[node.index] = asyncio.create_task(self._run_node(node, kwargs))
+
+    def _complete(self, index: int, fired: dict[str, Any] | None, dead_reason: str) -> None:
+        """Deliver a finished node's fired ports along its out-edges and launch what became ready."""
+        nodes, values, pending = self.plan.nodes, self._values, self._pending
+        work = [(index, fired, dead_reason)]
+        while work and not self._finished:
+            source_index, fired, reason = work.pop()
+            for edge in nodes[source_index].out:
+                target = edge.target
+                if fired is not None and edge.port in fired:
+                    if edge.slot < 0:
+                        values[target][edge.target_port] = fired[edge.port]
+                    else:
+                        values[target].setdefault(edge.target_port, {})[edge.slot] = fired[edge.port]
+                    self._alive[target] = True
+                elif self._dead_reason[target] is None:
+                    self._dead_reason[target] = reason if fired is None else f"`{edge.source_label}` did not fire"
+                pending[target] -= 1
+                if pending[target] == 0:
+                    node = nodes[target]
+                    kwargs, skip_reason = self._gather_inputs(node)
+                    if skip_reason is None:
+                        self._launch(node, kwargs)
+                    else:
+                        self._skip(node, skip_reason)
+                        work.append((target, None, f"upstream `{node.id}` was skipped"))
+
+    def _gather_inputs(self, node: PlanNode) -> tuple[dict[str, Any], str | None]:
+        """The node's input values, or why it is skipped. A type error fails the node when it starts."""
+        index = node.index
+        if not self._alive[index]:
+            return {}, f"no upstream value arrived ({self._dead_reason[index]})"
+        values, kwargs = self._values[index], {}
+        for port in node.in_ports:
+            try:
+                value = _collect(port, values.get(port.name, _MISSING))
+            except InputTypeError as exc:
+                kwargs[_INPUT_ERROR] = exc
+                continue
+            if value is not _MISSING:
+                kwargs[port.name] = value
+            elif port.required:
+                return {}, f"required input `{port.name}` received no value ({self._dead_reason[index]})"
+        return kwargs, None
+
+    def _skip(self, node: PlanNode, reason: str) -> None:
+        self._emit(NodeSkipped(run_id=self.run_id, node_id=node.id, ts=_now(), reason=reason))
+        self._mark_terminal(node.index)
+
+    def _mark_terminal(self, index: int) -> None:
+        self._terminal[index] = True
+        self._remaining -= 1
+        if self._remaining == 0 and not self._finished:
+            self._finish("failed" if self._error is not None else "succeeded")
+
+    def _finish(self, status: str) -> None:
+        self._finished = True
+        self.status = status
+        latency = (_perf() - self._t0) * 1000
+        self._emit(RunFinished(run_id=self.run_id, ts=_now(), status=status,  # type: ignore[arg-type]
+                               latency_ms=latency, outputs=self._outputs, error=self._error))
+
+    def _abort(self, reason: str, status: str) -> None:
+        ts = _now()
+        for node in self.plan.nodes:
+            if self._terminal[node.index]:
+                continue
+            task = self._tasks.get(node.index)
+            if task is not None and not task.done():
+                task.cancel()
+            self._terminal[node.index] = True
+            self._emit(NodeCancelled(run_id=self.run_id, node_id=node.id, ts=ts, reason=reason,
+                                     started=task is not None))
+        self._remaining = 0
+        self._finish(status)
+
+    # --- one node ------------------------------------------------------------------------------
+    async def _run_node(self, node: PlanNode, kwargs: dict[str, Any]) -> None:
+        try:
+            if self._limit is not None:
+                async with self._limit:
+                    await self._attempts(node, kwargs)
+            else:
+                await self._attempts(node, kwargs)
+        except asyncio.CancelledError:
+            return  # `_abort` already reported the node as cancelled
+        except BaseException as exc:  # noqa: BLE001 - a bug in scheduling must still end the run
+            if not self._finished:
+                self._fail(node, exc, 1, 0.0, {})
+
+    async def _attempts(self, node: PlanNode, kwargs: dict[str, Any]) -> None:
+        run_id, t0 = self.run_id, _perf()
+        input_error = kwargs.pop(_INPUT_ERROR, None)
+        key = None
+        if node.cacheable and input_error is None:
+            key = cache_key(node.component_id, node.version, node.params, kwargs)
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._emit(NodeCached(run_id=run_id, node_id=node.id, ts=_now(), outputs=hit, cache_key=key))
+                return self._succeed(node, hit)
+        self._emit(NodeStarted(run_id=run_id, node_id=node.id, ts=_now(), attempt=1, inputs=kwargs))
+        if input_error is not None:
+            return self._fail(node, input_error, 1, 0.0, {})
+        inputs = _build_inputs(node, kwargs)
+        policy, attempt = node.policy, 1
+        while True:
+            ctx = RunContext(run_id=run_id, node_id=node.id, component_id=node.component_id, attempt=attempt,
+                             pipeline_inputs=self.inputs, sink=self._sink, secrets=self._secrets)
+            deadline = None
+            try:
+                if policy.timeout_s is None:
+                    out = await node.component.run(inputs, ctx)
+                else:
+                    deadline = asyncio.timeout(policy.timeout_s)
+                    async with deadline:
+                        out = await node.component.run(inputs, ctx)
+                if not isinstance(out, node.outputs_model):
+                    raise NodeOutputTypeError(
+                        f"Node `{node.id}` (`{node.component_id}`): `run` must return "
+                        f"{node.outputs_model.__name__}, but it returned {type(out).__name__}: {_short(out)}.")
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - wrapped once, with the node id, below
+                if isinstance(exc, TimeoutError) and deadline is not None and deadline.expired():
+                    exc = TimeoutError(f"timed out after {policy.timeout_s:g} s (policy.timeout_s)")
+                if attempt > policy.retries or getattr(exc, "retryable", True) is False:
+                    return self._fail(node, exc, attempt, (_perf() - t0) * 1000, ctx.trace)
+                delay = _retry_delay(policy.retry_backoff_s, attempt, exc)
+                self._emit(NodeRetrying(run_id=run_id, node_id=node.id, ts=_now(), attempt=attempt + 1,
+                                        error=self._error_info(exc), delay_s=delay))
+                await asyncio.sleep(delay)
+                attempt += 1
+        fired = {name: getattr(out, name) for name in out.model_fields_set}
+        self._emit(NodeFinished(run_id=run_id, node_id=node.id, ts=_now(), latency_ms=(_perf() - t0) * 1000,
+                                attempts=attempt, outputs=fired, trace=ctx.trace))
+        if key is not None:
+            self._cache.put(key, fired)
+        self._succeed(node, fired)
+
+    def _succeed(self, node: PlanNode, fired: dict[str, Any]) -> None:
+        if node.component_id == "io.output" and "value" in fired:
+            self._outputs[node.id] = fired["value"]
+        self._mark_terminal(node.index)
+        if node.out:
+            self._complete(node.index, fired, "")
+
+    def _fail(self, node: PlanNode, exc: BaseException, attempts: int, latency_ms: float,
+              trace: dict[str, Any]) -> None:
+        error = self._error_info(exc)
+        handled = node.error_edges or node.policy.on_error == "continue"
+        self._emit(NodeFailed(run_id=self.run_id, node_id=node.id, ts=_now(), latency_ms=latency_ms,
+                              attempts=attempts, error=error, handled=handled, trace=trace))
+        if not handled:
+            self._error = ErrorInfo(error.type, f"Node `{node.id}` failed: {error.message}", error.traceback)
+            return self._abort(f"node `{node.id}` failed", "failed")
+        self._mark_terminal(node.index)
+        fired = None
+        if node.error_edges:
+            fired = {"error": {"node": node.id, "component": node.component_id, "type": error.type,
+                               "message": error.message, "attempts": attempts}}
+        self._complete(node.index, fired, f"upstream `{node.id}` failed")
+
+    def _error_info(self, exc: BaseException) -> ErrorInfo:
+        message = str(exc) or type(exc).__name__
+        tb = "".join(traceback.format_exception(exc))
+        for secret in self._secrets:
+            message, tb = message.replace(secret, "***"), tb.replace(secret, "***")
+        return ErrorInfo(type=type(exc).__name__, message=message, traceback=tb)
+
+
+def _collect(port: InPort, raw: Any) -> Any:
+    """The value an input port receives: one edge's value, or the fan-in list in edge order."""
+    if raw is _MISSING:
+        return _MISSING
+    if not port.fan_in:
+        if port.checks[0] is not None:
+            _check(port, port.checks[0], raw)
+        return raw
+    items: list[Any] = []
+    for slot, mode in enumerate(port.modes):
+        value = raw.get(slot, _MISSING)
+        if value is _MISSING:
+            continue
+        if port.checks[slot] is not None:
+            _check(port, port.checks[slot], value)
+        if mode == ITEM:
+            items.append(value)
+        else:
+            items.extend(value)
+    return items
+
+
+def _check(port: InPort, expected: Any, value: Any) -> None:
+    if is_assignable(type(value), expected):
+        return
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        TypeAdapter(expected).validate_python(value, strict=True)
+    except ValidationError:
+        raise InputTypeError(f"input `{port.name}` expects {type_label(expected)}, but received "
+                             f"{type(value).__name__} {_short(value)}") from None
+
+
+def _build_inputs(node: PlanNode, kwargs: dict[str, Any]) -> Any:
+    # The wiring was type-checked at compile time: construct without re-validating values.
+    return node.inputs_model.model_construct(**kwargs)
+
+
+def _retry_delay(backoff: float, attempt: int, exc: BaseException) -> float:
+    delay = backoff * (2 ** (attempt - 1))
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int | float) and retry_after > 0:
+        delay = max(delay, float(retry_after))
+    return delay
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,157 @@
+"""A validated spec compiled into flat index-based tables the executor walks without lookups.
+
+Compile once, run many times (serving reuses a plan across requests).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from .builtins import InputParams, check_input_value
+from .component import Component
+from .issues import InvalidInputs, InvalidSpec
+from .registry import Registry
+from .spec import DEFAULT_POLICY, EdgeSpec, NodePolicy, PipelineSpec
+from .types import accepts_whole, list_item_type
+from .validation import ERROR_PORT, ResolvedNode, analyse
+
+__all__ = ["Plan", "PlanNode", "OutEdge", "InPort", "compile_plan", "WHOLE", "ITEM", "EXTEND"]
+
+WHOLE, ITEM, EXTEND = 0, 1, 2
+
+
+@dataclass(slots=True)
+class OutEdge:
+    port: str
+    target: int
+    target_port: str
+    slot: int  # position among the edges into a fan-in list port; -1 for a single-value port
+    source_label: str
+
+
+@dataclass(slots=True)
+class InPort:
+    """A connected input port: its edges' modes in spec order and the type to check `Any` sources against."""
+
+    name: str
+    modes: list[int]
+    required: bool
+    fan_in: bool
+    checks: list[Any]  # per slot: target type to check at run time (source typed `Any`), or None
+
+
+@dataclass(slots=True)
+class PlanNode:
+    index: int
+    id: str
+    component_id: str
+    version: int
+    component: Component
+    params: BaseModel
+    inputs_model: type[BaseModel]
+    outputs_model: type[BaseModel]
+    policy: NodePolicy
+    cacheable: bool
+    n_in: int = 0
+    in_ports: list[InPort] = field(default_factory=list)
+    out: list[OutEdge] = field(default_factory=list)
+    error_edges: bool = False
+
+
+@dataclass(slots=True)
+class Plan:
+    spec: PipelineSpec
+    nodes: list[PlanNode]
+    by_id: dict[str, int]
+    inputs: dict[str, tuple[int, InputParams]]  # input name -> (node index, params)
+    output_ids: list[str]
+    warnings: list[Any] = field(default_factory=list)
+
+    def resolve_inputs(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Check run inputs against the `io.input` nodes; raise `InvalidInputs` listing every problem."""
+        problems, values = [], {}
+        for name, (_, params) in self.inputs.items():
+            if name in given:
+                try:
+                    values[name] = check_input_value(params.type, given[name])
+                except ValueError as exc:
+                    problems.append(f"Input `{name}`: {exc}.")
+            elif "default" in params.model_fields_set:
+                values[name] = params.default
+            else:
+                problems.append(f"Input `{name}` is required: pass it with `--input {name}=...` "
+                                "(or give the io.input node a `default`).")
+        unknown = sorted(set(given) - set(self.inputs))
+        if unknown:
+            known = ", ".join(f"`{n}`" for n in self.inputs) or "none"
+            problems.append(f"Unknown input{'s' if len(unknown) > 1 else ''} "
+                            f"{', '.join(f'`{n}`' for n in unknown)}; this pipeline's inputs: {known}.")
+        if problems:
+            raise InvalidInputs(problems)
+        return values
+
+
+def compile_plan(spec: PipelineSpec, registry: Registry) -> Plan:
+    """Validate `spec` and compile it; raise `InvalidSpec` when it has errors."""
+    analysis = analyse(spec, registry)
+    if not analysis.ok:
+        raise InvalidSpec(analysis.issues)
+    by_id = {node_id: i for i, node_id in enumerate(analysis.nodes)}
+    nodes = [_plan_node(i, r) for i, r in enumerate(analysis.nodes.values())]
+    _wire(nodes, by_id, analysis.nodes, analysis.edges)
+    inputs = {}
+    for node_id, resolved in analysis.nodes.items():
+        if resolved.info.id == "io.input":
+            params = resolved.params
+            assert isinstance(params, InputParams)
+            inputs[params.name or node_id] = (by_id[node_id], params)
+    outputs = [nid for nid, r in analysis.nodes.items() if r.info.id == "io.output"]
+    warnings = [i for i in analysis.issues if i.severity == "warning"]
+    return Plan(spec, nodes, by_id, inputs, outputs, warnings)
+
+
+def _plan_node(index: int, resolved: ResolvedNode) -> PlanNode:
+    info, policy = resolved.info, resolved.spec.policy or DEFAULT_POLICY
+    cacheable = policy.cache if policy.cache is not None else info.cacheable
+    return PlanNode(index=index, id=resolved.spec.id, component_id=info.id, version=info.version,
+                    component=info.cls(resolved.params), params=resolved.params,
+                    inputs_model=resolved.inputs_model, outputs_model=resolved.outputs_model,
+                    policy=policy, cacheable=cacheable)
+
+
+def _wire(nodes: list[PlanNode], by_id: dict[str, int], resolved: dict[str, ResolvedNode],
+          edges: list[EdgeSpec]) -> None:
+    into: dict[tuple[str, str], list[EdgeSpec]] = defaultdict(list)
+    for edge in edges:
+        into[(edge.target.node, edge.target.port)].append(edge)
+    for (target_id, port_name), port_edges in into.items():
+        target = nodes[by_id[target_id]]
+        port = resolved[target_id].inputs[port_name]
+        item_type = list_item_type(port.type)
+        fan_in = item_type is not None and not (
+            len(port_edges) == 1 and accepts_whole(_source_type(resolved, port_edges[0]), port.type))
+        modes, checks = [], []
+        for slot, edge in enumerate(port_edges):
+            source_type = _source_type(resolved, edge)
+            if not fan_in:
+                mode, expected = WHOLE, port.type
+            elif accepts_whole(source_type, port.type) and list_item_type(source_type) is not None:
+                mode, expected = EXTEND, port.type
+            else:
+                mode, expected = ITEM, item_type
+            modes.append(mode)
+            checks.append(expected if source_type is Any and expected is not Any else None)
+            source = nodes[by_id[edge.source.node]]
+            source.out.append(OutEdge(edge.source.port, target.index, port_name, slot if fan_in else -1,
+                                      str(edge.source)))
+            source.error_edges = source.error_edges or edge.source.port == ERROR_PORT
+            target.n_in += 1
+        target.in_ports.append(InPort(port_name, modes, port.required, fan_in, checks))
+
+
+def _source_type(resolved: dict[str, ResolvedNode], edge: EdgeSpec) -> Any:
+    return resolved[edge.source.node].outputs[edge.source.port].type

@@ -1,0 +1,105 @@
+"""The pipeline spec: the JSON document users build, export and keep in git.
+
+A spec holds component ids, params and wiring only: never code, never secret values.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "PortRef",
+    "EdgeSpec",
+    "NodePolicy",
+    "NodeSpec",
+    "Position",
+    "PipelineSpec",
+    "spec_json_schema",
+]
+
+SCHEMA_VERSION = 1
+NODE_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PortRef(_Strict):
+    """One end of an edge: a node id and one of its port names."""
+
+    node: str = Field(description="Node id")
+    port: str = Field(description="Port name on that node")
+
+    def __str__(self) -> str:
+        return f"{self.node}.{self.port}"
+
+
+class EdgeSpec(_Strict):
+    """A wire from an output port to an input port."""
+
+    source: PortRef
+    target: PortRef
+
+
+class NodePolicy(_Strict):
+    """How the runtime treats one node: time limit, retries, errors and caching."""
+
+    timeout_s: float | None = Field(None, gt=0, description="Time limit per attempt, in seconds")
+    retries: int = Field(0, ge=0, le=20, description="Extra attempts after a failure")
+    retry_backoff_s: float = Field(
+        0.5, ge=0, le=300, description="Wait before retry n is backoff * 2**(n-1) seconds"
+    )
+    on_error: Literal["fail", "continue"] = Field(
+        "fail",
+        description="fail: stop the whole run; continue: mark the node failed, skip its dependents",
+    )
+    cache: bool | None = Field(
+        None, description="Reuse outputs for identical params and inputs (default: the component's choice)"
+    )
+
+
+DEFAULT_POLICY = NodePolicy()
+
+
+class NodeSpec(_Strict):
+    """One component instance in the graph."""
+
+    id: str = Field(pattern=NODE_ID_PATTERN, description="Unique node id (letters, digits, _ and -)")
+    component: str = Field(min_length=1, description="Component id, e.g. `llm.chat`")
+    version: int = Field(1, ge=1, description="Component version")
+    params: dict[str, Any] = Field(default_factory=dict, description="The component's params")
+    policy: NodePolicy | None = None
+    label: str | None = Field(None, max_length=200, description="Display name in the editor")
+
+
+class Position(BaseModel):
+    x: float
+    y: float
+
+
+class PipelineSpec(_Strict):
+    """A whole pipeline: nodes, the edges between their ports, and an optional layout."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    nodes: list[NodeSpec] = Field(default_factory=list)
+    edges: list[EdgeSpec] = Field(default_factory=list)
+    layout: dict[str, Position] = Field(
+        default_factory=dict, description="Editor positions by node id; ignored by the runtime"
+    )
+
+    def node(self, node_id: str) -> NodeSpec | None:
+        return next((n for n in self.nodes if n.id == node_id), None)
+
+
+def spec_json_schema() -> dict[str, Any]:
+    """JSON Schema of the spec format, for editors and CI."""
+    schema = PipelineSpec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://patchwire.dev/schema/pipeline-v{SCHEMA_VERSION}.json"
+    return schema

@@ -1,0 +1,1 @@
+"""Sample components and fakes shared by tests, docs and benchmarks."""
