@@ -12,6 +12,7 @@ fields of the outputs model. An output port fires only when its field was set.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import typing
@@ -145,6 +146,8 @@ def component(
         params_model = _params_model(cls, name)
         inputs_model, outputs_model = _run_models(cls, name)
         doc = inspect.cleandoc(cls.__doc__ or "")
+        if "ports" in cls.__dict__:
+            cls.ports = _memoized_ports(cls.__dict__["ports"])  # type: ignore[method-assign]
         cls.info = ComponentInfo(
             id=id, version=version, title=title or name, category=category,
             description=description if description is not None else doc,
@@ -153,6 +156,27 @@ def component(
         return cls
 
     return decorate
+
+
+def _memoized_ports(ports: Any) -> classmethod:
+    """Dynamic ports built once per distinct params, so every caller gets the very same model classes."""
+    fn = ports.__func__ if isinstance(ports, classmethod) else ports
+    cache: dict[tuple[type, str], tuple[type[BaseModel], type[BaseModel]]] = {}
+
+    @functools.wraps(fn)
+    def memoized(cls: type, params: BaseModel) -> tuple[type[BaseModel], type[BaseModel]]:
+        key = (type(params), params.model_dump_json())
+        models = cache.get(key)
+        if models is None:
+            if len(cache) >= _PORTS_CACHE_SIZE:
+                cache.pop(next(iter(cache)))
+            models = cache[key] = fn(cls, params)
+        return models
+
+    return classmethod(memoized)
+
+
+_PORTS_CACHE_SIZE = 1024
 
 
 def _params_model(cls: type, name: str) -> type[BaseModel]:

@@ -190,7 +190,12 @@ class Execution:
         self.status = status
         latency = (_perf() - self._t0) * 1000
         self._emit(RunFinished(run_id=self.run_id, ts=_now(), status=status,  # type: ignore[arg-type]
-                               latency_ms=latency, outputs=self._outputs, error=self._error))
+                               latency_ms=latency, outputs=self._ordered_outputs(), error=self._error))
+
+    def _ordered_outputs(self) -> dict[str, Any]:
+        """Outputs in the spec's order of `io.output` nodes, never in arrival order."""
+        got = self._outputs
+        return {node_id: got[node_id] for node_id in self.plan.output_ids if node_id in got}
 
     def _abort(self, reason: str, status: str) -> None:
         ts = _now()
@@ -284,7 +289,10 @@ class Execution:
         self._emit(NodeFailed(run_id=self.run_id, node_id=node.id, ts=_now(), latency_ms=latency_ms,
                               attempts=attempts, error=error, handled=handled, trace=trace))
         if not handled:
-            self._error = ErrorInfo(error.type, f"Node `{node.id}` failed: {error.message}", error.traceback)
+            prefix = f"Node `{node.id}`"
+            message = error.message if error.message.startswith(prefix) else f"{prefix} failed: {error.message}"
+            self._error = ErrorInfo(error.type, message, error.traceback)
+            self._terminal[node.index] = True
             return self._abort(f"node `{node.id}` failed", "failed")
         self._mark_terminal(node.index)
         fired = None

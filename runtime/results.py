@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -13,11 +14,14 @@ from .events import (NodeCached, NodeCancelled, NodeFailed, NodeFinished, NodeRe
 __all__ = ["RunResult", "NodeResult", "ResultCollector", "jsonable"]
 
 
-class NodeResult(BaseModel):
+@dataclass(slots=True)
+class NodeResult:
+    """One node's outcome (a plain dataclass: the collector updates it once per event)."""
+
     status: Literal["queued", "running", "succeeded", "failed", "skipped", "cached", "cancelled"] = "queued"
     latency_ms: float | None = None
     attempts: int = 0
-    outputs: dict[str, Any] = Field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
     error: dict[str, str] | None = None
     skip_reason: str | None = None
 

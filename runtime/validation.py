@@ -73,7 +73,7 @@ def analyse(spec: PipelineSpec, registry: Registry | None = None) -> Analysis:
             result.nodes[node.id] = resolved
     _check_input_names(result)
     _check_edges(spec, seen, result)
-    _check_required_inputs(result)
+    _check_required_inputs(spec, result)
     if result.ok:
         _check_cycles(spec, result)
     if result.ok:
@@ -225,8 +225,9 @@ def _type_mismatch(edge: EdgeSpec, source: PortInfo, target: PortInfo, target_no
                  hint=hint)
 
 
-def _check_required_inputs(result: Analysis) -> None:
-    connected = {(e.target.node, e.target.port) for e in result.edges}
+def _check_required_inputs(spec: PipelineSpec, result: Analysis) -> None:
+    # An input with a wrong edge already has an issue; "not connected" would only add noise.
+    connected = {(e.target.node, e.target.port) for e in spec.edges}
     for node_id, node in result.nodes.items():
         for port in node.inputs.values():
             if port.required and (node_id, port.name) not in connected:

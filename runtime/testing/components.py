@@ -111,7 +111,8 @@ class Router(Component):
     @classmethod
     def ports(cls, params: BaseModel) -> tuple[type[BaseModel], type[BaseModel]]:
         assert isinstance(params, RouterParams)
-        fields: dict[str, Any] = {name: (str | None, None) for name in params.routes}
+        # Typed `str` with a default: a route that is not set does not fire.
+        fields: dict[str, Any] = {name: (str, None) for name in params.routes}
         return TextValue, create_model("RouterOutputs", **fields)
 
     async def run(self, inputs: TextValue, ctx: RunContext) -> BaseModel:

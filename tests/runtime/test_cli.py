@@ -1,0 +1,163 @@
+"""`patchwire` as a user runs it: a real subprocess, real files, exit codes and output text."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from runtime.testing.specs import make_spec
+
+# The console script `pip install -e .` put next to the interpreter: what users type.
+PATCHWIRE = [str(Path(sys.executable).with_name("patchwire"))]
+SAMPLES = ["--plugin", "runtime.testing.components"]
+
+
+def patchwire(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PATCHWIRE, *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.fixture
+def diamond(tmp_path: Path) -> Path:
+    spec = make_spec({"q": ("io.input", {"name": "query"}), "n": ("io.input", {"type": "integer", "default": 1}),
+                      "slow": ("demo.delay", {"seconds": 0.05}), "fast": ("demo.echo", {"prefix": "f:"}),
+                      "join": ("demo.join", {}), "out": ("io.output", {}), "count": ("io.output", {})},
+                     [("q", "value", "slow", "value"), ("q", "value", "fast", "value"),
+                      ("slow", "value", "join", "a"), ("fast", "value", "join", "b"),
+                      ("join", "value", "out", "value"), ("n", "value", "count", "value")], name="diamond")
+    path = tmp_path / "diamond.json"
+    path.write_text(spec.model_dump_json(indent=2))
+    return path
+
+
+def test_run_json_prints_exactly_one_object_with_the_documented_shape(diamond: Path):
+    proc = patchwire("run", str(diamond), "--input", "query=hello", "--input", "n=7", "--json", *SAMPLES)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert set(result) == {"run_id", "status", "latency_ms", "outputs", "nodes"}
+    assert result["status"] == "succeeded"
+    assert result["outputs"] == {"out": "hello+f:hello", "count": 7}
+    assert set(result["nodes"]) == {"q", "n", "slow", "fast", "join", "out", "count"}
+    slow = result["nodes"]["slow"]
+    assert set(slow) == {"status", "latency_ms", "attempts", "outputs", "error", "skip_reason"}
+    assert slow["status"] == "succeeded" and slow["latency_ms"] >= 50 and slow["attempts"] == 1
+    assert slow["outputs"] == {"value": "hello"} and slow["error"] is None
+    assert result["latency_ms"] < 50 + 200, "branches did not overlap"
+
+
+def test_run_prints_progress_per_node_and_the_outputs(diamond: Path):
+    proc = patchwire("run", str(diamond), "--input", "query=hi", *SAMPLES)
+    assert proc.returncode == 0
+    assert proc.stdout.splitlines() == ["out: hi+f:hi", "count: 1"]
+    progress = [line.split()[:2] for line in proc.stderr.splitlines() if line.startswith("  ")]
+    assert ["ok", "slow"] in progress and ["ok", "join"] in progress
+    assert [p[1] for p in progress].index("fast") < [p[1] for p in progress].index("slow")
+
+
+def test_inputs_json_passes_values_as_they_are(diamond: Path):
+    proc = patchwire("run", str(diamond), "--inputs-json", '{"query": "x", "n": 3}', "--json", *SAMPLES)
+    assert json.loads(proc.stdout)["outputs"] == {"out": "x+f:x", "count": 3}
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "error: Input `query` is required: pass it with `--input query=...` (or give the io.input node a "
+         "`default`)."),
+    (["--input", "query=x", "--input", "n=seven"], "error: Input `n`: expected an integer, got 'seven'."),
+    (["--input", "query=x", "--input", "nope=1"], "error: Unknown input `nope`; this pipeline's inputs: "
+                                                  "`query`, `n`."),
+    (["--input", "query"], "error: --input 'query' must look like name=value."),
+    (["--inputs-json", "[1]"], "error: --inputs-json must be a JSON object"),
+    (["--inputs-json", '{"query": 5}'], "error: Input `query`: expected a string, got int 5."),
+])
+def test_bad_inputs_exit_2_with_a_clear_message(diamond: Path, args: list[str], message: str):
+    proc = patchwire("run", str(diamond), *args, *SAMPLES)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_a_failed_run_exits_1_and_names_the_node(tmp_path: Path):
+    spec = make_spec({"q": ("io.input", {}), "boom": ("demo.raise", {"message": "it broke"}),
+                      "out": ("io.output", {})},
+                     [("q", "value", "boom", "value"), ("boom", "value", "out", "value")])
+    path = tmp_path / "fail.json"
+    path.write_text(spec.model_dump_json())
+    proc = patchwire("run", str(path), "--input", "q=x", "--json", *SAMPLES)
+    assert proc.returncode == 1
+    result = json.loads(proc.stdout)
+    assert result["status"] == "failed"
+    assert result["nodes"]["boom"]["error"] == {"type": "ValueError", "message": "it broke"}
+    assert result["nodes"]["out"]["status"] == "cancelled"
+    human = patchwire("run", str(path), "--input", "q=x", *SAMPLES)
+    assert "FAILED   boom" in human.stderr and "error: Node `boom` failed: it broke" in human.stderr
+
+
+def test_an_invalid_spec_exits_2_listing_every_issue(tmp_path: Path):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"name": "bad", "nodes": [
+        {"id": "a", "component": "demo.nope"}, {"id": "b", "component": "io.output"}]}))
+    proc = patchwire("run", str(path), *SAMPLES)
+    assert proc.returncode == 2
+    assert "error [a]: Unknown component `demo.nope` on node `a`." in proc.stderr
+    assert "error [b.value]: Node `b` (`io.output` v1): required input `value` is not connected" in proc.stderr
+    check = patchwire("validate", str(path), "--json", *SAMPLES)
+    assert check.returncode == 2
+    report = json.loads(check.stdout)
+    assert report["valid"] is False
+    assert {i["code"] for i in report["issues"]} == {"unknown_component", "required_input_unconnected"}
+
+
+def test_validate_ok_exits_0(diamond: Path):
+    proc = patchwire("validate", str(diamond), *SAMPLES)
+    assert proc.returncode == 0
+    assert f"ok: `{diamond}` is valid" in proc.stdout
+
+
+def test_a_broken_plugin_is_reported_not_swallowed(diamond: Path, tmp_path: Path):
+    plugin = tmp_path / "broken_plugin.py"
+    plugin.write_text("import not_a_real_module\n")
+    proc = patchwire("validate", str(diamond), "--plugin", str(plugin), *SAMPLES)
+    assert proc.returncode == 0
+    assert f"warning: plugin `{plugin}` failed to load: ModuleNotFoundError: No module named " \
+           "'not_a_real_module'" in proc.stderr
+
+
+def test_plugins_load_from_the_environment_variable(diamond: Path):
+    proc = patchwire("run", str(diamond), "--input", "query=env", "--json",
+                     env={"PATCHWIRE_PLUGINS": "runtime.testing.components"})
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["outputs"]["out"] == "env+f:env"
+
+
+def test_schema_prints_the_spec_json_schema():
+    proc = patchwire("schema")
+    schema = json.loads(proc.stdout)
+    assert proc.returncode == 0
+    assert {"nodes", "edges", "name", "layout"} <= set(schema["properties"])
+
+
+def test_components_lists_the_builtins():
+    proc = patchwire("components", "--json")
+    ids = {c["id"] for c in json.loads(proc.stdout)["components"]}
+    assert {"io.input", "io.output"} <= ids
+
+
+def test_run_without_a_model_node_is_fast_and_imports_no_heavy_stack(diamond: Path, tmp_path: Path):
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import sys\nfrom runtime.cli import main\ncode = main(sys.argv[1:])\n"
+        "heavy = sorted(m for m in ('litellm', 'chromadb', 'reflex', 'onnxruntime') if m in sys.modules)\n"
+        "print('HEAVY', heavy, file=sys.stderr)\nsys.exit(code)\n")
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(probe), "run", str(diamond), "--input", "query=x", *SAMPLES],
+                          capture_output=True, text=True, timeout=60)
+    elapsed = time.perf_counter() - started
+    assert proc.returncode == 0, proc.stderr
+    assert "HEAVY []" in proc.stderr
+    assert elapsed < 1.5, f"patchwire run took {elapsed:.2f} s"
