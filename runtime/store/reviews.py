@@ -1,0 +1,77 @@
+"""Human review tasks: created by a run, decided later by a person, exactly once."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from .db import session
+from .tables import ReviewTask, utcnow
+
+__all__ = ["create_review", "get_review", "list_reviews", "decide_review", "ReviewDecision", "AlreadyDecided",
+           "ReviewNotFound"]
+
+ReviewDecision = Literal["approve", "edit", "reject"]
+_STATUS = {"approve": "approved", "edit": "edited", "reject": "rejected"}
+
+
+class ReviewNotFound(LookupError):
+    pass
+
+
+class AlreadyDecided(RuntimeError):
+    """Deciding a task twice is refused: the first decision stands."""
+
+
+def create_review(*, run_id: str, node_id: str, pipeline: str = "", queue: str = "default", question: str = "",
+                  draft_answer: str = "", score: float | None = None, context: Any = None,
+                  instructions: str = "") -> ReviewTask:
+    task = ReviewTask(run_id=run_id, node_id=node_id, pipeline=pipeline, queue=queue, question=question,
+                      draft_answer=draft_answer, score=score, context=context, instructions=instructions)
+    with session() as s:
+        s.add(task)
+        s.commit()
+        s.refresh(task)
+    return task
+
+
+def get_review(task_id: str) -> ReviewTask:
+    with session() as s:
+        task = s.get(ReviewTask, task_id)
+    if task is None:
+        raise ReviewNotFound(f"No review task `{task_id}`.")
+    return task
+
+
+def list_reviews(status: str | None = "pending", *, run_id: str | None = None, limit: int = 200) -> list[ReviewTask]:
+    query = select(ReviewTask).order_by(col(ReviewTask.created_at).desc()).limit(limit)
+    if status is not None:
+        query = query.where(ReviewTask.status == status)
+    if run_id is not None:
+        query = query.where(ReviewTask.run_id == run_id)
+    with session() as s:
+        return list(s.exec(query))
+
+
+def decide_review(task_id: str, decision: ReviewDecision, *, answer: str | None = None, reviewer: str | None = None,
+                  comment: str | None = None) -> ReviewTask:
+    """Record a decision; one conditional UPDATE makes it exactly-once even across processes."""
+    if decision not in _STATUS:
+        raise ValueError(f"decision must be approve, edit or reject, got {decision!r}")
+    if decision == "edit" and not (answer or "").strip():
+        raise ValueError("An edit needs the corrected answer.")
+    current = get_review(task_id)
+    final = {"approve": current.draft_answer, "edit": answer, "reject": None}[decision]
+    statement = (update(ReviewTask).where(col(ReviewTask.id) == task_id, col(ReviewTask.status) == "pending")
+                 .values(status=_STATUS[decision], final_answer=final, reviewer=reviewer, comment=comment,
+                         decided_at=utcnow()))
+    with session() as s:
+        changed = s.execute(statement).rowcount  # type: ignore[attr-defined]
+        s.commit()
+    if changed != 1:
+        latest = get_review(task_id)
+        raise AlreadyDecided(f"Review `{task_id}` was already {latest.status}"
+                             f"{' by ' + latest.reviewer if latest.reviewer else ''}; the first decision stands.")
+    return get_review(task_id)
