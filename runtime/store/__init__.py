@@ -4,8 +4,15 @@ Imported lazily: running a pipeline that stores nothing never loads SQLAlchemy.
 """
 
 from .db import get_engine, reset_engines, session
-from .reviews import (AlreadyDecided, ReviewDecision, ReviewNotFound, create_review, decide_review, get_review,
-                      list_reviews)
+from .reviews import (
+                      AlreadyDecided,
+                      ReviewDecision,
+                      ReviewNotFound,
+                      create_review,
+                      decide_review,
+                      get_review,
+                      list_reviews,
+)
 from .tables import ReviewTask
 
 __all__ = ["get_engine", "reset_engines", "session", "ReviewTask", "create_review", "get_review", "list_reviews",

@@ -28,7 +28,10 @@ def get_engine(url: str | None = None) -> Engine:
 
 
 def _create(url: str) -> Engine:
-    from . import tables  # noqa: F401 - registers the tables on SQLModel.metadata
+    from . import (
+        pipelines,  # noqa: F401 - the editor's pipeline tables
+        tables,  # noqa: F401 - registers the tables on SQLModel.metadata
+    )
 
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-__all__ = ["ReviewTask", "utcnow"]
+__all__ = ["ReviewTask", "RunRecord", "NodeRecord", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -37,3 +37,49 @@ class ReviewTask(SQLModel, table=True):
     comment: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     decided_at: datetime | None = None
+
+
+class RunRecord(SQLModel, table=True):
+    """One run of a pipeline, with the exact spec it ran."""
+
+    __tablename__ = "run_record"
+
+    id: str = Field(primary_key=True)
+    pipeline_id: str | None = Field(default=None, index=True)
+    pipeline_name: str = ""
+    spec: Any = Field(default=None, sa_column=Column(JSON))
+    source: str = "api"  # editor | cli | serve | batch | api
+    status: str = Field("running", index=True)  # running | succeeded | failed | cancelled | interrupted
+    inputs: Any = Field(default=None, sa_column=Column(JSON))
+    outputs: Any = Field(default=None, sa_column=Column(JSON))
+    error: Any = Field(default=None, sa_column=Column(JSON))
+    latency_ms: float | None = None
+    node_latency_sum_ms: float | None = None
+    total_tokens: int = 0
+    cost_usd: float | None = None
+    owner: str = ""  # host:pid of the process running it, to detect runs whose process died
+    started_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: datetime | None = None
+    heartbeat_at: datetime = Field(default_factory=utcnow)
+
+
+class NodeRecord(SQLModel, table=True):
+    """What one node of one run did: inputs, outputs, trace, error — stored in full."""
+
+    __tablename__ = "node_record"
+
+    run_id: str = Field(primary_key=True, foreign_key="run_record.id", ondelete="CASCADE")
+    node_id: str = Field(primary_key=True)
+    status: str = "queued"
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    latency_ms: float | None = None
+    attempts: int = 0
+    inputs: Any = Field(default=None, sa_column=Column(JSON))
+    outputs: Any = Field(default=None, sa_column=Column(JSON))
+    error: Any = Field(default=None, sa_column=Column(JSON))
+    retries: Any = Field(default=None, sa_column=Column(JSON))
+    trace: Any = Field(default=None, sa_column=Column(JSON))
+    logs: Any = Field(default=None, sa_column=Column(JSON))
+    skip_reason: str | None = None
+    cache_hit: bool = False

@@ -1,0 +1,240 @@
+"""`RunRecorder`: persists runs from their event stream, off the event loop.
+
+One consumer of the stream among several (CLI, UI, serving). Events are queued in O(1) on the
+loop; a single writer thread applies them in batches, one transaction per batch, so recording
+never adds latency to a run.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..events import (
+    NodeCached,
+    NodeCancelled,
+    NodeFailed,
+    NodeFinished,
+    NodeLog,
+    NodeRetrying,
+    NodeSkipped,
+    NodeStarted,
+    RunFinished,
+    RunStarted,
+)
+from ..results import jsonable
+from ..settings import database_url
+from .db import get_engine
+from .tables import NodeRecord, RunRecord, utcnow
+
+__all__ = ["RunRecorder", "owner_id", "usage_totals"]
+
+HEARTBEAT_S = 5.0
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class _Meta:
+    pipeline_id: str | None
+    spec: Any
+    source: str
+    url: str | None
+
+
+class RunRecorder:
+    """Feed it every event of one or more runs: `recorder(event)`; `flush()` waits until they are stored."""
+
+    def __init__(self, *, pipeline_id: str | None = None, spec: Any = None, source: str = "api",
+                 url: str | None = None):
+        self._meta = _Meta(pipeline_id, spec.model_dump(mode="json") if hasattr(spec, "model_dump") else spec,
+                           source, url)
+
+    def __call__(self, event: Any) -> None:
+        _writer().put((self._meta, event))
+
+    def flush(self, timeout: float = 10.0) -> None:
+        _writer().flush(timeout)
+
+
+@dataclass
+class _Active:
+    run: RunRecord
+    url: str
+    nodes: dict[str, NodeRecord] = field(default_factory=dict)
+    beat: float = 0.0
+
+
+class _Writer(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(name="patchwire-run-recorder", daemon=True)
+        self.queue: queue.Queue[Any] = queue.Queue()
+        self.active: dict[str, _Active] = {}
+        self.sessions: dict[str, Any] = {}
+
+    def put(self, item: Any) -> None:
+        self.queue.put(item)
+
+    def flush(self, timeout: float) -> None:
+        done = threading.Event()
+        self.queue.put(done)
+        done.wait(timeout)
+
+    def run(self) -> None:
+        while True:
+            try:
+                batch = [self.queue.get(timeout=HEARTBEAT_S)]
+            except queue.Empty:
+                batch = []
+            while True:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._apply(batch)
+
+    def _apply(self, batch: list[Any]) -> None:
+        waiters = [item for item in batch if isinstance(item, threading.Event)]
+        for item in batch:
+            if isinstance(item, threading.Event):
+                continue
+            meta, event = item
+            try:
+                self._event(meta, event)
+            except Exception as exc:  # noqa: BLE001 - recording must never break a run
+                print(f"warning: could not record {event.kind} of run {event.run_id}: {exc}")
+        self._heartbeat()
+        for url in list(self.sessions):
+            self._commit(url)
+        for run_id in [r for r, a in self.active.items() if a.run.status != "running"]:
+            del self.active[run_id]
+        in_use = {a.url for a in self.active.values()}
+        for url in [u for u in self.sessions if u not in in_use]:
+            self.sessions.pop(url).close()
+        for waiter in waiters:
+            waiter.set()
+
+    def _session(self, url: str) -> Any:
+        from sqlmodel import Session
+
+        if url not in self.sessions:
+            self.sessions[url] = Session(get_engine(url), expire_on_commit=False)
+        return self.sessions[url]
+
+    def _commit(self, url: str) -> None:
+        session = self.sessions.get(url)
+        if session is None:
+            return
+        try:
+            session.commit()
+        except Exception as exc:  # noqa: BLE001
+            session.rollback()
+            print(f"warning: could not store run records: {exc}")
+
+    def _event(self, meta: _Meta, event: Any) -> None:
+        kind = event.__class__
+        if kind is RunStarted:
+            return self._start(meta, event)
+        active = self.active.get(event.run_id)
+        if active is None:
+            return None
+        if kind is RunFinished:
+            _finish(active, event)
+        else:
+            _node_event(active.nodes[event.node_id], event)
+        return None
+
+    def _start(self, meta: _Meta, event: RunStarted) -> None:
+        run = RunRecord(id=event.run_id, pipeline_id=meta.pipeline_id, pipeline_name=event.pipeline,
+                        spec=meta.spec, source=meta.source, inputs=jsonable(event.inputs), owner=owner_id(),
+                        started_at=_ts(event.ts), heartbeat_at=utcnow())
+        url = meta.url or database_url()
+        active = _Active(run, url, {nid: NodeRecord(run_id=event.run_id, node_id=nid) for nid in event.node_ids})
+        self.active[event.run_id] = active
+        session = self._session(url)
+        session.add(run)
+        session.flush()  # the run row first: node rows reference it
+        session.add_all(active.nodes.values())
+
+    def _heartbeat(self) -> None:
+        import time
+
+        now = time.monotonic()
+        for active in self.active.values():
+            if now - active.beat >= HEARTBEAT_S:
+                active.run.heartbeat_at = utcnow()
+                active.beat = now
+
+
+def _ts(epoch: float) -> datetime:
+    from datetime import UTC
+
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _node_event(node: NodeRecord, event: Any) -> None:
+    kind = event.__class__
+    if kind is NodeStarted:
+        node.status, node.started_at, node.attempts = "running", _ts(event.ts), event.attempt
+        node.inputs = jsonable(event.inputs)
+    elif kind is NodeRetrying:
+        node.attempts = event.attempt
+        retry = {"attempt": event.attempt, "delay_s": event.delay_s, "error": jsonable(event.error)}
+        node.retries = [*(node.retries or []), retry]
+    elif kind is NodeLog:
+        node.logs = [*(node.logs or []), {"ts": event.ts, **jsonable(event.record)}]
+    elif kind is NodeFinished:
+        node.status, node.finished_at, node.latency_ms = "succeeded", _ts(event.ts), event.latency_ms
+        node.attempts, node.outputs, node.trace = event.attempts, jsonable(event.outputs), jsonable(event.trace)
+    elif kind is NodeCached:
+        node.status, node.finished_at, node.cache_hit = "cached", _ts(event.ts), True
+        node.outputs, node.latency_ms = jsonable(event.outputs), 0.0
+    elif kind is NodeSkipped:
+        node.status, node.finished_at, node.skip_reason = "skipped", _ts(event.ts), event.reason
+    elif kind is NodeFailed:
+        node.status, node.finished_at, node.latency_ms = "failed", _ts(event.ts), event.latency_ms
+        node.attempts, node.trace = event.attempts, jsonable(event.trace)
+        node.error = {**jsonable(event.error), "handled": event.handled}
+    elif kind is NodeCancelled:
+        node.status, node.finished_at, node.skip_reason = "cancelled", _ts(event.ts), event.reason
+
+
+def _finish(active: _Active, event: RunFinished) -> None:
+    run = active.run
+    run.status, run.latency_ms, run.finished_at = event.status, event.latency_ms, _ts(event.ts)
+    run.outputs = jsonable(event.outputs)
+    run.error = jsonable(event.error) if event.error else None
+    run.node_latency_sum_ms = sum(n.latency_ms or 0.0 for n in active.nodes.values())
+    run.total_tokens, run.cost_usd = usage_totals(n.outputs for n in active.nodes.values())
+
+
+def usage_totals(node_outputs: Any) -> tuple[int, float | None]:
+    """Tokens and cost summed over every TokenUsage-shaped output (`usage` ports of model nodes)."""
+    tokens, cost, priced = 0, 0.0, False
+    for outputs in node_outputs:
+        for value in (outputs or {}).values():
+            if isinstance(value, dict) and "total_tokens" in value and "prompt_tokens" in value:
+                tokens += int(value.get("total_tokens") or 0)
+                if value.get("cost_usd") is not None:
+                    cost, priced = cost + float(value["cost_usd"]), True
+    return tokens, (cost if priced else None)
+
+
+_WRITER: _Writer | None = None
+_WRITER_LOCK = threading.Lock()
+
+
+def _writer() -> _Writer:
+    global _WRITER
+    with _WRITER_LOCK:
+        if _WRITER is None or not _WRITER.is_alive():
+            _WRITER = _Writer()
+            _WRITER.start()
+    return _WRITER

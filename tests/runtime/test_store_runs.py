@@ -1,0 +1,104 @@
+"""Runs recorded from their event stream into a real SQLite database."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runtime import execute
+from runtime.store.db import reset_engines, session
+from runtime.store.recorder import RunRecorder
+from runtime.store.runs import get_run, list_runs, mark_interrupted_runs
+from runtime.store.tables import RunRecord
+from runtime.testing.components import sample_registry
+from runtime.testing.specs import make_spec
+
+REGISTRY = sample_registry()
+
+
+@pytest.fixture(autouse=True)
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'runs.db'}")
+    reset_engines()
+    yield
+    reset_engines()
+
+
+def spec():
+    return make_spec({"q": ("io.input", {}), "flaky": ("demo.fail_n_times", {"failures": 1},
+                                                       {"retries": 1, "retry_backoff_s": 0}),
+                      "route": ("demo.router", {"routes": ["a", "b"]}), "on_b": ("demo.echo", {}),
+                      "out": ("io.output", {})},
+                     [("q", "value", "flaky", "value"), ("q", "value", "route", "value"),
+                      ("route", "b", "on_b", "value"), ("flaky", "value", "out", "value")], name="recorded")
+
+
+async def record(spec_, inputs, **meta):
+    recorder = RunRecorder(spec=spec_, **meta)
+    async for event in execute(spec_, inputs, registry=REGISTRY):
+        recorder(event)
+    recorder.flush()
+    return event.run_id
+
+
+async def test_a_run_is_stored_with_every_node_in_full():
+    run_id = await record(spec(), {"q": "a"}, pipeline_id="p1", source="cli")
+    run, nodes = get_run(run_id)
+    assert (run.status, run.pipeline_id, run.pipeline_name, run.source) == ("succeeded", "p1", "recorded", "cli")
+    assert run.inputs == {"q": "a"} and run.outputs == {"out": "a (attempt 2)"}
+    assert run.spec["name"] == "recorded" and run.latency_ms > 0
+    flaky = nodes["flaky"]
+    assert (flaky.status, flaky.attempts, flaky.inputs, flaky.outputs) == ("succeeded", 2, {"value": "a"},
+                                                                          {"value": "a (attempt 2)"})
+    assert flaky.retries[0]["error"]["message"] == "attempt 1 failed on purpose"
+    assert (nodes["on_b"].status, nodes["on_b"].skip_reason) == (
+        "skipped", "no upstream value arrived (`route.b` did not fire)")
+    assert [r.id for r in list_runs("p1")] == [run_id]
+
+
+async def test_runs_are_listed_newest_first_per_pipeline():
+    first = await record(spec(), {"q": "a"}, pipeline_id="p1")
+    second = await record(spec(), {"q": "b"}, pipeline_id="p1")
+    await record(spec(), {"q": "c"}, pipeline_id="other")
+    assert [r.id for r in list_runs("p1")] == [second, first]
+
+
+def test_a_run_whose_process_died_is_marked_interrupted(tmp_path: Path):
+    script = tmp_path / "die.py"
+    script.write_text(
+        "import asyncio, os\n"
+        "from runtime import execute\n"
+        "from runtime.store.recorder import RunRecorder\n"
+        "from runtime.testing.components import sample_registry\n"
+        "from runtime.testing.specs import make_spec\n"
+        "spec = make_spec({'q': ('io.input', {}), 'slow': ('demo.delay', {'seconds': 30}), 'out': ('io.output', {})},\n"
+        "                 [('q', 'value', 'slow', 'value'), ('slow', 'value', 'out', 'value')])\n"
+        "async def main():\n"
+        "    recorder = RunRecorder(spec=spec)\n"
+        "    async for event in execute(spec, {'q': 'x'}, registry=sample_registry()):\n"
+        "        recorder(event)\n"
+        "        if event.kind == 'node_started' and event.node_id == 'slow':\n"
+        "            recorder.flush(); print(event.run_id, flush=True); os._exit(0)\n"
+        "asyncio.run(main())\n")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    run_id = proc.stdout.strip()
+    assert get_run(run_id)[0].status == "running", proc.stderr
+    assert mark_interrupted_runs() == [run_id]
+    run, nodes = get_run(run_id)
+    assert run.status == "interrupted"
+    assert run.error == {"type": "Interrupted", "message": "The server stopped while this run was in flight."}
+    assert nodes["slow"].status == "cancelled" and nodes["q"].status == "succeeded"
+    assert mark_interrupted_runs() == []  # already handled
+
+
+async def test_a_live_run_of_this_process_is_not_marked_interrupted():
+    run_id = await record(spec(), {"q": "a"})
+    with session() as s:
+        stored = s.get(RunRecord, run_id)
+        stored.status = "running"
+        s.add(stored)
+        s.commit()
+    assert mark_interrupted_runs() == []
