@@ -14,8 +14,8 @@ __all__ = ["LogAction", "HumanReview"]
 
 
 class LogParams(BaseModel):
-    level: Literal["debug", "info", "warning", "error"] = Field("info", description="Severity of the record")
-    message: str = Field("", description="Text of the record (the value is attached as data)")
+    level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Severity of the record")
+    message: str = Field(default="", description="Text of the record (the value is attached as data)")
 
 
 class LogInputs(BaseModel):
@@ -38,15 +38,15 @@ class LogAction(Component):
 
 
 class ReviewParams(BaseModel):
-    queue: str = Field("default", min_length=1, max_length=100, description="Inbox the task goes to")
-    instructions: str = Field("", description="What the reviewer should check", json_schema_extra={"x-widget": "textarea"})
+    queue: str = Field(default="default", min_length=1, max_length=100, description="Inbox the task goes to")
+    instructions: str = Field(default="", description="What the reviewer should check", json_schema_extra={"x-widget": "textarea"})
 
 
 class ReviewInputs(BaseModel):
     question: str = Field(description="What the user asked")
     draft_answer: str = Field(description="The answer to approve, edit or reject")
-    score: float | None = Field(None, description="The evaluation score that sent it here")
-    context: str | list[Document] | None = Field(None, description="What the answer was based on")
+    score: float | None = Field(default=None, description="The evaluation score that sent it here")
+    context: str | list[Document] | None = Field(default=None, description="What the answer was based on")
 
 
 class ReviewOutputs(BaseModel):

@@ -12,7 +12,7 @@ __all__ = ["PickBest"]
 
 
 class PickBestParams(BaseModel):
-    prefer: Literal["highest", "lowest"] = Field("highest", description="Keep the candidate with the highest "
+    prefer: Literal["highest", "lowest"] = Field(default="highest", description="Keep the candidate with the highest "
                                                                         "or the lowest score")
 
 

@@ -15,7 +15,7 @@ class Document(BaseModel):
     id: str = Field(description="Stable id within its collection")
     text: str = Field(description="The text")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Metadata stored with the text")
-    score: float | None = Field(None, description="Similarity to the query, 0..1 (retrieval only)")
+    score: float | None = Field(default=None, description="Similarity to the query, 0..1 (retrieval only)")
 
 
 class TokenUsage(BaseModel):
@@ -25,5 +25,5 @@ class TokenUsage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
-    cost_usd: float | None = Field(None, description="Cost from litellm's price table; None when unknown")
-    calls: int = Field(1, description="Model calls made, fallbacks included")
+    cost_usd: float | None = Field(default=None, description="Cost from litellm's price table; None when unknown")
+    calls: int = Field(default=1, description="Model calls made, fallbacks included")

@@ -54,8 +54,22 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .api import compile, execute, run
     from .cache import MemoryCache, NodeCache, cache_key
-    from .events import (ErrorInfo, NodeCached, NodeCancelled, NodeChunk, NodeFailed, NodeFinished, NodeLog,
-                         NodeRetrying, NodeSkipped, NodeStarted, RunEvent, RunFinished, RunStarted, event_to_dict)
+    from .events import (
+        ErrorInfo,
+        NodeCached,
+        NodeCancelled,
+        NodeChunk,
+        NodeFailed,
+        NodeFinished,
+        NodeLog,
+        NodeRetrying,
+        NodeSkipped,
+        NodeStarted,
+        RunEvent,
+        RunFinished,
+        RunStarted,
+        event_to_dict,
+    )
     from .executor import Execution
     from .issues import InvalidInputs, InvalidSpec, Issue
     from .loading import load_spec, parse_spec

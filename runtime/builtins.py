@@ -18,10 +18,10 @@ INPUT_TYPES: dict[str, Any] = {"string": str, "number": float, "integer": int, "
 class InputParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, description="Input name used by `--input name=value` (default: the node id)")
-    type: InputType = Field("string", description="How the value is parsed and checked")
-    default: Any = Field(None, description="Value used when the run gives none (leave unset to require one)")
-    description: str = Field("", description="Shown next to the input's field in the run panel")
+    name: str | None = Field(default=None, description="Input name used by `--input name=value` (default: the node id)")
+    type: InputType = Field(default="string", description="How the value is parsed and checked")
+    default: Any = Field(default=None, description="Value used when the run gives none (leave unset to require one)")
+    description: str = Field(default="", description="Shown next to the input's field in the run panel")
 
 
 class InputPorts(BaseModel):

@@ -55,12 +55,17 @@ class PortInfo:
 
 def port_infos(model: type[BaseModel]) -> list[PortInfo]:
     """One `PortInfo` per field of an inputs or outputs model, in declaration order."""
+    return list(_port_infos(model))
+
+
+@functools.lru_cache(maxsize=1024)  # validating a 5,000-node spec reads the same few models again and again
+def _port_infos(model: type[BaseModel]) -> tuple[PortInfo, ...]:
     ports = []
     for name, info in model.model_fields.items():
         required = info.is_required()
         default = None if required else info.get_default(call_default_factory=True)
         ports.append(PortInfo(name, info.annotation, required, info.description or "", default))
-    return ports
+    return tuple(ports)
 
 
 @dataclass(slots=True)
@@ -111,7 +116,7 @@ class Component:
     """Base class of every component. Subclass it and decorate the subclass with `@component`."""
 
     info: ClassVar[ComponentInfo]
-    params: BaseModel
+    params: Any  # subclasses annotate their own params model
     cacheable: ClassVar[bool] = False
 
     def __init__(self, params: BaseModel):
@@ -141,7 +146,7 @@ def component(
         if not _ID_PATTERN.match(id):
             raise ComponentDefinitionError(
                 f"Component `{name}`: id {id!r} is not valid. Use dotted lowercase names like `text.template`.")
-        if not isinstance(version, int) or version < 1:
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise ComponentDefinitionError(f"Component `{name}`: version must be an int >= 1, got {version!r}.")
         params_model = _params_model(cls, name)
         inputs_model, outputs_model = _run_models(cls, name)
@@ -180,12 +185,12 @@ _PORTS_CACHE_SIZE = 1024
 
 
 def _params_model(cls: type, name: str) -> type[BaseModel]:
-    hint = _hints(cls, name).get("params", BaseModel)
-    if hint is BaseModel:
+    hint = _hints(cls, name).get("params", Any)
+    if hint is Any or hint is BaseModel:
         return NoParams
     if not (isinstance(hint, type) and issubclass(hint, BaseModel)):
         raise ComponentDefinitionError(
-            f"Component `{name}`: `params` is annotated as {hint!r}; it must be a pydantic BaseModel "
+            f"Component `{name}`: `params` is annotated as `{type_label(hint)}`; it must be a pydantic BaseModel "
             f"subclass. Fix: `params: {name}Params` with `class {name}Params(BaseModel): ...`.")
     return hint
 
@@ -201,20 +206,27 @@ def _run_models(cls: type, name: str) -> tuple[type[BaseModel], type[BaseModel]]
             f"Component `{name}`: `run` must be `async def`. Blocking work goes through "
             "`await ctx.to_thread(fn, *args)`.")
     hints = _hints(run, name)
-    inputs_model, outputs_model = hints.get("inputs"), hints.get("return")
-    for what, model in (("the `inputs` parameter", inputs_model), ("the return value", outputs_model)):
+    models: list[type[BaseModel]] = []
+    for what, key in (("the `inputs` parameter", "inputs"), ("the return value", "return")):
+        model = hints.get(key)
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise ComponentDefinitionError(
                 f"Component `{name}`: {what} of `run` must be annotated with a pydantic BaseModel subclass, "
-                f"got {model!r}. Fix: `async def run(self, inputs: {name}Inputs, ctx: RunContext) "
+                f"got {_annotation(model)}. Fix: `async def run(self, inputs: {name}Inputs, ctx: RunContext) "
                 f"-> {name}Outputs`.")
-    for model in (inputs_model, outputs_model):
+        models.append(model)
+    inputs_model, outputs_model = models
+    for model in models:
         reserved = RESERVED_PORTS & set(model.model_fields)
         if reserved:
             raise ComponentDefinitionError(
                 f"Component `{name}`: port name `{sorted(reserved)[0]}` is reserved for error branches. "
                 "Rename that field.")
     return inputs_model, outputs_model
+
+
+def _annotation(hint: Any) -> str:
+    return "no annotation" if hint is None else f"`{type_label(hint)}`"
 
 
 def _hints(obj: Any, name: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import inspect
 import os
 import sys
 import traceback
@@ -46,6 +45,7 @@ class Registry:
     def __init__(self, components: Iterable[type[Component]] = (), *, source: str = "explicit"):
         self._by_key: dict[tuple[str, int], ComponentInfo] = {}
         self.problems: list[LoadProblem] = []
+        self._plugins: set[str] = set()  # loaded refs: a plugin named twice loads once
         for cls in components:
             self.add(cls, source=source)
 
@@ -92,16 +92,20 @@ class Registry:
             source = f"entry point `{ep.name}` ({ep.value})"
             try:
                 self._add_all(_classes_from(ep.load()), source)
-            except Exception as exc:  # noqa: BLE001 - reported, never swallowed
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - reported, never swallowed (nor exiting)
                 self._problem(source, exc)
 
     def load_plugin(self, ref: str) -> None:
         """Load a plugin file (`path/to/plugin.py`) or module (`my_pkg.components`)."""
         source = f"plugin `{ref}`"
+        key = str(Path(ref).resolve()) if Path(ref).is_file() else ref
+        if key in self._plugins:
+            return
+        self._plugins.add(key)
         try:
             module = _import_plugin(ref)
             self._add_all(_classes_from(module), source)
-        except Exception as exc:  # noqa: BLE001 - reported, never swallowed
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - reported, never swallowed (nor exiting)
             self._problem(source, exc)
 
     def _add_all(self, classes: list[type[Component]], source: str) -> None:
@@ -118,7 +122,7 @@ class Registry:
 
     def _problem(self, source: str, exc: BaseException) -> None:
         if isinstance(exc, ComponentLoadError):
-            message = str(exc)
+            message = str(exc) if source in str(exc) else f"{source}: {exc}"
         else:
             message = f"{source} failed to load: {type(exc).__name__}: {exc}"
         detail = "".join(traceback.format_exception(exc, limit=-4))
@@ -126,7 +130,13 @@ class Registry:
 
 
 def _qualname(cls: type) -> str:
+    file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    if cls.__module__.startswith(_FILE_PLUGIN_PREFIX) and file:
+        return f"{file}:{cls.__qualname__}"  # not the generated module name
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+_FILE_PLUGIN_PREFIX = "patchwire_plugin_"
 
 
 def _import_plugin(ref: str) -> ModuleType:
@@ -134,7 +144,7 @@ def _import_plugin(ref: str) -> ModuleType:
     if ref.endswith(".py") or path.is_file():
         if not path.is_file():
             raise ComponentLoadError(f"plugin `{ref}`: no such file.")
-        name = f"patchwire_plugin_{path.stem}_{abs(hash(str(path.resolve()))) % 10**8}"
+        name = f"{_FILE_PLUGIN_PREFIX}{path.stem}_{abs(hash(str(path.resolve()))) % 10**8}"
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
             raise ComponentLoadError(f"plugin `{ref}`: cannot be imported as a Python file.")
@@ -152,10 +162,10 @@ def _import_plugin(ref: str) -> ModuleType:
 def _classes_from(obj: Any) -> list[type[Component]]:
     if isinstance(obj, ModuleType):
         return [v for v in vars(obj).values()
-                if inspect.isclass(v) and issubclass(v, Component) and v.__module__ == obj.__name__
+                if isinstance(v, type) and issubclass(v, Component) and v.__module__ == obj.__name__
                 and "info" in v.__dict__]
-    if inspect.isclass(obj):
-        return [obj]
+    if isinstance(obj, type):
+        return [obj]  # a non-component class is refused by `Registry.add` with the fix
     if callable(obj):
         obj = obj()
     if isinstance(obj, list | tuple):

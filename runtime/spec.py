@@ -48,16 +48,16 @@ class EdgeSpec(_Strict):
 class NodePolicy(_Strict):
     """How the runtime treats one node: time limit, retries, errors and caching."""
 
-    timeout_s: float | None = Field(None, gt=0, description="Time limit per attempt, in seconds")
-    retries: int = Field(0, ge=0, le=20, description="Extra attempts after a failure")
-    retry_backoff_s: float = Field(
+    timeout_s: float | None = Field(default=None, gt=0, description="Time limit per attempt, in seconds")
+    retries: int = Field(default=0, ge=0, le=20, description="Extra attempts after a failure")
+    retry_backoff_s: float = Field(default=
         0.5, ge=0, le=300, description="Wait before retry n is backoff * 2**(n-1) seconds"
     )
-    on_error: Literal["fail", "continue"] = Field(
+    on_error: Literal["fail", "continue"] = Field(default=
         "fail",
         description="fail: stop the whole run; continue: mark the node failed, skip its dependents",
     )
-    cache: bool | None = Field(
+    cache: bool | None = Field(default=
         None, description="Reuse outputs for identical params and inputs (default: the component's choice)"
     )
 
@@ -70,10 +70,10 @@ class NodeSpec(_Strict):
 
     id: str = Field(pattern=NODE_ID_PATTERN, description="Unique node id (letters, digits, _ and -)")
     component: str = Field(min_length=1, description="Component id, e.g. `llm.chat`")
-    version: int = Field(1, ge=1, description="Component version")
+    version: int = Field(default=1, ge=1, description="Component version")
     params: dict[str, Any] = Field(default_factory=dict, description="The component's params")
     policy: NodePolicy | None = None
-    label: str | None = Field(None, max_length=200, description="Display name in the editor")
+    label: str | None = Field(default=None, max_length=200, description="Display name in the editor")
 
 
 class Position(BaseModel):

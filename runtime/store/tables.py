@@ -19,19 +19,19 @@ def utcnow() -> datetime:
 class ReviewTask(SQLModel, table=True):
     """A human review request created by `action.human_review`, decided exactly once."""
 
-    __tablename__ = "review_task"
+    __tablename__ = "review_task"  # pyright: ignore[reportAssignmentType]
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex, primary_key=True)
     run_id: str = Field(index=True)
     node_id: str
     pipeline: str = ""
-    queue: str = Field("default", index=True)
+    queue: str = Field(default="default", index=True)
     question: str = ""
     draft_answer: str = ""
     score: float | None = None
     context: Any = Field(default=None, sa_column=Column(JSON))
     instructions: str = ""
-    status: str = Field("pending", index=True)  # pending | approved | edited | rejected
+    status: str = Field(default="pending", index=True)  # pending | approved | edited | rejected
     final_answer: str | None = None
     reviewer: str | None = None
     comment: str | None = None
@@ -42,14 +42,14 @@ class ReviewTask(SQLModel, table=True):
 class RunRecord(SQLModel, table=True):
     """One run of a pipeline, with the exact spec it ran."""
 
-    __tablename__ = "run_record"
+    __tablename__ = "run_record"  # pyright: ignore[reportAssignmentType]
 
     id: str = Field(primary_key=True)
     pipeline_id: str | None = Field(default=None, index=True)
     pipeline_name: str = ""
     spec: Any = Field(default=None, sa_column=Column(JSON))
     source: str = "api"  # editor | cli | serve | batch | api
-    status: str = Field("running", index=True)  # running | succeeded | failed | cancelled | interrupted
+    status: str = Field(default="running", index=True)  # running | succeeded | failed | cancelled | interrupted
     inputs: Any = Field(default=None, sa_column=Column(JSON))
     outputs: Any = Field(default=None, sa_column=Column(JSON))
     error: Any = Field(default=None, sa_column=Column(JSON))
@@ -66,7 +66,7 @@ class RunRecord(SQLModel, table=True):
 class NodeRecord(SQLModel, table=True):
     """What one node of one run did: inputs, outputs, trace, error — stored in full."""
 
-    __tablename__ = "node_record"
+    __tablename__ = "node_record"  # pyright: ignore[reportAssignmentType]
 
     run_id: str = Field(primary_key=True, foreign_key="run_record.id", ondelete="CASCADE")
     node_id: str = Field(primary_key=True)

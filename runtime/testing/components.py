@@ -18,7 +18,7 @@ class TextValue(BaseModel):
 
 
 class DelayParams(BaseModel):
-    seconds: float = Field(0.1, ge=0, description="How long to wait")
+    seconds: float = Field(default=0.1, ge=0, description="How long to wait")
 
 
 @component(id="demo.delay", version=1, title="Delay", category="Utility")
@@ -33,7 +33,7 @@ class Delay(Component):
 
 
 class EchoParams(BaseModel):
-    prefix: str = Field("", description="Prepended to the value")
+    prefix: str = Field(default="", description="Prepended to the value")
 
 
 @component(id="demo.echo", version=1, title="Echo", category="Utility")
@@ -47,7 +47,7 @@ class Echo(Component):
 
 
 class ConstantParams(BaseModel):
-    value: str = Field("", description="The value to emit")
+    value: str = Field(default="", description="The value to emit")
 
 
 class NoInputs(BaseModel):
@@ -65,8 +65,8 @@ class Constant(Component):
 
 
 class FailParams(BaseModel):
-    failures: int = Field(1, ge=0, description="Attempts that fail before one succeeds")
-    retry_after: float | None = Field(None, description="Ask the runtime to wait this long before retrying")
+    failures: int = Field(default=1, ge=0, description="Attempts that fail before one succeeds")
+    retry_after: float | None = Field(default=None, description="Ask the runtime to wait this long before retrying")
 
 
 @component(id="demo.fail_n_times", version=1, title="Fail n times", category="Testing")
@@ -82,8 +82,8 @@ class FailNTimes(Component):
 
 
 class RaiseParams(BaseModel):
-    message: str = Field("boom", description="The error message")
-    permanent: bool = Field(False, description="Raise a PermanentError (never retried)")
+    message: str = Field(default="boom", description="The error message")
+    permanent: bool = Field(default=False, description="Raise a PermanentError (never retried)")
 
 
 @component(id="demo.raise", version=1, title="Raise", category="Testing")
@@ -123,7 +123,7 @@ class Router(Component):
 
 class JoinInputs(BaseModel):
     a: str = Field(description="Always required")
-    b: str | None = Field(None, description="Optional")
+    b: str | None = Field(default=None, description="Optional")
 
 
 @component(id="demo.join", version=1, title="Join", category="Testing")
@@ -147,7 +147,7 @@ class Concat(Component):
 
 
 class ChunkParams(BaseModel):
-    words: int = Field(3, ge=1, description="How many chunks to stream")
+    words: int = Field(default=3, ge=1, description="How many chunks to stream")
 
 
 @component(id="demo.stream", version=1, title="Stream", category="Testing")
@@ -164,7 +164,7 @@ class Stream(Component):
 
 
 class CounterParams(BaseModel):
-    key: str = Field("default", description="Which counter to increment")
+    key: str = Field(default="default", description="Which counter to increment")
 
 
 CALLS: dict[str, int] = {}
