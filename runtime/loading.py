@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import reprlib
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from .issues import InvalidSpec, Issue
-from .spec import PipelineSpec
+from .spec import EdgeSpec, NodeSpec, PipelineSpec
 
-__all__ = ["load_spec", "parse_spec", "MAX_SPEC_BYTES", "schema_issues"]
+__all__ = ["load_spec", "parse_spec", "MAX_SPEC_BYTES", "schema_issues", "short_repr"]
 
 MAX_SPEC_BYTES = int(os.environ.get("PATCHWIRE_MAX_SPEC_BYTES", 64 * 1024 * 1024))
+MAX_SCHEMA_ISSUES = 200
 
 
 def load_spec(path: str | os.PathLike[str]) -> PipelineSpec:
@@ -22,13 +25,15 @@ def load_spec(path: str | os.PathLike[str]) -> PipelineSpec:
     file = Path(path)
     try:
         size = file.stat().st_size
+        if size > MAX_SPEC_BYTES:
+            raise InvalidSpec([_too_large(file, size)])
+        with file.open("rb") as stream:  # bounded: a device or pipe reports size 0 and may never end
+            data = stream.read(MAX_SPEC_BYTES + 1)
     except OSError as exc:
         raise InvalidSpec([Issue(code="unreadable_file", message=f"Cannot read `{file}`: {exc.strerror}.",
-                                 hint="Check the path.")]) from None
-    if size > MAX_SPEC_BYTES:
-        raise InvalidSpec([_too_large(file, size)])
+                                 hint="Check the path: it must name a readable spec file.")]) from None
     fmt = "yaml" if file.suffix.lower() in (".yaml", ".yml") else "json"
-    return parse_spec(file.read_bytes(), fmt=fmt, source=str(file))
+    return parse_spec(data, fmt=fmt, source=str(file))
 
 
 def parse_spec(data: str | bytes, *, fmt: str = "json", source: str = "<spec>") -> PipelineSpec:
@@ -42,12 +47,16 @@ def parse_spec(data: str | bytes, *, fmt: str = "json", source: str = "<spec>") 
     if not isinstance(raw, dict):
         raise InvalidSpec([Issue(
             code="schema", path="",
-            message=f"`{source}` holds a {type(raw).__name__}, not a pipeline object.",
+            message=f"`{source}` holds {_KINDS.get(type(raw), type(raw).__name__)}, not a pipeline object.",
             hint="A spec is an object with `name`, `nodes` and `edges`.")])
     try:
         return PipelineSpec.model_validate(raw)
     except ValidationError as exc:
         raise InvalidSpec(schema_issues(exc, raw)) from None
+
+
+_KINDS = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string",
+          list: "a list"}
 
 
 def _too_large(file: Path, size: int) -> Issue:
@@ -57,16 +66,24 @@ def _too_large(file: Path, size: int) -> Issue:
 
 
 def _parse_json(data: str | bytes, source: str) -> Any:
+    if isinstance(data, str):
+        data = data.removeprefix("\ufeff")  # a byte-order mark pasted along with the text
     try:
         return json.loads(data)
     except UnicodeDecodeError as exc:
-        raise InvalidSpec([Issue(code="malformed_json", message=f"`{source}` is not UTF-8 text ({exc.reason}).",
+        raise InvalidSpec([Issue(code="malformed_json",
+                                 message=f"`{source}` is not UTF-8 text ({exc.reason} at byte {exc.start}).",
                                  hint="Save the spec as UTF-8 JSON.")]) from None
     except json.JSONDecodeError as exc:
         raise InvalidSpec([Issue(
             code="malformed_json",
             message=f"`{source}` is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
             hint="Fix the JSON syntax there (a missing comma, quote or bracket is the usual cause).")]) from None
+    except (RecursionError, ValueError) as exc:  # nesting too deep; an integer literal too long
+        reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+        raise InvalidSpec([Issue(code="malformed_json", message=f"`{source}` cannot be read as JSON: {reason}.",
+                                 hint="A spec is a small object of nodes and edges; check that this is "
+                                      "the right file.")]) from None
 
 
 def _parse_yaml(data: str | bytes, source: str) -> Any:
@@ -81,24 +98,50 @@ def _parse_yaml(data: str | bytes, source: str) -> Any:
         raise InvalidSpec([Issue(code="malformed_yaml",
                                  message=f"`{source}` is not valid YAML: {exc.problem}{where}.",
                                  hint="Fix the YAML syntax there (indentation is the usual cause).")]) from None
-    except yaml.YAMLError as exc:
-        raise InvalidSpec([Issue(code="malformed_yaml", message=f"`{source}` is not valid YAML: {exc}.",
-                                 hint="Fix the YAML syntax.")]) from None
+    except yaml.YAMLError as exc:  # e.g. binary data: a reader error with a byte position
+        text = " ".join(str(exc).split())
+        raise InvalidSpec([Issue(code="malformed_yaml", message=f"`{source}` is not valid YAML: {text}.",
+                                 hint="Save the spec as UTF-8 YAML text.")]) from None
 
 
 def schema_issues(exc: ValidationError, raw: dict[str, Any]) -> list[Issue]:
     """One `schema` issue per pydantic error, with the field path and the node id when there is one."""
     issues = []
-    for error in exc.errors(include_url=False)[:200]:
+    for error in _first_errors(exc, raw):
         loc = error["loc"]
         path = ".".join(str(part) for part in loc)
         node_id = _node_id_at(raw, loc)
-        where = f"node `{node_id}` " if node_id else ""
-        got = "" if error["type"] == "missing" else f" (got {_short(error.get('input'))})"
+        where = f"(node `{_cut(node_id)}`) " if node_id else ""
+        got = "" if error["type"] == "missing" else f" (got {short_repr(error.get('input'))})"
+        msg = re.sub(r" or instance of \w+", "", error["msg"])  # class names mean nothing in a spec file
         issues.append(Issue(code="schema", path=path, node_id=node_id,
-                            message=f"Spec field `{path}` {where}is invalid: {error['msg']}{got}.",
+                            message=f"Spec field `{path}` {where}is invalid: {msg}{got}.",
                             hint=_schema_hint(error["type"], loc)))
     return issues
+
+
+def _first_errors(exc: ValidationError, raw: dict[str, Any]) -> list[Any]:
+    """The first MAX_SCHEMA_ISSUES errors. Converting all of them takes seconds for a huge broken
+    spec, so then the nodes and edges are re-checked one by one until enough are found."""
+    if exc.error_count() <= MAX_SCHEMA_ISSUES:
+        return exc.errors(include_url=False)
+    lists = {key: raw[key] for key in ("nodes", "edges") if isinstance(raw.get(key), list)}
+    errors = _errors_of(PipelineSpec, {k: v for k, v in raw.items() if k not in lists}, ())
+    for key, model in (("nodes", NodeSpec), ("edges", EdgeSpec)):
+        for i, item in enumerate(lists.get(key, ())):
+            if len(errors) >= MAX_SCHEMA_ISSUES:
+                return errors[:MAX_SCHEMA_ISSUES]
+            errors += _errors_of(model, item, (key, i))
+    return errors[:MAX_SCHEMA_ISSUES]
+
+
+def _errors_of(model: type[PipelineSpec | NodeSpec | EdgeSpec], value: Any, prefix: tuple) -> list[Any]:
+    try:
+        model.model_validate(value)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)[:MAX_SCHEMA_ISSUES]
+        return [{**e, "loc": prefix + tuple(e["loc"])} for e in errors]
+    return []
 
 
 def _node_id_at(raw: dict[str, Any], loc: tuple) -> str | None:
@@ -111,6 +154,11 @@ def _node_id_at(raw: dict[str, Any], loc: tuple) -> str | None:
 
 
 def _schema_hint(error_type: str, loc: tuple) -> str:
+    if error_type == "model_type" and loc[:1] == ("nodes",):
+        return 'Each node is an object: {"id": "summarise", "component": "llm.chat", "params": {}}.'
+    if error_type == "model_type" and loc[:1] == ("edges",):
+        return ('Each edge is an object: {"source": {"node": "a", "port": "value"}, '
+                '"target": {"node": "b", "port": "value"}}.')
     if error_type == "missing":
         return f"Add `{loc[-1]}`."
     if error_type == "extra_forbidden":
@@ -120,6 +168,14 @@ def _schema_hint(error_type: str, loc: tuple) -> str:
     return "See `patchwire schema` for the spec format."
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+def _cut(text: str, limit: int = 64) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 3, 4, 4, 60, 60
+
+
+def short_repr(value: Any, limit: int = 60) -> str:
+    """`repr` cut to `limit` characters without building the whole text (a YAML alias bomb is huge)."""
+    return _cut(_REPR.repr(value), limit)

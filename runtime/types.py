@@ -96,7 +96,7 @@ def _generic_fits(source: Any, target: Any) -> bool:
     s_origin, t_origin = get_origin(source) or source, get_origin(target) or target
     if not (isinstance(s_origin, type) and isinstance(t_origin, type)):
         return False
-    if s_origin is int and t_origin is float:
+    if t_origin is float and _class_fits(s_origin, int):  # int, and bool as its subclass, widen to float
         return True
     if not _class_fits(s_origin, t_origin):
         return False
@@ -131,6 +131,18 @@ def _tuple_fits(s_args: tuple, t_args: tuple) -> bool:
 
 def type_label(tp: Any) -> str:
     """A short readable name for a port type: `list[Document]`, `str | None`, `Any`."""
+    try:
+        return _cached_label(tp)
+    except TypeError:  # unhashable type objects
+        return _label(tp)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_label(tp: Any) -> str:
+    return _label(tp)
+
+
+def _label(tp: Any) -> str:
     tp = _strip(tp)
     if tp is Any:
         return "Any"

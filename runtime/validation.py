@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from .component import ComponentInfo, PortInfo, port_infos
 from .issues import Issue
+from .loading import short_repr
 from .registry import Registry, default_registry
 from .spec import EdgeSpec, NodeSpec, PipelineSpec
 from .types import is_assignable, list_item_type, type_label
@@ -74,9 +76,8 @@ def analyse(spec: PipelineSpec, registry: Registry | None = None) -> Analysis:
     _check_input_names(result)
     _check_edges(spec, seen, result)
     _check_required_inputs(spec, result)
-    if result.ok:
-        _check_cycles(spec, result)
-    if result.ok:
+    _check_cycles(spec, result)  # over the edges that resolved: safe next to other errors
+    if result.ok:  # reachability warnings about a broken graph would only add noise
         _check_reachability(result)
     return result
 
@@ -89,25 +90,80 @@ def _resolve_node(node: NodeSpec, registry: Registry, issues: list[Issue]) -> Re
     try:
         params = info.params_model.model_validate(node.params)
     except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            path = ".".join(str(p) for p in error["loc"]) or "params"
-            issues.append(Issue(
-                code="invalid_params", node_id=node.id, path=f"params.{path}",
-                message=f"Node `{node.id}` (`{info.id}` v{info.version}): param `{path}` is invalid: {error['msg']}.",
-                hint=_param_hint(info, error)))
+        issues.extend(_param_issue(node, info, error) for error in exc.errors(include_url=False))
         return None
+    issues.extend(_unknown_params(node, info))
     try:
         inputs_model, outputs_model = info.ports(params)
+        inputs = {p.name: p for p in port_infos(inputs_model)}
+        outputs = {p.name: p for p in port_infos(outputs_model)}
     except Exception as exc:  # noqa: BLE001 - a component's own port logic
+        reason = (str(exc).strip() or type(exc).__name__).splitlines()[0]  # not pydantic's URL lines
         issues.append(Issue(code="invalid_params", node_id=node.id,
-                            message=f"Node `{node.id}` (`{info.id}` v{info.version}): its params do not give "
-                                    f"valid ports: {exc}.",
+                            message=f"{_who(node, info)}: its params do not give valid ports: {reason}",
                             hint="Fix the params named in the message."))
         return None
-    outputs = {p.name: p for p in port_infos(outputs_model)}
+    if ERROR_PORT in inputs or ERROR_PORT in outputs:
+        issues.append(Issue(code="invalid_params", node_id=node.id, port=ERROR_PORT,
+                            message=f"{_who(node, info)}: its params give a port named `{ERROR_PORT}`, which is "
+                                    "reserved for the error branch.",
+                            hint="Rename that port in the params (for a router: the route name)."))
+        return None
     outputs[ERROR_PORT] = _ERROR_PORT_INFO
-    return ResolvedNode(node, info, params, {p.name: p for p in port_infos(inputs_model)}, outputs,
-                        inputs_model, outputs_model)
+    return ResolvedNode(node, info, params, inputs, outputs, inputs_model, outputs_model)
+
+
+def _who(node: NodeSpec, info: ComponentInfo) -> str:
+    return f"Node `{node.id}` (`{info.id}` v{info.version})"
+
+
+def _param_issue(node: NodeSpec, info: ComponentInfo, error: Any) -> Issue:
+    path = ".".join(str(p) for p in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return _unknown_param(node, info, path)
+    what = f"param `{path}` is invalid" if path else "params are invalid"
+    got = "" if error["type"] == "missing" else f" (got {short_repr(error.get('input'))})"
+    return Issue(code="invalid_params", node_id=node.id, path=f"params.{path}" if path else "params",
+                 message=f"{_who(node, info)}: {what}: {error['msg']}{got}.", hint=_param_hint(info, error))
+
+
+def _unknown_params(node: NodeSpec, info: ComponentInfo) -> list[Issue]:
+    """Params the model would silently ignore (pydantic's default): almost always a typo."""
+    model = info.params_model
+    if not node.params or model.model_config.get("extra", "ignore") != "ignore":
+        return []  # "forbid" is reported by pydantic; "allow" takes anything
+    names = _param_names(model)
+    if names is None:
+        return []
+    return [_unknown_param(node, info, key) for key in node.params if key not in names]
+
+
+@functools.lru_cache(maxsize=1024)
+def _param_names(model: type[BaseModel]) -> tuple[str, ...] | None:
+    """The keys a params model reads (aliases, and names unless aliased), or None when it cannot be told."""
+    config = model.model_config
+    by_name = bool(config.get("validate_by_name") or config.get("populate_by_name")
+                   or config.get("validate_by_alias") is False)
+    names: list[str] = []
+    for name, field_info in model.model_fields.items():
+        alias = field_info.validation_alias if field_info.validation_alias is not None else field_info.alias
+        if alias is None:
+            names.append(name)
+        elif isinstance(alias, str):
+            names += [name, alias] if by_name else [alias]
+        else:
+            return None  # AliasPath / AliasChoices
+    return tuple(names)
+
+
+def _unknown_param(node: NodeSpec, info: ComponentInfo, key: str) -> Issue:
+    names = list(_param_names(info.params_model) or info.params_model.model_fields)
+    close = difflib.get_close_matches(key, names, n=1)
+    guess = f" Did you mean `{close[0]}`?" if close else ""
+    allowed = ", ".join(f"`{name}`" for name in names) or "none"
+    return Issue(code="invalid_params", node_id=node.id, path=f"params.{key}",
+                 message=f"{_who(node, info)}: unknown param `{key}`.{guess}",
+                 hint=f"Remove `{key}`. `{info.id}` params: {allowed}.")
 
 
 def _unknown_component(node: NodeSpec, registry: Registry) -> Issue:
@@ -124,21 +180,20 @@ def _unknown_component(node: NodeSpec, registry: Registry) -> Issue:
     if same_family:
         known = f" Installed {family} components: " + ", ".join(f"`{c}`" for c in same_family) + "."
     else:
-        close = difflib.get_close_matches(node.component, registry.ids(), n=3, cutoff=0.5)
+        close = difflib.get_close_matches(node.component, registry.ids(), n=3, cutoff=0.7)  # typos only
         known = (" Did you mean " + " or ".join(f"`{c}`" for c in close) + "?") if close else ""
     hint = "Install the plugin that provides it (see `patchwire components`)."
-    problems = [p.message for p in registry.problems]
-    if problems:
-        hint += " Plugins that failed to load: " + " | ".join(problems)
+    failed = [p.source for p in registry.problems]
+    if failed:
+        hint += (f" {len(failed)} plugin{'s' if len(failed) > 1 else ''} failed to load ("
+                 + ", ".join(failed[:3]) + (", ..." if len(failed) > 3 else "") + "): see `patchwire components`.")
+    name = node.component if len(node.component) <= 100 else node.component[:97] + "..."
     return Issue(code="unknown_component", node_id=node.id,
-                 message=f"Unknown component `{node.component}` on node `{node.id}`.{known}", hint=hint)
+                 message=f"Unknown component `{name}` on node `{node.id}`.{known}", hint=hint)
 
 
 def _param_hint(info: ComponentInfo, error: Any) -> str:
     loc = error["loc"]
-    if error["type"] == "extra_forbidden":
-        allowed = ", ".join(f"`{name}`" for name in info.params_model.model_fields)
-        return f"Remove `{loc[-1]}`. `{info.id}` params: {allowed or 'none'}."
     if error["type"] == "missing":
         return f"Set `{loc[-1]}`."
     described = info.params_model.model_fields.get(str(loc[0])) if loc else None
@@ -152,12 +207,30 @@ def _check_input_names(result: Analysis) -> None:
     for node_id, node in result.nodes.items():
         if node.info.id == "io.input":
             by_name[getattr(node.params, "name", None) or node_id].append(node_id)
+            _check_input_default(node_id, node, result)
     for name, ids in by_name.items():
         if len(ids) > 1:
             listed = ", ".join(f"`{i}`" for i in ids)
             result.issues.append(Issue(code="duplicate_input_name", node_id=ids[1],
                                        message=f"Input name `{name}` is used by nodes {listed}.",
                                        hint="Give each `io.input` its own `name`."))
+
+
+def _check_input_default(node_id: str, node: ResolvedNode, result: Analysis) -> None:
+    from .builtins import check_input_value
+
+    params = node.params
+    if "default" not in params.model_fields_set:
+        return
+    kind = getattr(params, "type", "string")
+    try:
+        check_input_value(kind, getattr(params, "default", None))
+    except ValueError as exc:
+        result.issues.append(Issue(code="invalid_params", node_id=node_id, path="params.default",
+                                   message=f"Node `{node_id}` (`io.input` v1): param `default` does not fit its "
+                                           f"type `{kind}`: {exc}.",
+                                   hint=f"Give {'an' if kind[0] in 'aeiou' else 'a'} {kind} default, or change "
+                                        "the input's `type`."))
 
 
 def _check_edges(spec: PipelineSpec, node_ids: set[str], result: Analysis) -> None:
@@ -182,7 +255,7 @@ def _check_edges(spec: PipelineSpec, node_ids: set[str], result: Analysis) -> No
         result.edges.append(edge)
     for (node_id, port), edges in into.items():
         if len(edges) > 1 and list_item_type(result.nodes[node_id].inputs[port].type) is None:
-            sources = ", ".join(f"`{e.source}`" for e in edges)
+            sources = _listing([str(e.source) for e in edges])
             result.issues.append(Issue(
                 code="multiple_edges", node_id=node_id, port=port,
                 message=f"Input `{node_id}.{port}` has {len(edges)} incoming edges ({sources}), but it takes "
@@ -190,11 +263,20 @@ def _check_edges(spec: PipelineSpec, node_ids: set[str], result: Analysis) -> No
                 hint="Keep one edge, or join the branches first with `logic.merge`."))
 
 
+def _listing(names: list[str], limit: int = 10) -> str:
+    """`a`, `b`, `c`: at most `limit` names, then how many more (a 5,000-node spec stays readable)."""
+    shown = ", ".join(f"`{n}`" for n in names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
+
+
 def _end(edge: EdgeSpec, side: str, node_ids: set[str], result: Analysis) -> PortInfo | None:
     ref = edge.source if side == "source" else edge.target
     direction = "output" if side == "source" else "input"
     if ref.node not in node_ids:
-        result.issues.append(Issue(code="missing_node", node_id=ref.node, port=ref.port,
+        # Pin it to the end that exists, so the editor can show it on a node.
+        other = edge.target if side == "source" else edge.source
+        pinned = other if other.node in node_ids else ref
+        result.issues.append(Issue(code="missing_node", node_id=pinned.node, port=pinned.port,
                                    message=f"Edge `{edge.source}` → `{edge.target}`: {side} node `{ref.node}` "
                                            "does not exist.",
                                    hint="Delete the edge or add the node."))
@@ -250,7 +332,10 @@ def _check_cycles(spec: PipelineSpec, result: Analysis) -> None:
             continue
         cycle = [u for u, _ in nx.find_cycle(graph.subgraph(component_nodes), source=first)]
         cycle = _rotate_to_spec_order(cycle, spec)
-        path = " → ".join(f"`{n}`" for n in [*cycle, cycle[0]])
+        names = [f"`{n}`" for n in cycle]
+        if len(names) > 10:  # a 5,000-node cycle stays one readable line
+            names = [*names[:8], f"… ({len(names) - 9} more)", names[-1]]
+        path = " → ".join([*names, names[0]])
         result.issues.append(Issue(code="cycle", node_id=cycle[0],
                                    message=f"The pipeline has a cycle: {path}.",
                                    hint="Pipelines are acyclic: remove one of the edges in the cycle."))
