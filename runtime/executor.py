@@ -16,8 +16,20 @@ from typing import Any
 
 from .cache import NodeCache, cache_key, default_cache
 from .context import RunContext
-from .events import (ErrorInfo, NodeCached, NodeCancelled, NodeChunk, NodeFailed, NodeFinished, NodeLog,
-                     NodeRetrying, NodeSkipped, NodeStarted, RunFinished, RunStarted)
+from .events import (
+    ErrorInfo,
+    NodeCached,
+    NodeCancelled,
+    NodeChunk,
+    NodeFailed,
+    NodeFinished,
+    NodeLog,
+    NodeRetrying,
+    NodeSkipped,
+    NodeStarted,
+    RunFinished,
+    RunStarted,
+)
 from .plan import ITEM, InPort, Plan, PlanNode
 from .types import is_assignable, type_label
 

@@ -8,8 +8,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
-from .events import (NodeCached, NodeCancelled, NodeFailed, NodeFinished, NodeRetrying, NodeSkipped,
-                     NodeStarted, RunFinished, RunStarted)
+from .events import (
+    NodeCached,
+    NodeCancelled,
+    NodeFailed,
+    NodeFinished,
+    NodeRetrying,
+    NodeSkipped,
+    NodeStarted,
+    RunFinished,
+    RunStarted,
+)
 
 __all__ = ["RunResult", "NodeResult", "ResultCollector", "jsonable"]
 

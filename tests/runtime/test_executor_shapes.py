@@ -7,8 +7,21 @@ import time
 
 import pytest
 
-from runtime import (MemoryCache, NodeCached, NodeCancelled, NodeChunk, NodeFailed, NodeFinished, NodeRetrying,
-                     NodeSkipped, NodeStarted, RunFinished, RunStarted, execute, run)
+from runtime import (
+    MemoryCache,
+    NodeCached,
+    NodeCancelled,
+    NodeChunk,
+    NodeFailed,
+    NodeFinished,
+    NodeRetrying,
+    NodeSkipped,
+    NodeStarted,
+    RunFinished,
+    RunStarted,
+    execute,
+    run,
+)
 from runtime.testing import components as samples
 from runtime.testing.components import sample_registry
 from runtime.testing.specs import fan_out_spec, make_spec

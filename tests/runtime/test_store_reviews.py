@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from runtime.store import AlreadyDecided, ReviewNotFound, create_review, decide_review, get_review, list_reviews
+from runtime.store import (
+    AlreadyDecided,
+    ReviewNotFound,
+    create_review,
+    decide_review,
+    get_review,
+    list_reviews,
+)
 from runtime.store.db import reset_engines
 
 
