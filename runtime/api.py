@@ -22,14 +22,17 @@ def compile(spec: PipelineSpec, registry: Registry | None = None) -> Plan:  # no
 def execute(
     spec: PipelineSpec | Plan, inputs: dict[str, Any] | None = None, *, registry: Registry | None = None,
     run_id: str | None = None, cache: NodeCache | None = None, max_concurrency: int | None = None,
+    reuse: dict[str, dict[str, Any]] | None = None, pinned: dict[str, dict[str, Any]] | None = None,
 ) -> Execution:
     """Start a run lazily; iterate the returned object for `RunEvent`s, call `.cancel()` to stop it.
 
-    Raises `InvalidSpec` or `InvalidInputs` before anything runs.
+    `reuse` maps node ids to outputs of an earlier run ("run from here"); `pinned` maps node ids to
+    mock outputs for development runs. Raises `InvalidSpec` or `InvalidInputs` before anything runs.
     """
     plan = spec if isinstance(spec, Plan) else compile(spec, registry)
     values = plan.resolve_inputs(inputs or {})
-    return Execution(plan, values, run_id=run_id, cache=cache, max_concurrency=max_concurrency)
+    return Execution(plan, values, run_id=run_id, cache=cache, max_concurrency=max_concurrency, reuse=reuse,
+                     pinned=pinned)
 
 
 async def run(

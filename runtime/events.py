@@ -85,6 +85,7 @@ class NodeCached:
     ts: float
     outputs: dict[str, Any]
     cache_key: str
+    source: Literal["cache", "reused", "pinned"] = "cache"  # reused: "run from here"; pinned: a dev mock
     kind: Literal["node_cached"] = "node_cached"
 
 

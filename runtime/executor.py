@@ -12,6 +12,7 @@ import time
 import traceback
 import uuid
 from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
 from .cache import NodeCache, cache_key, default_cache
@@ -57,8 +58,14 @@ class Execution:
     """One run of a compiled plan: an async iterator of `RunEvent`s, cancellable with `cancel()`."""
 
     def __init__(self, plan: Plan, inputs: dict[str, Any], *, run_id: str | None = None,
-                 cache: NodeCache | None = None, max_concurrency: int | None = None):
+                 cache: NodeCache | None = None, max_concurrency: int | None = None,
+                 reuse: Mapping[str, dict[str, Any]] | None = None,
+                 pinned: Mapping[str, dict[str, Any]] | None = None):
+        """`reuse`: node id -> outputs of an earlier run ("run from here"); `pinned`: outputs to use
+        instead of running the node (a development mock). Both are reported as `NodeCached`."""
         self.plan = plan
+        self._presets = _presets(plan, reuse, pinned)
+        self._cancel_requested: str | None = None
         self.run_id = run_id or uuid.uuid4().hex
         self.inputs = inputs
         self.status = "running"
@@ -116,7 +123,9 @@ class Execution:
 
     def cancel(self, reason: str = "cancelled by user") -> None:
         """Cancel in-flight nodes and finish the run as `cancelled`."""
-        if self._started and not self._finished:
+        if not self._started:
+            self._cancel_requested = reason
+        elif not self._finished:
             self._abort(reason, "cancelled")
 
     # --- scheduling ------------------------------------------------------------------------------
@@ -136,6 +145,8 @@ class Execution:
         plan = self.plan
         self._emit(RunStarted(run_id=self.run_id, ts=_now(), pipeline=plan.spec.name, inputs=self.inputs,
                               node_ids=[n.id for n in plan.nodes]))
+        if self._cancel_requested is not None:
+            return self._abort(self._cancel_requested, "cancelled")
         for node in plan.nodes:
             if node.n_in == 0 and not self._finished:
                 self._launch(node, {})
@@ -240,6 +251,11 @@ class Execution:
     async def _attempts(self, node: PlanNode, kwargs: dict[str, Any]) -> None:
         run_id, t0 = self.run_id, _perf()
         input_error = kwargs.pop(_INPUT_ERROR, None)
+        if self._presets and node.index in self._presets:
+            outputs, source = self._presets[node.index]
+            self._emit(NodeCached(run_id=run_id, node_id=node.id, ts=_now(), outputs=outputs, cache_key="",
+                                  source=source))
+            return self._succeed(node, outputs)
         key = None
         if node.cacheable and input_error is None:
             key = cache_key(node.component_id, node.version, node.params, kwargs)
@@ -319,6 +335,17 @@ class Execution:
         for secret in self._secrets:
             message, tb = message.replace(secret, "***"), tb.replace(secret, "***")
         return ErrorInfo(type=type(exc).__name__, message=message, traceback=tb)
+
+
+def _presets(plan: Plan, reuse: Mapping[str, dict[str, Any]] | None,
+             pinned: Mapping[str, dict[str, Any]] | None) -> dict[int, tuple[dict[str, Any], str]]:
+    presets: dict[int, tuple[dict[str, Any], str]] = {}
+    for source, given in (("reused", reuse), ("pinned", pinned)):
+        for node_id, outputs in (given or {}).items():
+            if node_id not in plan.by_id:
+                raise KeyError(f"cannot preset outputs of `{node_id}`: the pipeline has no such node")
+            presets[plan.by_id[node_id]] = (dict(outputs), source)
+    return presets
 
 
 def _collect(port: InPort, raw: Any) -> Any:

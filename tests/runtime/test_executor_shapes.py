@@ -366,3 +366,44 @@ async def test_max_concurrency_is_explicit_and_unlimited_by_default(max_concurre
     assert elapsed >= minimum
     if max_concurrency is None:
         assert elapsed < 0.15
+
+
+async def test_run_from_here_reuses_upstream_outputs_and_reruns_the_rest():
+    samples.CALLS.clear()
+    spec = make_spec({"q": ("io.input", {}), "count": ("demo.counter", {"key": "here"}, {"cache": False}),
+                      "echo": ("demo.echo", {"prefix": "v2:"}), "out": ("io.output", {})},
+                     [("q", "value", "count", "value"), ("count", "value", "echo", "value"),
+                      ("echo", "value", "out", "value")])
+    events = await collect(spec, {"q": "x"}, reuse={"q": {"value": "x"}, "count": {"value": "earlier"}})
+    cached = {e.node_id: e.source for e in events if isinstance(e, NodeCached)}
+    assert cached == {"q": "reused", "count": "reused"}
+    assert samples.CALLS.get("here") is None  # the reused node did not run
+    assert ("node_started", "echo") in trace(events)
+    assert events[-1].outputs == {"out": "v2:earlier"}
+
+
+async def test_pinned_outputs_replace_a_node_and_are_marked_as_pinned():
+    spec = make_spec({"q": ("io.input", {}), "slow": ("demo.delay", {"seconds": 30}), "out": ("io.output", {})},
+                     [("q", "value", "slow", "value"), ("slow", "value", "out", "value")])
+    started = time.perf_counter()
+    events = await collect(spec, {"q": "x"}, pinned={"slow": {"value": "mocked"}})
+    assert time.perf_counter() - started < 1
+    pinned = next(e for e in events if isinstance(e, NodeCached))
+    assert (pinned.node_id, pinned.source) == ("slow", "pinned")
+    assert events[-1].outputs == {"out": "mocked"}
+
+
+async def test_presets_for_unknown_nodes_are_refused():
+    spec = make_spec({"q": ("io.input", {}), "out": ("io.output", {})}, [("q", "value", "out", "value")])
+    with pytest.raises(KeyError, match="cannot preset outputs of `nope`: the pipeline has no such node"):
+        execute(spec, {"q": "x"}, registry=REGISTRY, pinned={"nope": {}})
+
+
+async def test_cancel_before_the_first_event_cancels_every_node():
+    spec = make_spec({"q": ("io.input", {}), "out": ("io.output", {})}, [("q", "value", "out", "value")])
+    execution = execute(spec, {"q": "x"}, registry=REGISTRY)
+    execution.cancel("changed my mind")
+    events = [e async for e in execution]
+    assert trace(events) == [("run_started", None), ("node_cancelled", "q"), ("node_cancelled", "out"),
+                             ("run_finished", None)]
+    assert events[-1].status == "cancelled" and events[1].reason == "changed my mind"
