@@ -251,18 +251,11 @@ class Execution:
     async def _attempts(self, node: PlanNode, kwargs: dict[str, Any]) -> None:
         run_id, t0 = self.run_id, _perf()
         input_error = kwargs.pop(_INPUT_ERROR, None)
-        if self._presets and node.index in self._presets:
-            outputs, source = self._presets[node.index]
-            self._emit(NodeCached(run_id=run_id, node_id=node.id, ts=_now(), outputs=outputs, cache_key="",
-                                  source=source))
-            return self._succeed(node, outputs)
         key = None
-        if node.cacheable and input_error is None:
-            key = cache_key(node.component_id, node.version, node.params, kwargs)
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._emit(NodeCached(run_id=run_id, node_id=node.id, ts=_now(), outputs=hit, cache_key=key))
-                return self._succeed(node, hit)
+        if (self._presets or node.cacheable) and input_error is None:
+            key = self._reuse_outputs(node, kwargs)
+            if key is None:
+                return
         self._emit(NodeStarted(run_id=run_id, node_id=node.id, ts=_now(), attempt=1, inputs=kwargs))
         if input_error is not None:
             return self._fail(node, input_error, 1, 0.0, {})
@@ -299,9 +292,27 @@ class Execution:
         fired = {name: getattr(out, name) for name in out.model_fields_set}
         self._emit(NodeFinished(run_id=run_id, node_id=node.id, ts=_now(), latency_ms=(_perf() - t0) * 1000,
                                 attempts=attempt, outputs=fired, trace=ctx.trace))
-        if key is not None:
+        if key:
             self._cache.put(key, fired)
         self._succeed(node, fired)
+
+    def _reuse_outputs(self, node: PlanNode, kwargs: dict[str, Any]) -> str | None:
+        """Finish the node from a preset or the cache and return None; else its cache key ("" if none)."""
+        preset = self._presets.get(node.index) if self._presets else None
+        if preset is not None:
+            self._emit(NodeCached(run_id=self.run_id, node_id=node.id, ts=_now(), outputs=preset[0], cache_key="",
+                                  source=preset[1]))  # type: ignore[arg-type]
+            self._succeed(node, preset[0])
+            return None
+        if not node.cacheable:
+            return ""
+        key = cache_key(node.component_id, node.version, node.params, kwargs)
+        hit = self._cache.get(key)
+        if hit is None:
+            return key
+        self._emit(NodeCached(run_id=self.run_id, node_id=node.id, ts=_now(), outputs=hit, cache_key=key))
+        self._succeed(node, hit)
+        return None
 
     def _succeed(self, node: PlanNode, fired: dict[str, Any]) -> None:
         if node.component_id == "io.output" and "value" in fired:
