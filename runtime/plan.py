@@ -132,25 +132,31 @@ def _wire(nodes: list[PlanNode], by_id: dict[str, int], resolved: dict[str, Reso
         target = nodes[by_id[target_id]]
         port = resolved[target_id].inputs[port_name]
         item_type = list_item_type(port.type)
-        fan_in = item_type is not None and not (
-            len(port_edges) == 1 and accepts_whole(_source_type(resolved, port_edges[0]), port.type))
-        modes, checks = [], []
-        for slot, edge in enumerate(port_edges):
-            source_type = _source_type(resolved, edge)
-            if not fan_in:
-                mode, expected = WHOLE, port.type
-            elif accepts_whole(source_type, port.type) and list_item_type(source_type) is not None:
-                mode, expected = EXTEND, port.type
-            else:
-                mode, expected = ITEM, item_type
-            modes.append(mode)
-            checks.append(expected if source_type is Any and expected is not Any else None)
+        single = len(port_edges) == 1
+        modes = [_edge_mode(_source_type(resolved, e), port.type, item_type, single) for e in port_edges]
+        fan_in = modes != [WHOLE]
+        checks = []
+        for slot, (edge, mode) in enumerate(zip(port_edges, modes, strict=True)):
+            expected = item_type if mode == ITEM else port.type
+            checks.append(expected if _source_type(resolved, edge) is Any and expected is not Any else None)
             source = nodes[by_id[edge.source.node]]
             source.out.append(OutEdge(edge.source.port, target.index, port_name, slot if fan_in else -1,
                                       str(edge.source)))
             source.error_edges = source.error_edges or edge.source.port == ERROR_PORT
             target.n_in += 1
         target.in_ports.append(InPort(port_name, modes, port.required, fan_in, checks))
+
+
+def _edge_mode(source: Any, target: Any, item_type: Any, single: bool) -> int:
+    """How one edge feeds a port. Into `list[T]`: a source assignable to `T` adds one item; a list of
+    such items adds all its items (a lone list edge is passed as it is, by reference)."""
+    if item_type is None:
+        return WHOLE
+    if source is Any:  # unknown until run time: a lone edge is the list itself, several are items
+        return WHOLE if single else ITEM
+    if accepts_whole(source, item_type):
+        return ITEM
+    return WHOLE if single and accepts_whole(source, target) else EXTEND
 
 
 def _source_type(resolved: dict[str, ResolvedNode], edge: EdgeSpec) -> Any:

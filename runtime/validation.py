@@ -177,11 +177,15 @@ def _unknown_component(node: NodeSpec, registry: Registry) -> Issue:
                           f"v{node.version}.")
     family = node.component.split(".")[0]
     same_family = [cid for cid in registry.ids() if cid.split(".")[0] == family]
-    if same_family:
-        known = f" Installed {family} components: " + ", ".join(f"`{c}`" for c in same_family) + "."
+    close = difflib.get_close_matches(node.component, registry.ids(), n=3, cutoff=0.7)  # typos only
+    if close:
+        known = " Did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
+    elif same_family:
+        listed = ", ".join(f"`{c}`" for c in same_family[:8])
+        more = f" and {len(same_family) - 8} more" if len(same_family) > 8 else ""
+        known = f" Installed {family} components: {listed}{more}."
     else:
-        close = difflib.get_close_matches(node.component, registry.ids(), n=3, cutoff=0.7)  # typos only
-        known = (" Did you mean " + " or ".join(f"`{c}`" for c in close) + "?") if close else ""
+        known = ""
     hint = "Install the plugin that provides it (see `patchwire components`)."
     failed = [p.source for p in registry.problems]
     if failed:

@@ -194,7 +194,42 @@ class BadReturn(Component):
         return {"value": inputs.value}  # type: ignore[return-value]
 
 
-SAMPLE_COMPONENTS = [Delay, Echo, Constant, FailNTimes, Raise, Router, Join, Concat, Stream, Counter, BadReturn]
+class ListSourceParams(BaseModel):
+    items: list[str] = Field(default_factory=lambda: ["a", "b"], description="The list to emit")
+
+
+class ListOutputs(BaseModel):
+    items: list[str] = Field(description="The list")
+
+
+@component(id="demo.list_source", version=1, title="List source", category="Testing")
+class ListSource(Component):
+    """Emit a fixed list of strings."""
+
+    params: ListSourceParams
+
+    async def run(self, inputs: NoInputs, ctx: RunContext) -> ListOutputs:
+        return ListOutputs(items=list(self.params.items))
+
+
+class AnyItems(BaseModel):
+    values: list[Any] = Field(description="Anything; one item per edge")
+
+
+class Count(BaseModel):
+    count: int = Field(description="How many items arrived")
+
+
+@component(id="demo.count_items", version=1, title="Count items", category="Testing")
+class CountItems(Component):
+    """Count the items of a `list[Any]` fan-in."""
+
+    async def run(self, inputs: AnyItems, ctx: RunContext) -> Count:
+        return Count(count=len(inputs.values))
+
+
+SAMPLE_COMPONENTS = [Delay, Echo, Constant, FailNTimes, Raise, Router, Join, Concat, Stream, Counter, BadReturn,
+                     ListSource, CountItems]
 
 
 def sample_registry():

@@ -407,3 +407,26 @@ async def test_cancel_before_the_first_event_cancels_every_node():
     assert trace(events) == [("run_started", None), ("node_cancelled", "q"), ("node_cancelled", "out"),
                              ("run_finished", None)]
     assert events[-1].status == "cancelled" and events[1].reason == "changed my mind"
+
+
+async def test_a_list_into_a_list_of_any_is_one_item_per_edge():
+    """`list[T]` fan-in: a source assignable to `T` adds one item, even when it is itself a list."""
+    spec = make_spec({"l1": ("demo.list_source", {}), "l2": ("demo.list_source", {}),
+                      "one": ("demo.count_items", {}), "two": ("demo.count_items", {}),
+                      "out1": ("io.output", {}), "out2": ("io.output", {})},
+                     [("l1", "items", "one", "values"), ("l1", "items", "two", "values"),
+                      ("l2", "items", "two", "values"), ("one", "count", "out1", "value"),
+                      ("two", "count", "out2", "value")])
+    result = await run(spec, {}, registry=REGISTRY)
+    assert result.outputs == {"out1": 1, "out2": 2}  # lists stay whole: one item per edge
+
+
+async def test_lists_of_items_fan_in_to_one_flat_list_in_edge_order():
+    spec = make_spec({"l1": ("demo.list_source", {"items": ["a", "b"]}), "c": ("demo.constant", {"value": "c"}),
+                      "l2": ("demo.list_source", {"items": ["d"]}), "concat": ("demo.concat", {}),
+                      "solo": ("demo.concat", {}), "out": ("io.output", {}), "out_solo": ("io.output", {})},
+                     [("l1", "items", "concat", "values"), ("c", "value", "concat", "values"),
+                      ("l2", "items", "concat", "values"), ("l1", "items", "solo", "values"),
+                      ("concat", "value", "out", "value"), ("solo", "value", "out_solo", "value")])
+    result = await run(spec, {}, registry=REGISTRY)
+    assert result.outputs == {"out": "a|b|c|d", "out_solo": "a|b"}

@@ -187,13 +187,18 @@ def test_duplicate_node_id(registry):
     assert codes(issues) == ["duplicate_node_id"]
 
 
-def test_unknown_component_lists_its_family(registry):
+def test_unknown_component_suggests_the_near_name(registry):
     issue = only(validate(build([("n", "demo.ech")]), registry), "unknown_component")
     assert issue.node_id == "n"
+    assert issue.message == "Unknown component `demo.ech` on node `n`. Did you mean `demo.echo`?"
+
+
+def test_unknown_component_lists_its_family(registry):
+    issue = only(validate(build([("n", "demo.qqq")]), registry), "unknown_component")
     assert issue.message == (
-        "Unknown component `demo.ech` on node `n`. Installed demo components: `demo.bad_return`, `demo.concat`, "
-        "`demo.constant`, `demo.counter`, `demo.delay`, `demo.echo`, `demo.fail_n_times`, `demo.join`, "
-        "`demo.raise`, `demo.router`, `demo.stream`.")
+        "Unknown component `demo.qqq` on node `n`. Installed demo components: `demo.bad_return`, "
+        "`demo.concat`, `demo.constant`, `demo.count_items`, `demo.counter`, `demo.delay`, `demo.echo`, "
+        "`demo.fail_n_times` and 5 more.")
     assert issue.hint == "Install the plugin that provides it (see `patchwire components`)."
 
 
