@@ -1,0 +1,283 @@
+"""Text components: `text.template` (sandboxed Jinja2 prompt builder) and `text.normalize` (query cleanup).
+
+User data only ever reaches a template as a variable, never as template source, and templates run
+in Jinja2's immutable sandbox: `{{ ''.__class__ }}` in a template is stopped, in a value it is just text.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, Field, create_model
+
+from runtime import Component, RunContext, component
+from runtime.errors import PermanentError
+
+from .logic import port_name_problem
+
+if TYPE_CHECKING:
+    from jinja2 import Template
+
+__all__ = ["TextTemplate", "TemplateParams", "TextNormalize", "NormalizeParams", "extract_keywords",
+           "MAX_TEMPLATE_OUTPUT_CHARS"]
+
+MAX_TEMPLATE_OUTPUT_CHARS = 2_000_000
+
+
+class TemplateParams(BaseModel):
+    template: str = Field("{{ text }}", json_schema_extra={"format": "multiline", "x-widget": "textarea"},
+                          description="Jinja2 template. Variables become input ports, e.g. `{{ question }}`; "
+                                      "documents: `{% for d in documents %}{{ d.text }}{% endfor %}` or "
+                                      "`{{ documents | numbered }}`")
+    variables: list[str] = Field(default_factory=list,
+                                 description="Input ports, one per variable. Empty: every variable the template "
+                                             "reads, in order of first use")
+    optional: list[str] = Field(default_factory=list,
+                                description="Variables that may stay unconnected (undefined in the template: "
+                                            "use `{% if x is defined %}` or `{{ x | default('') }}`)")
+    strict: bool = Field(True, description="Fail on undefined variables instead of rendering them empty")
+
+
+class TemplateOutputs(BaseModel):
+    text: str = Field(description="The rendered text")
+
+
+@functools.lru_cache(maxsize=2)
+def _environment(strict: bool) -> Any:
+    """An immutable sandbox with autoescape off, RAG filters, and guards against huge `*`/`**` results."""
+    from jinja2 import StrictUndefined, Undefined
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class PromptEnvironment(ImmutableSandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**"})  # also stops constant folding of these at compile time
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**" and _is_number(left) and _is_number(right) and abs(right) > 100 and abs(left) > 1:
+                raise SecurityError(f"the power {left!r} ** {right!r} is too large for a template")
+            if operator == "*" and _repeat_size(left, right) > MAX_TEMPLATE_OUTPUT_CHARS:
+                raise SecurityError("repeating a sequence that many times is too large for a template")
+            return super().call_binop(context, operator, left, right)
+
+    env = PromptEnvironment(autoescape=False, undefined=StrictUndefined if strict else Undefined,
+                            keep_trailing_newline=True)
+    env.globals.pop("lipsum", None)
+    env.filters.update(texts=_texts, numbered=_numbered)
+    return env
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _repeat_size(left: Any, right: Any) -> int:
+    for seq, times in ((left, right), (right, left)):
+        if isinstance(seq, str | list | tuple) and isinstance(times, int):
+            return len(seq) * times
+    return 0
+
+
+def _text_of(item: Any) -> str:
+    """A Document's (or any `.text`-bearing object's or dict's) text, else `str(item)`."""
+    if isinstance(item, dict) and "text" in item:
+        return str(item["text"])
+    text = getattr(item, "text", None)
+    return text if isinstance(text, str) else str(item)
+
+
+def _texts(items: Any) -> list[str]:
+    """Filter `texts`: `{{ documents | texts | join('\\n') }}`."""
+    return [_text_of(item) for item in items or []]
+
+
+def _numbered(items: Any, start: int = 1, sep: str = "\n\n") -> str:
+    """Filter `numbered`: `[1] first text` / `[2] second text`, for citing sources in prompts."""
+    return sep.join(f"[{i}] {_text_of(item)}" for i, item in enumerate(items or [], start))
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(source: str, strict: bool) -> tuple[Template, tuple[str, ...]]:
+    """The compiled template and the variables it reads (first use first); ValueError on a syntax error."""
+    from jinja2 import TemplateSyntaxError, meta, nodes
+
+    env = _environment(strict)
+    try:
+        ast = env.parse(source)
+        template = env.from_string(source)
+    except TemplateSyntaxError as exc:
+        raise ValueError(f"template syntax error on line {exc.lineno}: {exc.message}") from None
+    undeclared = meta.find_undeclared_variables(ast)
+    ordered = dict.fromkeys(n.name for n in ast.find_all(nodes.Name) if n.name in undeclared)
+    return template, tuple(ordered)
+
+
+@component(id="text.template", version=1, title="Prompt template", category="Prompts")
+class TextTemplate(Component):
+    """Build a prompt (or any text) from a Jinja2 template; each variable is an input port of any type."""
+
+    params: TemplateParams
+    cacheable = True
+
+    @classmethod
+    def ports(cls, params: BaseModel) -> tuple[type[BaseModel], type[BaseModel]]:
+        assert isinstance(params, TemplateParams)
+        _, used = _compile(params.template, params.strict)
+        names = list(params.variables) or list(used)
+        missing = [v for v in used if v not in names]
+        if missing:
+            raise ValueError(f"the template uses `{missing[0]}`, which is not in `variables` "
+                             f"({', '.join(names)}); add it, or leave `variables` empty to infer them")
+        for name in [*names, *params.optional]:
+            problem = port_name_problem(name) if name in names else "is not in the variables"
+            if problem:
+                raise ValueError(f"variable `{name}` {problem}")
+        fields: dict[str, Any] = {
+            name: (Any, Field(None, description=f"Value of `{name}` (optional)") if name in params.optional
+                   else Field(description=f"Value of `{name}` in the template"))
+            for name in names}
+        return create_model("TemplateInputs", **fields), TemplateOutputs
+
+    async def run(self, inputs: BaseModel, ctx: RunContext) -> TemplateOutputs:
+        from jinja2.exceptions import SecurityError, UndefinedError
+
+        template, _ = _compile(self.params.template, self.params.strict)
+        values = {name: getattr(inputs, name) for name in inputs.model_fields_set}
+        try:
+            text = await ctx.to_thread(_render, template, values)
+        except SecurityError as exc:
+            raise PermanentError(f"The template of node `{ctx.node_id}` was stopped by the sandbox: {exc} "
+                                 "Templates may read variables and their public attributes only.") from None
+        except UndefinedError as exc:
+            raise PermanentError(f"The template of node `{ctx.node_id}` uses an undefined value: {exc}. Connect "
+                                 "it, give it a default (`{{ x | default('') }}`), or turn off `strict`.") from None
+        except Exception as exc:  # noqa: BLE001 - template logic errors are deterministic
+            raise PermanentError(f"Rendering the template of node `{ctx.node_id}` failed: "
+                                 f"{type(exc).__name__}: {exc}.") from None
+        ctx.record("template", {"variables": sorted(values), "chars": len(text)})
+        return TemplateOutputs(text=text)
+
+
+def _render(template: Template, values: dict[str, Any]) -> str:
+    parts, size = [], 0
+    for piece in template.generate(**values):
+        size += len(piece)
+        if size > MAX_TEMPLATE_OUTPUT_CHARS:
+            raise ValueError(f"the output is longer than {MAX_TEMPLATE_OUTPUT_CHARS:,} characters")
+        parts.append(piece)
+    return "".join(parts)
+
+
+class NormalizeParams(BaseModel):
+    trim: bool = Field(True, description="Strip leading and trailing whitespace")
+    collapse_whitespace: bool = Field(True, description="Turn every run of whitespace (newlines too) into one space")
+    lowercase: bool = Field(False, description="Lower-case the text")
+    max_length: int | None = Field(None, ge=1, description="Cut to at most this many characters, at a word "
+                                                           "boundary when there is one")
+    unicode_form: Literal["NFC", "NFKC", "none"] = Field(
+        "NFKC", description="Unicode normalization: NFKC also folds full-width letters and ligatures")
+    extract_keywords: bool = Field(False, description="Also output the text's keywords")
+    max_keywords: int = Field(8, ge=1, le=100, description="At most this many keywords")
+
+
+class NormalizeInputs(BaseModel):
+    text: str = Field(description="The text to normalize, e.g. a user query")
+
+
+class NormalizeOutputs(BaseModel):
+    text: str = Field(description="The normalized text")
+    # Typed `list[str]` with a None default (not `| None`): the port's type stays `list[str]`; unset = not fired.
+    keywords: list[str] = Field(  # pyright: ignore[reportAssignmentType]
+        default=None, description="Keywords, most frequent first (fires only when `extract_keywords` is on)")
+
+
+@component(id="text.normalize", version=1, title="Normalize text", category="Processing")
+class TextNormalize(Component):
+    """Clean up a query: Unicode form, whitespace, case, length; optionally extract keywords (any language)."""
+
+    params: NormalizeParams
+    cacheable = True
+
+    async def run(self, inputs: NormalizeInputs, ctx: RunContext) -> NormalizeOutputs:
+        p = self.params
+        text = inputs.text if p.unicode_form == "none" else unicodedata.normalize(p.unicode_form, inputs.text)
+        if p.collapse_whitespace:
+            text = re.sub(r"\s+", " ", text)
+        if p.trim:
+            text = text.strip()
+        if p.lowercase:
+            text = text.lower()
+        if p.max_length is not None and len(text) > p.max_length:
+            text = _cut(text, p.max_length)
+        if not p.extract_keywords:
+            return NormalizeOutputs(text=text)
+        return NormalizeOutputs(text=text, keywords=extract_keywords(text, p.max_keywords))
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most `limit` characters, ending at the last whitespace in the second half when there is one."""
+    head = text[:limit]
+    if not text[limit].isspace():
+        space = max(head.rfind(" "), head.rfind("\n"), head.rfind("\t"))
+        if space >= limit // 2:
+            head = head[:space]
+    return head.rstrip()
+
+
+_STOPWORD_TEXT = """
+a an and are as at be but by can could do does did for from has have how i if in into is it its me my no not of on
+or our should so that the their them there these they this to was we were what when where which who why will with
+you your
+aber als am auch auf aus bei bin bis das dass dem den der des die doch du ein eine einem einen einer eines er es
+für hat ich ihr im in ist ja kann mit nach nicht noch nur oder sein sich sie sind so über um und uns von vor war
+was wann warum welche welcher wer wie wir wird wo wurde werden zu zum zur
+au aux avec ce ces dans de des du elle en est et il ils je la le les leur mais ne nous on ou par pas pour qu que
+qui sa se son sur un une vous
+al como con del el en es las lo los para por qué se su un una y está e o il gli che di della per non sono è
+het een van niet op te
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]+")
+_HIRAGANA = re.compile(r"[\u3040-\u309f]")
+
+
+def extract_keywords(text: str, limit: int = 8) -> list[str]:
+    """Keywords ranked by frequency, then first position; language-agnostic, case-insensitively unique.
+
+    Words are Unicode `\\w+` runs without digits-only or 1-letter tokens and without a small multilingual
+    stopword list. Han and katakana runs (Chinese, Japanese) become words of up to 4 characters or
+    overlapping character bigrams; hiragana (Japanese grammar) is dropped.
+    """
+    counts: Counter[str] = Counter()
+    first: dict[str, tuple[int, str]] = {}
+    for position, token in enumerate(_tokens(text)):
+        key = token.casefold()
+        if key in _STOPWORDS:
+            continue
+        counts[key] += 1
+        first.setdefault(key, (position, token))
+    ranked = sorted(counts, key=lambda k: (-counts[k], first[k][0]))
+    return [first[key][1] for key in ranked[:limit]]
+
+
+def _tokens(text: str) -> list[str]:
+    tokens: list[str] = []
+    for match in re.finditer(r"\w+", text):
+        word = match.group()
+        runs = list(_CJK_RUN.finditer(word))
+        if not runs and not _HIRAGANA.search(word):
+            if len(word) > 1 and any(ch.isalpha() for ch in word):
+                tokens.append(word)
+            continue
+        for run in runs:
+            piece = run.group()
+            if len(piece) <= 4:
+                tokens.append(piece)
+            else:
+                tokens.extend(piece[i:i + 2] for i in range(len(piece) - 1))
+        rest = _HIRAGANA.sub(" ", _CJK_RUN.sub(" ", word)).split()
+        tokens.extend(w for w in rest if len(w) > 1 and any(ch.isalpha() for ch in w))
+    return tokens
