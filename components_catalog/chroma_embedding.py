@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from components_catalog.embeddings import MAX_SEQUENCE_TOKENS, default_embedder
 
-__all__ = ["MiniLMEmbeddingFunction"]
+__all__ = ["LiteLLMEmbeddingFunction", "MiniLMEmbeddingFunction"]
 
 
 @register_embedding_function
@@ -54,3 +55,47 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
     def validate_config(config: dict[str, Any]) -> None:
         if config:
             raise ValueError(f"`patchwire-minilm` takes no configuration, got keys: {sorted(config)}.")
+
+
+@register_embedding_function
+class LiteLLMEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Any litellm embedding model (`text-embedding-3-small`, `openai/...`); registered as
+    `patchwire-litellm`. Its config holds the NAME of the API key's env var, never the key.
+
+    The retrieval components embed through `litellm.aembedding` themselves (recorded, with the node's
+    secrets); this function is what a collection made for such a model keeps in its configuration."""
+
+    def __init__(self, model: str, api_base: str | None = None, api_key_env: str | None = None) -> None:
+        self.model, self.api_base, self.api_key_env = model, api_base, api_key_env
+
+    def __call__(self, input: Documents) -> Embeddings:
+        import os
+
+        from components_catalog.chroma_client import litellm_kwargs, vectors_of
+        from components_catalog.model_calls import load_litellm
+
+        key = os.environ.get(self.api_key_env) if self.api_key_env else None
+        response = load_litellm().embedding(input=list(input), **litellm_kwargs(self.model, self.api_base, key))
+        return [np.asarray(v, dtype=np.float32) for v in vectors_of(response)]
+
+    @staticmethod
+    def name() -> str:
+        return "patchwire-litellm"
+
+    def default_space(self) -> Space:
+        return "cosine"
+
+    def supported_spaces(self) -> list[Space]:
+        return ["cosine", "l2", "ip"]
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> LiteLLMEmbeddingFunction:
+        return LiteLLMEmbeddingFunction(config["model"], config.get("api_base"), config.get("api_key_env"))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": self.model, "api_base": self.api_base, "api_key_env": self.api_key_env}
+
+    @staticmethod
+    def validate_config(config: dict[str, Any]) -> None:
+        if not isinstance(config.get("model"), str):
+            raise ValueError("`patchwire-litellm` needs `model`, a litellm embedding model name.")
