@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from .errors import SecretError
 
-__all__ = ["RunContext", "allowed_secret_patterns"]
+__all__ = ["RunContext", "allowed_secret_patterns", "env_secret_values"]
 
 T = TypeVar("T")
 DEFAULT_SECRET_PATTERNS = ("*_API_KEY",)
@@ -22,6 +22,14 @@ def allowed_secret_patterns() -> tuple[str, ...]:
     if configured is None:
         return DEFAULT_SECRET_PATTERNS
     return tuple(p.strip() for p in configured.split(",") if p.strip())
+
+
+def env_secret_values(min_length: int = 8) -> set[str]:
+    """Values of the environment's allowed secret variables, to redact from errors and logs even when a
+    library (not `ctx.secret`) read them, e.g. litellm reading OPENAI_API_KEY."""
+    patterns = allowed_secret_patterns()
+    return {value for name, value in os.environ.items()
+            if len(value) >= min_length and any(fnmatch.fnmatchcase(name, p) for p in patterns)}
 
 
 class RunContext:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .cache import NodeCache, cache_key, default_cache
-from .context import RunContext
+from .context import RunContext, env_secret_values
 from .events import (
     ErrorInfo,
     NodeCached,
@@ -81,7 +81,7 @@ class Execution:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._buffer: deque[Any] = deque()
         self._wakeup = asyncio.Event()
-        self._secrets: set[str] = set()
+        self._secrets: set[str] = env_secret_values()  # ctx.secret adds the ones components read
         self._outputs: dict[str, Any] = {}
         self._error: ErrorInfo | None = None
         self._started = self._finished = self._closed = False

@@ -12,3 +12,17 @@ os.environ.pop("DATABASE_URL", None)
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ.pop("PATCHWIRE_PLUGINS", None)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def fresh_database(tmp_path, monkeypatch):
+    """A private SQLite database for one test (engines are per URL, so dispose them around it)."""
+    from runtime.store.db import reset_engines
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'patchwire.db'}")
+    reset_engines()
+    yield
+    reset_engines()

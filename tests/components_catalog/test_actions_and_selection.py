@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from components_catalog.actions import HumanReview, LogAction
@@ -11,19 +9,13 @@ from components_catalog.selection import PickBest
 from runtime import NodeLog, Registry, execute, run
 from runtime.builtins import PipelineInput, PipelineOutput
 from runtime.store import get_review, list_reviews
-from runtime.store.db import reset_engines
 from runtime.testing.components import Constant, Delay
 from runtime.testing.specs import make_spec
 
 REGISTRY = Registry([PipelineInput, PipelineOutput, HumanReview, LogAction, PickBest, Constant, Delay])
 
 
-@pytest.fixture(autouse=True)
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
-    reset_engines()
-    yield
-    reset_engines()
+pytestmark = pytest.mark.usefixtures("fresh_database")
 
 
 async def test_human_review_stores_a_pending_task_with_everything_the_reviewer_needs():

@@ -430,3 +430,14 @@ async def test_lists_of_items_fan_in_to_one_flat_list_in_edge_order():
                       ("concat", "value", "out", "value"), ("solo", "value", "out_solo", "value")])
     result = await run(spec, {}, registry=REGISTRY)
     assert result.outputs == {"out": "a|b|c|d", "out_solo": "a|b"}
+
+
+async def test_secret_values_from_the_environment_never_reach_error_messages(monkeypatch):
+    monkeypatch.setenv("ACME_API_KEY", "sk-canary-1234567890")
+    spec = make_spec({"q": ("io.input", {}), "boom": ("demo.raise", {"message": "bad key sk-canary-1234567890"}),
+                      "out": ("io.output", {})},
+                     [("q", "value", "boom", "value"), ("boom", "value", "out", "value")])
+    events = await collect(spec, {"q": "x"})
+    failed = next(e for e in events if isinstance(e, NodeFailed))
+    assert failed.error.message == "bad key ***"
+    assert "sk-canary" not in failed.error.traceback and "sk-canary" not in events[-1].error.message

@@ -19,13 +19,7 @@ from runtime.store import (
 )
 from runtime.store.db import reset_engines
 
-
-@pytest.fixture(autouse=True)
-def fresh_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'reviews.db'}")
-    reset_engines()
-    yield
-    reset_engines()
+pytestmark = pytest.mark.usefixtures("fresh_database")
 
 
 def make_task(**overrides):

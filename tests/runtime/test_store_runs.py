@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from runtime import execute
-from runtime.store.db import reset_engines, session
+from runtime.store.db import session
 from runtime.store.recorder import RunRecorder
 from runtime.store.runs import get_run, list_runs, mark_interrupted_runs
 from runtime.store.tables import RunRecord
@@ -19,12 +19,7 @@ from runtime.testing.specs import make_spec
 REGISTRY = sample_registry()
 
 
-@pytest.fixture(autouse=True)
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'runs.db'}")
-    reset_engines()
-    yield
-    reset_engines()
+pytestmark = pytest.mark.usefixtures("fresh_database")
 
 
 def spec():
