@@ -31,12 +31,11 @@ from .events import (
     RunFinished,
     RunStarted,
 )
-from .plan import ITEM, InPort, Plan, PlanNode
-from .types import is_assignable, type_label
+from .inputs import MISSING, InputTypeError, collect, short_repr
+from .plan import Plan, PlanNode
 
 __all__ = ["Execution", "NodeOutputTypeError", "InputTypeError"]
 
-_MISSING: Any = object()
 _INPUT_ERROR = "\x00input-error"  # a kwargs key no port can have
 _perf = time.perf_counter
 _now = time.time
@@ -44,12 +43,6 @@ _now = time.time
 
 class NodeOutputTypeError(TypeError):
     """`run` returned something other than an instance of its outputs model."""
-
-    retryable = False
-
-
-class InputTypeError(TypeError):
-    """A value from an `Any`-typed output does not fit the input it was wired to."""
 
     retryable = False
 
@@ -188,11 +181,11 @@ class Execution:
         values, kwargs = self._values[index], {}
         for port in node.in_ports:
             try:
-                value = _collect(port, values.get(port.name, _MISSING))
+                value = collect(port, values.get(port.name, MISSING))
             except InputTypeError as exc:
                 kwargs[_INPUT_ERROR] = exc
                 continue
-            if value is not _MISSING:
+            if value is not MISSING:
                 kwargs[port.name] = value
             elif port.required:
                 return {}, f"required input `{port.name}` received no value ({self._dead_reason[index]})"
@@ -275,7 +268,7 @@ class Execution:
                 if not isinstance(out, node.outputs_model):
                     raise NodeOutputTypeError(
                         f"Node `{node.id}` (`{node.component_id}`): `run` must return "
-                        f"{node.outputs_model.__name__}, but it returned {type(out).__name__}: {_short(out)}.")
+                        f"{node.outputs_model.__name__}, but it returned {type(out).__name__}: {short_repr(out)}.")
                 break
             except asyncio.CancelledError:
                 raise
@@ -359,40 +352,6 @@ def _presets(plan: Plan, reuse: Mapping[str, dict[str, Any]] | None,
     return presets
 
 
-def _collect(port: InPort, raw: Any) -> Any:
-    """The value an input port receives: one edge's value, or the fan-in list in edge order."""
-    if raw is _MISSING:
-        return _MISSING
-    if not port.fan_in:
-        if port.checks[0] is not None:
-            _check(port, port.checks[0], raw)
-        return raw
-    items: list[Any] = []
-    for slot, mode in enumerate(port.modes):
-        value = raw.get(slot, _MISSING)
-        if value is _MISSING:
-            continue
-        if port.checks[slot] is not None:
-            _check(port, port.checks[slot], value)
-        if mode == ITEM:
-            items.append(value)
-        else:
-            items.extend(value)
-    return items
-
-
-def _check(port: InPort, expected: Any, value: Any) -> None:
-    if is_assignable(type(value), expected):
-        return
-    from pydantic import TypeAdapter, ValidationError
-
-    try:
-        TypeAdapter(expected).validate_python(value, strict=True)
-    except ValidationError:
-        raise InputTypeError(f"input `{port.name}` expects {type_label(expected)}, but received "
-                             f"{type(value).__name__} {_short(value)}") from None
-
-
 def _build_inputs(node: PlanNode, kwargs: dict[str, Any]) -> Any:
     # The wiring was type-checked at compile time: construct without re-validating values.
     return node.inputs_model.model_construct(**kwargs)
@@ -406,6 +365,3 @@ def _retry_delay(backoff: float, attempt: int, exc: BaseException) -> float:
     return delay
 
 
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

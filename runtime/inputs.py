@@ -1,0 +1,61 @@
+"""What an input port receives when its node starts: one edge's value, or a fan-in list in edge order.
+
+Values from outputs typed `Any` were not type-checked at compile time; they are checked here,
+with the same rule (`is_assignable`), falling back to pydantic's strict validation for containers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .plan import ITEM, InPort
+from .types import is_assignable, type_label
+
+__all__ = ["MISSING", "InputTypeError", "collect", "short_repr"]
+
+MISSING: Any = object()
+
+
+class InputTypeError(TypeError):
+    """A value from an `Any`-typed output does not fit the input it was wired to."""
+
+    retryable = False
+
+
+def collect(port: InPort, raw: Any) -> Any:
+    """The value an input port receives: one edge's value, or the fan-in list in edge order."""
+    if raw is MISSING:
+        return MISSING
+    if not port.fan_in:
+        if port.checks[0] is not None:
+            _check(port, port.checks[0], raw)
+        return raw
+    items: list[Any] = []
+    for slot, mode in enumerate(port.modes):
+        value = raw.get(slot, MISSING)
+        if value is MISSING:
+            continue
+        if port.checks[slot] is not None:
+            _check(port, port.checks[slot], value)
+        if mode == ITEM:
+            items.append(value)
+        else:
+            items.extend(value)
+    return items
+
+
+def _check(port: InPort, expected: Any, value: Any) -> None:
+    if is_assignable(type(value), expected):
+        return
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        TypeAdapter(expected).validate_python(value, strict=True)
+    except ValidationError:
+        raise InputTypeError(f"input `{port.name}` expects {type_label(expected)}, but received "
+                             f"{type(value).__name__} {short_repr(value)}") from None
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
