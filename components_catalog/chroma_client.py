@@ -218,7 +218,8 @@ async def embed(ctx: RunContext, texts: list[str], model: str, *, api_base: str 
         vectors = await ctx.to_thread(embed_local, texts)
         ctx.record("embedding", {"model": model, "texts": len(texts), "calls": 0, "offline": True})
         return vectors
-    from components_catalog.model_calls import load_litellm, map_model_error, redactor
+    from components_catalog.model_calls import load_litellm
+    from components_catalog.model_errors import map_model_error, redactor
 
     api_key = ctx.secret(api_key_env) if api_key_env else None
     litellm = await ctx.to_thread(load_litellm)  # the first import takes seconds: not on the event loop

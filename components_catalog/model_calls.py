@@ -1,18 +1,15 @@
 """The one way catalog components call a model: `litellm.acompletion`, one retry layer, all recorded.
 
 litellm's own retries are off (`num_retries=0`, `max_retries=0`): the node policy is the only retry
-layer. Provider failures become `RetryableError` (429 with its Retry-After, 5xx, timeouts, connection
-errors, malformed replies) or `PermanentError` (401, 403, 400, 404, context window: never retried).
-Every call, failed ones included, is appended to the node's `model_calls` record. API keys never reach
-params, records, logs or error messages.
+layer. Provider failures become `RetryableError` or `PermanentError` (see `model_errors`); a malformed
+reply is a `RetryableError`. Every call, failed ones included, is appended to the node's `model_calls`
+record. API keys never reach params, records, logs or error messages.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -20,12 +17,12 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from components_catalog.model_errors import map_model_error, redactor
 from components_catalog.types import TokenUsage
 from runtime.context import RunContext
-from runtime.errors import ComponentError, PermanentError, RetryableError
+from runtime.errors import ComponentError, RetryableError
 
-__all__ = ["ModelRequest", "ModelReply", "call_model", "load_litellm", "map_model_error", "json_schema_format",
-           "parse_json_reply", "is_local_model", "sum_usage"]
+__all__ = ["ModelRequest", "ModelReply", "call_model", "load_litellm", "is_local_model", "sum_usage"]
 
 LOCAL_PREFIX = "local/"
 
@@ -206,181 +203,5 @@ def sum_usage(usages: Sequence[TokenUsage], model: str) -> TokenUsage:
                       cost_usd=sum(costs) if costs else None, calls=sum(u.calls for u in usages))
 
 
-# --- errors ----------------------------------------------------------------------------------------
-
-def redactor(ctx: RunContext, api_key: str | None) -> Callable[[str], str]:
-    """Masks the key in use, every secret the run has read and every `*_API_KEY` value in the environment."""
-    values = {v for k, v in os.environ.items() if k.endswith("_API_KEY") and len(v) >= 4}
-    if api_key:
-        values.add(api_key)
-    ordered = sorted(values, key=len, reverse=True)
-
-    def redact(text: str) -> str:
-        for value in ordered:
-            text = text.replace(value, "***")
-        return ctx.redact(text)
-
-    return redact
-
-
-_MISSING_KEY = re.compile(r"missing .{0,40}(credentials|api[ _-]?key)|api[ _-]?key .{0,60}(not set|must be set|"
-                          r"is required)|no (api )?key is set", re.IGNORECASE)
-
-
-def map_model_error(exc: BaseException, model: str, *, api_key_env: str | None = None,
-                    timeout_s: float | None = None, redact: Callable[[str], str] = str) -> ComponentError:
-    """A litellm/provider exception as `RetryableError` or `PermanentError`, with what to do about it."""
-    from litellm import exceptions as litellm
-
-    status = _status(exc)
-    said = redact(_detail(exc))
-    where = f"Model `{model}`"
-    if isinstance(exc, litellm.ContextWindowExceededError):
-        return PermanentError(f"{where}: the prompt does not fit the model's context window (HTTP {status or 400})."
-                              f" Shorten the prompt or use a model with a larger context window. Provider: {said}")
-    if _MISSING_KEY.search(said):
-        return PermanentError(f"{where}: no API key was found. {_key_hint(model, api_key_env)} Provider: {said}")
-    if isinstance(exc, litellm.RateLimitError) or status == 429:
-        wait = retry_after_seconds(exc)
-        hint = f"the provider asks to retry after {wait:g} s" if wait is not None else "retrying after a pause"
-        return RetryableError(f"{where} is rate limited (HTTP 429); {hint}. Provider: {said}", retry_after=wait)
-    if isinstance(exc, litellm.Timeout):
-        limit = f" within {timeout_s:g} s (the node's `timeout_s` param)" if timeout_s else ""
-        return RetryableError(f"{where} did not answer{limit}. Provider: {said}")
-    if isinstance(exc, litellm.APIConnectionError):
-        return RetryableError(f"{where}: could not reach the provider (connection error). Check `api_base` and "
-                              f"the network. Provider: {said}")
-    permanent = _permanent_hint(exc, status, model, api_key_env)
-    if permanent is not None:
-        return PermanentError(f"{where} failed with HTTP {status}: {permanent} Provider: {said}")
-    if status is not None and status >= 500:
-        return RetryableError(f"{where}: the provider had a server error (HTTP {status}). Provider: {said}")
-    return RetryableError(f"{where} call failed ({type(exc).__name__}): {said}")
-
-
-def _permanent_hint(exc: BaseException, status: int | None, model: str, api_key_env: str | None) -> str | None:
-    from litellm import exceptions as litellm
-
-    if isinstance(exc, litellm.AuthenticationError) or status == 401:
-        return f"the API key was rejected. {_key_hint(model, api_key_env)}"
-    if isinstance(exc, litellm.PermissionDeniedError) or status == 403:
-        return ("the API key is not allowed to use this model. Check the key's project or organisation access, "
-                "or pick another model.")
-    if isinstance(exc, litellm.NotFoundError) or status == 404:
-        return ("unknown model (or wrong `api_base`). Check the model name, e.g. `openai/gpt-4o-mini`; "
-                "the model picker lists the models usable here.")
-    if status == 402:
-        return "the provider account needs payment or credit."
-    if isinstance(exc, litellm.BadRequestError) or status in (400, 422):
-        return ("the provider rejected the request. Check the node's params (response_schema, max_tokens, "
-                "temperature) against what this model supports.")
-    return None
-
-
-def _key_hint(model: str, api_key_env: str | None) -> str:
-    """Which env var to set. By name only: litellm's own lookups can start a device login for some providers."""
-    from components_catalog.models import provider_key_envs, provider_of
-
-    if api_key_env:
-        return f"Check the value of {api_key_env} (named by the node's `api_key_env` param)."
-    provider = provider_of(model)
-    if not provider:
-        return "Set the provider's API key environment variable, or name one in the node's `api_key_env` param."
-    return (f"Set {' or '.join(provider_key_envs(provider))} (or name another env var in the node's "
-            "`api_key_env` param).")
-
-
-def _status(exc: BaseException) -> int | None:
-    code = getattr(exc, "status_code", None)
-    try:
-        return int(code) if code is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-_PREFIXES = re.compile(r"^(?:litellm\.\w+:\s*|\w+Error:\s*|\w+Exception\s*-\s*)+")
-
-
-def _detail(exc: BaseException) -> str:
-    text = str(getattr(exc, "message", None) or exc or type(exc).__name__)
-    text = _PREFIXES.sub("", text.strip())  # "litellm.X: Y: OpenAIException - " adds nothing
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def retry_after_seconds(exc: BaseException) -> float | None:
-    """Seconds from the `retry-after-ms` / `retry-after` response headers (a number or an HTTP date)."""
-    headers = getattr(exc, "litellm_response_headers", None) or getattr(exc, "headers", None)
-    if headers is None:
-        try:
-            headers = exc.response.headers  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - no response attached
-            return None
-    try:
-        lowered = {str(k).lower(): str(v) for k, v in headers.items()}
-    except Exception:  # noqa: BLE001 - not a mapping
-        return None
-    if "retry-after-ms" in lowered:
-        return _seconds(lowered["retry-after-ms"], scale=1000)
-    return _seconds(lowered["retry-after"]) if "retry-after" in lowered else None
-
-
-def _seconds(raw: str, scale: float = 1) -> float | None:
-    try:
-        return max(float(raw) / scale, 0.0)
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(round(parsedate_to_datetime(raw).timestamp() - time.time(), 3), 0.0)
-        except (TypeError, ValueError):
-            return None
-
-
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
-
-
-def json_schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
-    """litellm's (OpenAI's) structured-output `response_format` for `schema`."""
-    safe = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:64] or "response"
-    return {"type": "json_schema", "json_schema": {"name": safe, "schema": schema, "strict": True}}
-
-
-_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
-
-
-def parse_json_reply(text: str, schema: dict[str, Any] | None, model: str) -> Any:
-    """The reply parsed as JSON and checked against `schema`; a bad reply is a `RetryableError`."""
-    fenced = _FENCE.match(text)
-    try:
-        data = json.loads(fenced.group(1) if fenced else text)
-    except ValueError as exc:
-        raise RetryableError(f"Model `{model}` was asked for JSON matching the response schema but replied "
-                             f"with text that is not JSON ({exc}): {text[:120]!r}.") from None
-    problem = _schema_problem(data, schema) if schema else None
-    if problem:
-        raise RetryableError(f"Model `{model}` replied with JSON that does not match the response schema: "
-                             f"{problem}. Reply: {text[:120]!r}.")
-    return data
-
-
-def _schema_problem(data: Any, schema: dict[str, Any]) -> str | None:
-    """What is wrong with `data` under `schema` (jsonschema if installed, else a basic check)."""
-    try:
-        import jsonschema
-    except ImportError:
-        if schema.get("type") == "object":
-            if not isinstance(data, dict):
-                return f"expected an object, got {type(data).__name__}"
-            missing = [key for key in schema.get("required", []) if key not in data]
-            return f"missing required keys {missing}" if missing else None
-        return None
-    try:
-        jsonschema.validate(data, schema)
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path)
-        return f"{exc.message}" + (f" (at `{where}`)" if where else "")
-    except jsonschema.SchemaError as exc:
-        raise PermanentError(f"The response schema itself is not a valid JSON Schema: {exc.message}. "
-                             "Fix the node's `response_schema` param.") from None
-    return None

@@ -14,8 +14,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from components_catalog.llm import ModelParams, api_base_field, api_key_env_field, multiline, render_context
-from components_catalog.model_calls import ModelRequest, call_model, json_schema_format, parse_json_reply
+from components_catalog.model_calls import ModelRequest, call_model
+from components_catalog.model_params import (
+    ModelParams,
+    api_base_field,
+    api_key_env_field,
+    multiline,
+    render_context,
+)
+from components_catalog.structured_output import json_schema_format, parse_json_reply
 from components_catalog.types import Document, TokenUsage
 from runtime import Component, RunContext, component
 from runtime.errors import RetryableError

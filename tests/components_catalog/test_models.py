@@ -119,8 +119,8 @@ def test_an_unreachable_ollama_lists_nothing_and_says_why(monkeypatch: pytest.Mo
 
 
 def test_importing_the_model_modules_imports_no_heavy_library() -> None:
-    code = ("import sys, components_catalog.models, components_catalog.llm, components_catalog.scoring, "
-            "components_catalog.model_calls; "
+    code = ("import sys, components_catalog.models, components_catalog.llm_chat, components_catalog.llm_router, "
+            "components_catalog.text_rewrite, components_catalog.scoring, components_catalog.model_calls; "
             "print(sorted(m for m in ('litellm', 'numpy', 'httpx', 'onnxruntime', 'chromadb') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
