@@ -32,6 +32,10 @@ else
   say "Python packages are up to date"
 fi
 
+# The demo knowledge base the example pipelines answer from (skipped when already indexed).
+say "Indexing the demo knowledge base into Chroma"
+.venv/bin/python -m components_catalog.demo_index
+
 # Reflex builds the editor's front end with bun (Node here may be older than Reflex wants).
 if [ ! -x .tools/node_modules/.bin/bun ]; then
   say "Installing bun 1.4.4 from the npm registry into .tools/"
