@@ -85,6 +85,6 @@ class RunContext:
 
     def redact(self, text: str) -> str:
         """`text` with every secret value this run has read replaced by `***`."""
-        for value in self._secrets:
+        for value in self._secrets | env_secret_values():
             text = text.replace(value, "***")
         return text

@@ -74,7 +74,7 @@ class Execution:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._buffer: deque[Any] = deque()
         self._wakeup = asyncio.Event()
-        self._secrets: set[str] = env_secret_values()  # ctx.secret adds the ones components read
+        self._secrets: set[str] = set()  # what components read through ctx.secret
         self._outputs: dict[str, Any] = {}
         self._error: ErrorInfo | None = None
         self._started = self._finished = self._closed = False
@@ -336,7 +336,7 @@ class Execution:
     def _error_info(self, exc: BaseException) -> ErrorInfo:
         message = str(exc) or type(exc).__name__
         tb = "".join(traceback.format_exception(exc))
-        for secret in self._secrets:
+        for secret in self._secrets | env_secret_values():  # the environment's too: libraries read keys
             message, tb = message.replace(secret, "***"), tb.replace(secret, "***")
         return ErrorInfo(type=type(exc).__name__, message=message, traceback=tb)
 

@@ -7,6 +7,7 @@ never adds latency to a run.
 
 from __future__ import annotations
 
+import atexit
 import os
 import queue
 import socket
@@ -56,6 +57,20 @@ class RunRecorder:
                  url: str | None = None):
         self._meta = _Meta(pipeline_id, spec.model_dump(mode="json") if hasattr(spec, "model_dump") else spec,
                            source, url)
+
+    @classmethod
+    def factory(cls, source: str) -> Any:
+        """`(plan, run_id) -> recorder` for services running the same plans many times (the spec is dumped
+        once per plan, not once per run)."""
+        recorders: dict[int, RunRecorder] = {}
+
+        def make(plan: Any, run_id: str) -> RunRecorder:
+            recorder = recorders.get(id(plan))
+            if recorder is None:
+                recorder = recorders[id(plan)] = cls(spec=plan.spec, source=source)
+            return recorder
+
+        return make
 
     def __call__(self, event: Any) -> None:
         _writer().put((self._meta, event))
@@ -237,4 +252,5 @@ def _writer() -> _Writer:
         if _WRITER is None or not _WRITER.is_alive():
             _WRITER = _Writer()
             _WRITER.start()
+            atexit.register(_WRITER.flush, 5.0)  # a clean shutdown stores what was queued
     return _WRITER

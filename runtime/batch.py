@@ -1,0 +1,312 @@
+"""`patchwire batch`: run a pipeline on every row of a JSONL or CSV dataset, resumably.
+
+Columns (CSV) or keys (JSONL) are mapped to the pipeline's inputs by name: CSV text is parsed by each
+input's type like `--input name=value`, JSONL values are taken as they are. Every finished row is one
+JSON line appended to the output and flushed to disk (fsync) before the next is written, so a killed
+batch loses no finished row, and a rerun skips the rows already there. A row is known by its `id`
+column when the dataset has one, else by its position (`row`, from 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .builtins import coerce_input_text
+from .issues import InvalidInputs
+from .plan import Plan
+
+__all__ = ["Row", "BatchError", "read_dataset", "row_inputs", "run_row", "ResultsFile", "Summary",
+           "summarize", "run_local", "row_key"]
+
+ID_COLUMN = "id"
+
+
+class BatchError(Exception):
+    """The dataset or the output file cannot be used (printed as one line by the CLI)."""
+
+
+@dataclass(slots=True)
+class Row:
+    index: int  # position in the dataset, from 0
+    id: Any  # the `id` column's value, or None
+    values: dict[str, Any]
+    from_csv: bool
+
+    @property
+    def key(self) -> str:
+        return row_key(self.index, self.id)
+
+
+def row_key(index: int, row_id: Any) -> str:
+    return f"row:{index}" if row_id is None else f"id:{json.dumps(row_id, sort_keys=True)}"
+
+
+# --- reading the dataset -----------------------------------------------------------------------------
+def read_dataset(path: str | os.PathLike[str]) -> list[Row]:
+    """Every row of a `.jsonl` or `.csv` file; raise `BatchError` naming the line of a bad one."""
+    file = Path(path)
+    suffix = file.suffix.lower()
+    if suffix not in (".jsonl", ".ndjson", ".csv"):
+        raise BatchError(f"`{file}`: unknown dataset type `{suffix or '(none)'}`. Use a .jsonl file (one JSON "
+                         "object per line) or a .csv file with a header row.")
+    try:
+        rows = _read_csv(file) if suffix == ".csv" else _read_jsonl(file)
+    except OSError as exc:
+        raise BatchError(f"Cannot read dataset `{file}`: {exc.strerror}.") from None
+    _check_unique_ids(rows, file)
+    return rows
+
+
+def _read_jsonl(file: Path) -> list[Row]:
+    rows = []
+    with file.open(encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line.rstrip("\r\n"))
+            except json.JSONDecodeError as exc:
+                raise BatchError(f"`{file}` line {lineno} is not valid JSON: {exc.msg} at column {exc.colno}.") \
+                    from None
+            if not isinstance(data, dict):
+                raise BatchError(f"`{file}` line {lineno} is {type(data).__name__}, not an object: each line must "
+                                 'be an object of input values, e.g. {"query": "..."}.')
+            rows.append(Row(len(rows), data.get(ID_COLUMN), data, from_csv=False))
+    return rows
+
+
+def _read_csv(file: Path) -> list[Row]:
+    with file.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames:
+            raise BatchError(f"`{file}` has no header row: the first line must name the columns (the inputs).")
+        rows = []
+        for values in reader:
+            if None in values:
+                raise BatchError(f"`{file}` line {reader.line_num} has more cells than the header has columns.")
+            row_id = values.get(ID_COLUMN) or None
+            rows.append(Row(len(rows), row_id, dict(values), from_csv=True))
+    return rows
+
+
+def _check_unique_ids(rows: list[Row], file: Path) -> None:
+    seen: dict[str, int] = {}
+    for row in rows:
+        if row.id is None:
+            continue
+        first = seen.setdefault(row.key, row.index)
+        if first != row.index:
+            raise BatchError(f"`{file}`: `id` {row.id!r} is used by rows {first} and {row.index}. Ids must be "
+                             "unique: they are how a resumed batch knows which rows are done.")
+
+
+def row_inputs(plan: Plan, row: Row) -> dict[str, Any]:
+    """The row's values for the pipeline's inputs (other columns are ignored). Raises `InvalidInputs`."""
+    values, problems = {}, []
+    for name, (_, params) in plan.inputs.items():
+        if name not in row.values:
+            continue
+        value = row.values[name]
+        if row.from_csv:
+            if value == "" and params.type != "string":
+                continue  # an empty cell: the input's default, or "required"
+            try:
+                value = coerce_input_text(params.type, value)
+            except ValueError as exc:
+                problems.append(f"Input `{name}`: {exc}.")
+                continue
+        values[name] = value
+    if problems:
+        raise InvalidInputs(problems)
+    return plan.resolve_inputs(values)
+
+
+# --- running one row ---------------------------------------------------------------------------------
+async def run_row(plan: Plan, row: Row) -> dict[str, Any]:
+    """One output record: row, id, status, outputs, error, latency, token usage and scores."""
+    from .api import run
+
+    record: dict[str, Any] = {"row": row.index}
+    if row.id is not None:
+        record["id"] = row.id
+    t0 = time.perf_counter()
+    try:
+        inputs = row_inputs(plan, row)
+    except InvalidInputs as exc:
+        return {**record, "status": "invalid", "outputs": {}, "error": {"type": "InvalidInputs",
+                                                                       "message": " ".join(exc.problems)}}
+    try:
+        result = await run(plan, inputs)
+    except Exception as exc:  # noqa: BLE001 - one bad row never stops the batch
+        return {**record, "status": "failed", "outputs": {}, "latency_ms": _ms(t0),
+                "error": {"type": type(exc).__name__, "message": str(exc)}}
+    data = result.to_json()
+    record.update(status=data["status"], outputs=data["outputs"], error=result.error, run_id=data["run_id"],
+                  latency_ms=data["latency_ms"])
+    usage = _usage(data["nodes"])
+    if usage:
+        record["usage"] = usage
+    scores = _scores(plan, data["nodes"])
+    if scores:
+        record["scores"] = scores
+    return record
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 3)
+
+
+USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+
+
+def _usage(nodes: dict[str, Any]) -> dict[str, Any]:
+    """The sum of every TokenUsage-like `usage` output (tokens and cost) over the row's nodes."""
+    total: dict[str, Any] = {}
+    for node in nodes.values():
+        usage = node["outputs"].get("usage")
+        if not isinstance(usage, dict) or not any(k in usage for k in USAGE_FIELDS):
+            continue
+        for key in USAGE_FIELDS:
+            if isinstance(usage.get(key), int):
+                total[key] = total.get(key, 0) + usage[key]
+        cost = usage.get("cost_usd")
+        if isinstance(cost, int | float):
+            total["cost_usd"] = round(total.get("cost_usd", 0.0) + cost, 10)
+    return total
+
+
+def _scores(plan: Plan, nodes: dict[str, Any]) -> dict[str, float]:
+    """Numeric outputs of `eval.*` nodes, and any numeric output port named `score`, as `node.port`."""
+    scores = {}
+    for plan_node in plan.nodes:
+        outputs = nodes.get(plan_node.id, {}).get("outputs", {})
+        is_eval = plan_node.component_id.startswith("eval.")
+        for port, value in outputs.items():
+            if (is_eval or port == "score") and isinstance(value, int | float) and not isinstance(value, bool):
+                scores[f"{plan_node.id}.{port}"] = value
+    return scores
+
+
+async def run_local(plan: Plan, rows: Iterable[Row], concurrency: int,
+                    on_record: Callable[[dict[str, Any]], None]) -> None:
+    """Run rows with at most `concurrency` in flight; `on_record` gets each record as it finishes."""
+    pending = iter(rows)
+
+    async def worker() -> None:
+        for row in pending:
+            on_record(await run_row(plan, row))
+
+    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+
+
+# --- the output file -----------------------------------------------------------------------------------
+class ResultsFile:
+    """Append-only JSONL results: one record per line, flushed and fsynced before the call returns."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        self.records: list[dict[str, Any]] = self._load()
+        self.keys = {row_key(r.get("row", -1), r.get("id")) for r in self.records}
+        self._fd: int | None = None
+
+    def _load(self) -> list[dict[str, Any]]:
+        """Records already written; a half-written last line (a kill mid-write) is cut off."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise BatchError(f"Cannot read the output `{self.path}`: {exc.strerror}.") from None
+        complete = data[: data.rfind(b"\n") + 1]
+        if len(complete) != len(data):
+            os.truncate(self.path, len(complete))
+        records = []
+        for lineno, line in enumerate(complete.splitlines(), 1):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                raise BatchError(f"The output `{self.path}` line {lineno} is not a result record. Use a new -o "
+                                 "file, or delete that one to start over.") from None
+            if not isinstance(record, dict) or "row" not in record:
+                raise BatchError(f"The output `{self.path}` line {lineno} is not a result record (no `row`). "
+                                 "Use a new -o file.")
+            records.append(record)
+        return records
+
+    def append(self, record: dict[str, Any]) -> None:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+        os.write(self._fd, line)
+        os.fsync(self._fd)
+        self.records.append(record)
+        self.keys.add(row_key(record["row"], record.get("id")))
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+# --- the summary -------------------------------------------------------------------------------------
+@dataclass
+class Summary:
+    rows: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    tokens: dict[str, int] = field(default_factory=dict)
+    cost_usd: float | None = None
+    scores: dict[str, tuple[float, int]] = field(default_factory=dict)  # name -> (mean, count)
+
+    def lines(self) -> list[str]:
+        out = [f"rows: {self.rows}, succeeded: {self.succeeded}, failed: {self.failed}"]
+        if self.p50_ms is not None:
+            out.append(f"latency: p50 {self.p50_ms:.1f} ms, p95 {self.p95_ms:.1f} ms")
+        if self.tokens:
+            parts = ", ".join(f"{k.replace('_tokens', '')} {v:,}" for k, v in self.tokens.items())
+            cost = f", cost ${self.cost_usd:.4f}" if self.cost_usd is not None else ", cost unknown"
+            out.append(f"tokens: {parts}{cost}")
+        for name, (mean, count) in self.scores.items():
+            out.append(f"score {name}: mean {mean:.3f} over {count} rows")
+        return out
+
+
+def summarize(records: Iterable[dict[str, Any]]) -> Summary:
+    summary, latencies, sums = Summary(), [], {}
+    for record in records:
+        summary.rows += 1
+        if record.get("status") == "succeeded":
+            summary.succeeded += 1
+        else:
+            summary.failed += 1
+        if isinstance(record.get("latency_ms"), int | float):
+            latencies.append(record["latency_ms"])
+        for key, value in record.get("usage", {}).items():
+            if key == "cost_usd":
+                summary.cost_usd = (summary.cost_usd or 0.0) + value
+            else:
+                summary.tokens[key] = summary.tokens.get(key, 0) + value
+        for name, value in record.get("scores", {}).items():
+            total, count = sums.get(name, (0.0, 0))
+            sums[name] = (total + value, count + 1)
+    if latencies:
+        summary.p50_ms, summary.p95_ms = percentile(latencies, 50), percentile(latencies, 95)
+    summary.scores = {name: (total / count, count) for name, (total, count) in sums.items()}
+    return summary
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * pct // 100))
+    return float(ordered[int(rank) - 1])

@@ -1,0 +1,347 @@
+"""`patchwire serve`: pipelines as an HTTP service (FastAPI).
+
+    app = create_app([spec_a, spec_b], registry, api_token="...")
+
+- `POST /v1/pipelines/{name}/run` with `{"inputs": {...}}` answers with exactly the `patchwire run --json`
+  object (200 succeeded, 500 failed); with `Accept: text/event-stream` it streams every run event (node
+  events and model tokens) as server-sent events, in order.
+- `GET /v1/pipelines`, `GET /v1/pipelines/{name}` (the spec and the JSON Schema of inputs and outputs),
+  `GET /healthz`, OpenAPI docs at `/docs`.
+- Bearer-token auth when a token is configured; a body size limit (413) and a per-request time limit
+  (504, the run is cancelled); bad input gets a 4xx naming the problem.
+
+Stateless: plans are compiled once at startup and nothing is kept between requests, so any number of
+processes can sit behind a load balancer. Each run is one event stream with several consumers (the
+result collector, the SSE writer, and whatever `consumers` adds, e.g. a run recorder).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import os
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from .api import compile as compile_plan
+from .api import execute
+from .events import event_to_dict
+from .issues import InvalidInputs
+from .plan import Plan
+from .registry import Registry, default_registry
+from .results import ResultCollector
+from .serve_schema import RUN_BODY_SCHEMA, RUN_RESULT_SCHEMA, inputs_schema, outputs_schema
+from .spec import PipelineSpec
+
+__all__ = ["create_app", "app_from_env", "ServeConfigError", "ConsumerFactory", "DEFAULT_MAX_BODY_BYTES",
+           "DEFAULT_REQUEST_TIMEOUT_S", "CONFIG_ENV"]
+
+log = logging.getLogger("patchwire.serve")
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_REQUEST_TIMEOUT_S = 300.0
+CONFIG_ENV = "PATCHWIRE_SERVE_CONFIG"  # how `patchwire serve --workers N` hands its settings to workers
+TOKEN_ENV = "PATCHWIRE_API_TOKEN"
+# A consumer factory is called once per run and returns a callable fed every event of that run, in order.
+# This is the hook for run records: `lambda plan, run_id: recorder.consume`.
+ConsumerFactory = Callable[[Plan, str], Callable[[Any], None]]
+# FastAPI's built-in OpenTelemetry hooks, all off: the service reports to no one (FASTAPI_OTEL_* ignored).
+NO_TELEMETRY: Any = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False,
+                     "auto_configure": False}
+_END = object()
+
+
+class ServeConfigError(ValueError):
+    """The service cannot start: duplicate pipeline names, no pipelines, a bad setting."""
+
+
+class ApiError(Exception):
+    """An HTTP error answered as `{"detail": message, ...extra}`."""
+
+    def __init__(self, status: int, detail: str, **extra: Any):
+        super().__init__(detail)
+        self.status, self.detail, self.extra = status, detail, extra
+
+
+@dataclass(slots=True)
+class Pipeline:
+    name: str
+    plan: Plan
+    summary: dict[str, Any]
+    detail: dict[str, Any]
+
+
+def create_app(specs: Sequence[PipelineSpec], registry: Registry | None = None, *, api_token: str | None = None,
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
+               consumers: Sequence[ConsumerFactory] = ()) -> FastAPI:
+    """The FastAPI app serving `specs` (compiled now; raises `InvalidSpec` or `ServeConfigError`).
+
+    `api_token`: required bearer token; None reads `PATCHWIRE_API_TOKEN` (unset or empty: no auth).
+    """
+    if max_body_bytes <= 0 or request_timeout_s <= 0:
+        raise ServeConfigError("max_body_bytes and request_timeout_s must be positive.")
+    pipelines = _compile_all(specs, registry if registry is not None else default_registry())
+    token = api_token if api_token is not None else os.environ.get(TOKEN_ENV) or None
+    app = FastAPI(title="Patchwire pipelines", version="1", telemetry=NO_TELEMETRY,
+                  description="Run Patchwire pipelines over HTTP. " + ("Send `Authorization: Bearer <token>`."
+                                                                       if token else "No authentication."))
+    runner = _Runner(request_timeout_s, tuple(consumers), max_body_bytes)
+    auth = [Depends(_bearer_check(token))] if token else []
+    app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
+    _add_routes(app, pipelines, runner, auth)
+    return app
+
+
+def _add_routes(app: FastAPI, pipelines: dict[str, Pipeline], runner: _Runner, auth: list[Any]) -> None:
+    @app.get("/healthz", tags=["service"])
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "pipelines": len(pipelines)}
+
+    @app.get("/v1/pipelines", tags=["pipelines"], dependencies=auth)
+    async def list_pipelines() -> dict[str, Any]:
+        return {"pipelines": [p.summary for p in pipelines.values()]}
+
+    @app.get("/v1/pipelines/{name}", tags=["pipelines"], dependencies=auth)
+    async def describe_pipeline(name: str) -> dict[str, Any]:
+        return _find(pipelines, name).detail
+
+    @app.post("/v1/pipelines/{name}/run", tags=["pipelines"], dependencies=auth, responses=RUN_RESPONSES,
+              openapi_extra={"requestBody": {"required": True,
+                                             "content": {"application/json": {"schema": RUN_BODY_SCHEMA}}}})
+    async def run_pipeline(name: str, request: Request) -> Response:
+        """Run the pipeline once: the result as `patchwire run --json` prints it, or its events as SSE."""
+        pipeline = _find(pipelines, name)
+        inputs = _run_inputs(await _read_body(request, runner.max_body_bytes))
+        try:
+            execution = execute(pipeline.plan, inputs)
+        except InvalidInputs as exc:
+            problems = _http_problems(pipeline, inputs, exc.problems)
+            raise ApiError(422, f"Invalid inputs for pipeline `{name}`: {' '.join(problems)}",
+                           problems=problems) from None
+        if "text/event-stream" in request.headers.get("accept", ""):
+            return StreamingResponse(runner.stream(pipeline, execution), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return await runner.respond(pipeline, execution)
+
+
+RUN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The run result, as `patchwire run --json` prints it (or an event stream with "
+                         "`Accept: text/event-stream`)",
+          "content": {"application/json": {"schema": RUN_RESULT_SCHEMA},
+                      "text/event-stream": {"schema": {"type": "string"}}}},
+    500: {"description": "The run failed: the same result object, with status `failed`"},
+    400: {"description": "Malformed JSON"}, 413: {"description": "Body too large"},
+    422: {"description": "Missing, unknown or mistyped inputs"},
+    504: {"description": "The run exceeded the request time limit and was cancelled"},
+}
+
+
+def _compile_all(specs: Sequence[PipelineSpec], registry: Registry) -> dict[str, Pipeline]:
+    if not specs:
+        raise ServeConfigError("No pipelines to serve: give at least one spec file.")
+    pipelines: dict[str, Pipeline] = {}
+    for spec in specs:
+        if spec.name in pipelines:
+            raise ServeConfigError(f"Two specs are named `{spec.name}`; pipelines are served by their `name`. "
+                                   "Rename one of them (the `name` field of the spec).")
+        plan = compile_plan(spec, registry)
+        pipelines[spec.name] = Pipeline(spec.name, plan, *_descriptions(plan))
+    return pipelines
+
+
+def _descriptions(plan: Plan) -> tuple[dict[str, Any], dict[str, Any]]:
+    from .export import spec_document
+
+    spec = plan.spec
+    url = f"/v1/pipelines/{spec.name}"
+    summary = {"name": spec.name, "description": spec.description, "inputs": list(plan.inputs),
+               "outputs": list(plan.output_ids), "url": url, "run_url": f"{url}/run"}
+    document, _ = spec_document(spec)
+    detail = {**summary, "spec": document, "inputs_schema": inputs_schema(plan),
+              "outputs_schema": outputs_schema(plan)}
+    return summary, detail
+
+
+def _find(pipelines: dict[str, Pipeline], name: str) -> Pipeline:
+    pipeline = pipelines.get(name)
+    if pipeline is None:
+        known = ", ".join(f"`{n}`" for n in pipelines)
+        raise ApiError(404, f"No pipeline named `{name}`. Served pipelines: {known}.")
+    return pipeline
+
+
+def _bearer_check(token: str) -> Callable[..., Any]:
+    scheme = HTTPBearer(auto_error=False, description="The token set in PATCHWIRE_API_TOKEN")
+    expected = token.encode()
+
+    async def check(credentials: HTTPAuthorizationCredentials | None = Depends(scheme)) -> None:
+        if credentials is None:
+            raise ApiError(401, "Authentication required: send `Authorization: Bearer <token>` (the token "
+                                "the service was started with, PATCHWIRE_API_TOKEN).",
+                           headers={"WWW-Authenticate": "Bearer"})
+        if not hmac.compare_digest(credentials.credentials.encode(), expected):
+            raise ApiError(401, "Invalid bearer token.", headers={"WWW-Authenticate": "Bearer"})
+
+    return check
+
+
+async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+    headers = exc.extra.pop("headers", None)
+    return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status, headers=headers)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it is known to exceed `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit():
+        if int(declared) > limit:
+            raise _too_large(int(declared), limit)
+        return await request.body()  # the server stops reading at the declared length
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(size, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(size: int, limit: int) -> ApiError:
+    return ApiError(413, f"Request body too large: {size} bytes, the limit is {limit} bytes. Send large data "
+                         "by reference (an id or a URL), or raise the limit with --max-body-bytes.")
+
+
+def _run_inputs(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body) if body.strip() else None
+    except UnicodeDecodeError:
+        raise ApiError(400, "Malformed JSON: the body is not UTF-8 text.") from None
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, f"Malformed JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}. The body must "
+                            'be a JSON object like {"inputs": {"query": "..."}}.') from None
+    if data is None:
+        raise ApiError(400, 'Empty body: send a JSON object like {"inputs": {"query": "..."}}.')
+    if not isinstance(data, dict) or not isinstance(data.get("inputs", {}), dict):
+        raise ApiError(422, 'The body must be a JSON object with an object `inputs`, like '
+                            '{"inputs": {"query": "..."}}.')
+    unknown = sorted(set(data) - {"inputs"})
+    if unknown:
+        raise ApiError(422, f"Unknown body field(s) {', '.join(f'`{k}`' for k in unknown)}: the body has only "
+                            "`inputs`.")
+    return data.get("inputs", {})
+
+
+def _http_problems(pipeline: Pipeline, given: dict[str, Any], problems: list[str]) -> list[str]:
+    """The input problems, with "missing input" phrased for an HTTP client rather than the CLI."""
+    missing = {name for name, (_, params) in pipeline.plan.inputs.items()
+               if name not in given and "default" not in params.model_fields_set}
+    out = []
+    for problem in problems:
+        name = next((n for n in missing if problem.startswith(f"Input `{n}` is required")), None)
+        out.append(problem if name is None else
+                   f"Input `{name}` is required: add it to `inputs` in the request body, e.g. "
+                   f'{{"inputs": {{"{name}": ...}}}} (schema: GET {pipeline.summary["url"]}).')
+    return out
+
+
+class _Runner:
+    """Drives one execution: one event stream fanned out to several consumers, under a time limit."""
+
+    def __init__(self, timeout_s: float, factories: tuple[ConsumerFactory, ...], max_body_bytes: int):
+        self.timeout_s = timeout_s
+        self.factories = factories
+        self.max_body_bytes = max_body_bytes
+
+    def _consumers(self, pipeline: Pipeline, run_id: str, first: Callable[[Any], None]) -> list[Callable]:
+        consumers = [first]
+        for factory in self.factories:
+            try:
+                consumers.append(_guarded(factory(pipeline.plan, run_id)))
+            except Exception:  # noqa: BLE001 - a broken recorder must not fail the request
+                log.exception("event consumer factory %r failed; run %s is not recorded by it", factory, run_id)
+        return consumers
+
+    async def pump(self, execution: Any, consumers: list[Callable[[Any], None]]) -> bool:
+        """Feed every event to every consumer; on timeout cancel the run. Returns True when it timed out."""
+        timed_out = False
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                async for event in execution:
+                    for consume in consumers:
+                        consume(event)
+        except TimeoutError:
+            timed_out = True
+            execution.cancel(f"the request took longer than its {self.timeout_s:g} s limit")
+            async for event in execution:  # the cancellation events, already buffered
+                for consume in consumers:
+                    consume(event)
+        finally:
+            await execution.aclose()
+        return timed_out
+
+    async def respond(self, pipeline: Pipeline, execution: Any) -> Response:
+        collector = ResultCollector()
+        timed_out = await self.pump(execution, self._consumers(pipeline, execution.run_id, collector))
+        result = collector.result
+        assert result is not None
+        if timed_out:
+            raise ApiError(504, f"Pipeline `{pipeline.name}` took longer than the {self.timeout_s:g} s request "
+                                "limit; the run was cancelled. Raise --request-timeout, or run long jobs with "
+                                "`patchwire batch`.", run_id=result.run_id)
+        body = json.dumps(result.to_json(), ensure_ascii=False).encode()
+        return Response(body, status_code=200 if result.status == "succeeded" else 500,
+                        media_type="application/json")
+
+    async def stream(self, pipeline: Pipeline, execution: Any) -> AsyncIterator[str]:
+        """Server-sent events: `event: <kind>` and `data: <event as JSON>` per run event, in order."""
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        consumers = self._consumers(pipeline, execution.run_id, queue.put_nowait)
+        task = asyncio.create_task(self.pump(execution, consumers))
+        task.add_done_callback(lambda _: queue.put_nowait(_END))
+        try:
+            while (event := await queue.get()) is not _END:
+                data = json.dumps(event_to_dict(event), ensure_ascii=False, separators=(",", ":"))
+                yield f"event: {event.kind}\ndata: {data}\n\n"
+        finally:  # the client went away, or the stream ended
+            if not task.done():
+                execution.cancel("the client disconnected")
+                await asyncio.wait([task], timeout=5)
+
+
+def _guarded(consume: Callable[[Any], None]) -> Callable[[Any], None]:
+    failed = False
+
+    def guarded(event: Any) -> None:
+        nonlocal failed
+        if failed:
+            return
+        try:
+            consume(event)
+        except Exception:  # noqa: BLE001 - reported once; the run goes on
+            failed = True
+            log.exception("event consumer %r failed; it gets no further events of this run", consume)
+
+    return guarded
+
+
+def app_from_env() -> FastAPI:
+    """The app described by `PATCHWIRE_SERVE_CONFIG` (set by `patchwire serve` for its worker processes)."""
+    from .loading import load_spec
+
+    raw = os.environ.get(CONFIG_ENV)
+    if not raw:
+        raise ServeConfigError(f"{CONFIG_ENV} is not set; start the service with `patchwire serve SPEC`.")
+    config = json.loads(raw)
+    specs = [load_spec(path) for path in config["specs"]]
+    from .serve_cli import run_record_consumers
+
+    return create_app(specs, default_registry(config.get("plugins", [])),
+                      max_body_bytes=config.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES),
+                      request_timeout_s=config.get("request_timeout_s", DEFAULT_REQUEST_TIMEOUT_S),
+                      consumers=run_record_consumers(config.get("record", True)))

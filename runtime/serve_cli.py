@@ -1,0 +1,115 @@
+"""`patchwire serve SPEC [SPEC...]`: run the HTTP service with uvicorn.
+
+Imported on every CLI start, so this module stays light: fastapi and uvicorn load inside the handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+import sys
+from pathlib import Path
+
+from .cli import EXIT_OK, UsageError, _add_plugin_arg, _registry, register_command
+
+__all__ = ["add_command", "is_loopback"]
+
+TOKEN_ENV = "PATCHWIRE_API_TOKEN"
+MIN_TOKEN_LENGTH = 16
+
+
+def add_command(sub: argparse._SubParsersAction) -> None:
+    serve = sub.add_parser("serve", help="serve pipelines over HTTP (POST /v1/pipelines/{name}/run)")
+    serve.add_argument("specs", nargs="+", metavar="SPEC", help="pipeline spec files, served by their `name`")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1; anything else requires PATCHWIRE_API_TOKEN)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument("--max-body-bytes", type=int, default=None, metavar="N",
+                       help="largest request body accepted (default 1 MiB)")
+    serve.add_argument("--request-timeout", type=float, default=None, metavar="SECONDS",
+                       help="cancel a run and answer 504 after this long (default 300)")
+    serve.add_argument("--no-access-log", action="store_true", help="do not log every request")
+    serve.add_argument("--no-record", action="store_true",
+                       help="do not store run records in the database (DATABASE_URL, default SQLite)")
+    _add_plugin_arg(serve)
+    serve.set_defaults(handler=cmd_serve)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .loading import load_spec
+    from .serve import (
+        CONFIG_ENV,
+        DEFAULT_MAX_BODY_BYTES,
+        DEFAULT_REQUEST_TIMEOUT_S,
+        ServeConfigError,
+        create_app,
+    )
+
+    token = os.environ.get(TOKEN_ENV) or None
+    _check_settings(args, token)
+    registry = _registry(args)
+    specs = [load_spec(path) for path in args.specs]
+    settings = {"max_body_bytes": args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
+                "request_timeout_s": args.request_timeout or DEFAULT_REQUEST_TIMEOUT_S, "record": not args.no_record}
+    try:
+        app = create_app(specs, registry, api_token=token, consumers=run_record_consumers(settings["record"]),
+                         **_app_settings(settings))  # compiles: every error before binding
+    except ServeConfigError as exc:
+        raise UsageError(str(exc)) from None
+    import uvicorn
+
+    names = ", ".join(spec.name for spec in specs)
+    auth = "bearer token required" if token else "no authentication"
+    print(f"serving {names} on http://{args.host}:{args.port} ({auth}); docs at /docs", file=sys.stderr)
+    options = {"host": args.host, "port": args.port, "access_log": not args.no_access_log,
+               "log_level": "info", "server_header": False}
+    if args.workers > 1:  # each worker builds its own app from the same settings
+        os.environ[CONFIG_ENV] = json.dumps({"specs": [str(Path(p).resolve()) for p in args.specs],
+                                             "plugins": args.plugin, **settings})
+        uvicorn.run("runtime.serve:app_from_env", factory=True, workers=args.workers, **options)
+    else:
+        uvicorn.run(app, **options)
+    return EXIT_OK
+
+
+def _app_settings(settings: dict) -> dict:
+    return {k: v for k, v in settings.items() if k != "record"}
+
+
+def run_record_consumers(record: bool) -> list:
+    """Run records go to the configured database: one more consumer of each run's event stream."""
+    if not record:
+        return []
+    from .store.recorder import RunRecorder
+
+    return [RunRecorder.factory("serve")]
+
+
+def _check_settings(args: argparse.Namespace, token: str | None) -> None:
+    if args.workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {args.workers}.")
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535, got {args.port}.")
+    if not is_loopback(args.host) and not token:
+        raise UsageError(
+            f"refusing to serve on {args.host} without authentication: that address is reachable from other "
+            f"machines. Set {TOKEN_ENV} to a long random value (clients send `Authorization: Bearer <token>`), "
+            "or bind to 127.0.0.1.")
+    if token and len(token) < MIN_TOKEN_LENGTH:
+        print(f"warning: {TOKEN_ENV} is only {len(token)} characters; use at least {MIN_TOKEN_LENGTH} random "
+              "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`).", file=sys.stderr)
+
+
+register_command(add_command)
