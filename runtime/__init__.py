@@ -35,7 +35,17 @@ _EXPORTS = {
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = sorted([*_EAGER, *_WHERE])
+__all__ = [
+    "Component", "ComponentDefinitionError", "ComponentError", "ComponentInfo", "ComponentLoadError",
+    "EdgeSpec", "ErrorInfo", "Execution", "InvalidInputs", "InvalidSpec", "Issue", "MemoryCache", "NodeCache",
+    "NodeCached", "NodeCancelled", "NodeChunk", "NodeFailed", "NodeFinished", "NodeLog", "NodePolicy",
+    "NodeResult", "NodeRetrying", "NodeSkipped", "NodeSpec", "NodeStarted", "PermanentError", "PipelineSpec",
+    "Plan", "PortInfo", "PortRef", "Registry", "RetryableError", "RunContext", "RunEvent", "RunFinished",
+    "RunResult", "RunStarted", "SecretError", "cache_key", "compile", "component", "default_registry",
+    "event_to_dict", "execute", "is_assignable", "load_spec", "parse_spec", "run", "spec_json_schema",
+    "type_label", "validate",
+]
+assert set(__all__) == {*_EAGER, *_WHERE}, "keep __all__ in step with the exports"
 
 
 def __getattr__(name: str) -> Any:
