@@ -1,0 +1,209 @@
+"""Runs in flight inside a long-lived process (the editor's backend), watched by any number of views.
+
+A run belongs to the process, not to a browser tab: a reloaded page or a second tab subscribes to
+the same `LiveRun` by id and sees its current state, then its updates. Each run folds its events
+into a compact per-node view; subscribers get coalesced snapshots at most every `interval` seconds,
+so a burst of events costs one update. Persistence is one more consumer of the same event stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .events import (
+    NodeCached,
+    NodeCancelled,
+    NodeChunk,
+    NodeFailed,
+    NodeFinished,
+    NodeRetrying,
+    NodeSkipped,
+    NodeStarted,
+    RunFinished,
+    RunStarted,
+)
+from .results import jsonable
+
+__all__ = ["LiveRun", "LiveRuns", "NodeView", "live_runs", "preview"]
+
+PREVIEW_CHARS = 400
+
+
+def preview(value: Any, limit: int = PREVIEW_CHARS) -> Any:
+    """A JSON-ready, size-bounded copy of `value` for the browser (the full value stays in the run record)."""
+    data = jsonable(value)
+    if isinstance(data, str):
+        return data if len(data) <= limit else data[:limit] + f"… ({len(data)} chars)"
+    if isinstance(data, list):
+        items = [preview(item, limit // 2) for item in data[:20]]
+        return items + ([f"… {len(data) - 20} more"] if len(data) > 20 else [])
+    if isinstance(data, dict):
+        return {key: preview(item, limit // 2) for key, item in list(data.items())[:40]}
+    return data
+
+
+@dataclass
+class NodeView:
+    """What a node looks like on the canvas right now."""
+
+    status: str = "queued"
+    started_at: float | None = None
+    finished_at: float | None = None
+    latency_ms: float | None = None
+    attempts: int = 0
+    fired: list[str] = field(default_factory=list)
+    error: dict[str, str] | None = None
+    skip_reason: str | None = None
+    cache_source: str | None = None
+    streamed: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "started_at": self.started_at, "finished_at": self.finished_at,
+                "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
+                "attempts": self.attempts, "fired": self.fired, "error": self.error,
+                "skip_reason": self.skip_reason, "cache_source": self.cache_source,
+                "streamed": self.streamed[-2000:]}
+
+
+class LiveRun:
+    """One run: its execution task, the folded node views, and the views' subscribers."""
+
+    def __init__(self, execution: Any, *, pipeline_id: str | None, consumers: list[Callable[[Any], None]]):
+        self.execution = execution
+        self.run_id: str = execution.run_id
+        self.pipeline_id = pipeline_id
+        self.status = "running"
+        self.started_at = time.time()
+        self.latency_ms: float | None = None
+        self.outputs: dict[str, Any] = {}
+        self.error: dict[str, str] | None = None
+        self.nodes = {node.id: NodeView() for node in execution.plan.nodes}
+        self.version = 0
+        self._consumers = consumers
+        self._changed = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status != "running"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "pipeline_id": self.pipeline_id, "status": self.status,
+                "started_at": self.started_at, "latency_ms": self.latency_ms, "error": self.error,
+                "outputs": preview(self.outputs), "version": self.version,
+                "nodes": {node_id: view.to_dict() for node_id, view in self.nodes.items()}}
+
+    def cancel(self) -> None:
+        self.execution.cancel("stopped from the editor")
+
+    async def drive(self) -> None:
+        try:
+            async with self.execution as events:
+                async for event in events:
+                    self._fold(event)
+                    for consume in self._consumers:
+                        consume(event)
+                    self.version += 1
+                    self._changed.set()
+        finally:
+            if self.status == "running":  # the task itself was cancelled (server shutting down)
+                self.status = "cancelled"
+            self.version += 1
+            self._changed.set()
+
+    async def watch(self, interval: float = 0.04) -> AsyncIterator[dict[str, Any]]:
+        """Snapshots as the run changes, at most one per `interval`; the last one is the finished run."""
+        seen = -1
+        while True:
+            if self.version == seen:
+                self._changed.clear()
+                if self.version == seen:
+                    await self._changed.wait()
+                continue
+            seen = self.version
+            snapshot = self.snapshot()
+            yield snapshot
+            if snapshot["status"] != "running":
+                return
+            await asyncio.sleep(interval)
+
+    def _fold(self, event: Any) -> None:
+        kind = event.__class__
+        if kind is RunStarted:
+            return
+        if kind is RunFinished:
+            self.status, self.latency_ms, self.outputs = event.status, event.latency_ms, event.outputs
+            self.error = None if event.error is None else {"type": event.error.type, "message": event.error.message}
+            return
+        view = self.nodes[event.node_id]
+        if kind is NodeStarted:
+            view.status, view.started_at, view.attempts = "running", event.ts, event.attempt
+        elif kind is NodeChunk:
+            view.streamed += event.text
+        elif kind is NodeRetrying:
+            view.attempts = event.attempt
+            view.error = {"type": event.error.type, "message": event.error.message}
+        elif kind is NodeFinished:
+            view.status, view.finished_at, view.latency_ms = "succeeded", event.ts, event.latency_ms
+            view.attempts, view.fired, view.error = event.attempts, sorted(event.outputs), None
+        elif kind is NodeCached:
+            view.status, view.finished_at, view.latency_ms = "cached", event.ts, 0.0
+            view.fired, view.cache_source = sorted(event.outputs), event.source
+            view.started_at = view.started_at or event.ts
+        elif kind is NodeSkipped:
+            view.status, view.finished_at, view.skip_reason = "skipped", event.ts, event.reason
+        elif kind is NodeFailed:
+            view.status, view.finished_at, view.latency_ms = "failed", event.ts, event.latency_ms
+            view.attempts, view.error = event.attempts, {"type": event.error.type, "message": event.error.message}
+            view.fired = ["error"] if event.handled else []
+        elif kind is NodeCancelled:
+            view.status, view.finished_at, view.skip_reason = "cancelled", event.ts, event.reason
+
+
+class LiveRuns:
+    """The process's runs in flight (and recently finished), by run id."""
+
+    def __init__(self, keep_finished: int = 50):
+        self._runs: dict[str, LiveRun] = {}
+        self._keep = keep_finished
+
+    def start(self, plan: Any, inputs: dict[str, Any], *, pipeline_id: str | None = None,
+              record: bool = True, source: str = "editor", **execute_options: Any) -> LiveRun:
+        """Start a run in the background; raises `InvalidInputs` before anything runs."""
+        from .executor import Execution
+
+        execution = Execution(plan, plan.resolve_inputs(inputs), run_id=uuid.uuid4().hex, **execute_options)
+        consumers: list[Callable[[Any], None]] = []
+        if record:
+            from .store.recorder import RunRecorder
+
+            consumers.append(RunRecorder(pipeline_id=pipeline_id, spec=plan.spec, source=source))
+        live = LiveRun(execution, pipeline_id=pipeline_id, consumers=consumers)
+        live.task = asyncio.get_running_loop().create_task(live.drive(), name=f"patchwire-run-{live.run_id}")
+        self._runs[live.run_id] = live
+        self._forget_old()
+        return live
+
+    def get(self, run_id: str) -> LiveRun | None:
+        return self._runs.get(run_id)
+
+    def active(self, pipeline_id: str | None = None) -> list[LiveRun]:
+        return [r for r in self._runs.values() if not r.done and (pipeline_id is None or r.pipeline_id == pipeline_id)]
+
+    def _forget_old(self) -> None:
+        finished = [run_id for run_id, r in self._runs.items() if r.done]
+        for run_id in finished[: max(0, len(finished) - self._keep)]:
+            del self._runs[run_id]
+
+
+_LIVE = LiveRuns()
+
+
+def live_runs() -> LiveRuns:
+    """The process-wide registry of live runs."""
+    return _LIVE
