@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from .db import session
-from .tables import ReviewTask, utcnow
+from .tables import ReviewTask, RunRecord, utcnow
 
 __all__ = ["create_review", "get_review", "list_reviews", "decide_review", "ReviewDecision", "AlreadyDecided",
            "ReviewNotFound"]
@@ -74,4 +74,17 @@ def decide_review(task_id: str, decision: ReviewDecision, *, answer: str | None 
         latest = get_review(task_id)
         raise AlreadyDecided(f"Review `{task_id}` was already {latest.status}"
                              f"{' by ' + latest.reviewer if latest.reviewer else ''}; the first decision stands.")
-    return get_review(task_id)
+    decided = get_review(task_id)
+    _record_on_run(decided)
+    return decided
+
+
+def _record_on_run(task: ReviewTask) -> None:
+    """The run that asked for the review shows the decision and, unless rejected, the final answer."""
+    review = {"task_id": task.id, "status": task.status, "reviewer": task.reviewer, "comment": task.comment,
+              "decided_at": task.decided_at.isoformat() if task.decided_at else None}
+    statement = (update(RunRecord).where(col(RunRecord.id) == task.run_id)
+                 .values(review=review, final_answer=task.final_answer))
+    with session() as s:
+        s.execute(statement)
+        s.commit()

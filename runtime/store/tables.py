@@ -57,6 +57,8 @@ class RunRecord(SQLModel, table=True):
     node_latency_sum_ms: float | None = None
     total_tokens: int = 0
     cost_usd: float | None = None
+    final_answer: str | None = None  # set when a human reviewer approves or edits the run's answer
+    review: Any = Field(default=None, sa_column=Column(JSON))  # {task_id, status, reviewer, decided_at}
     owner: str = ""  # host:pid of the process running it, to detect runs whose process died
     started_at: datetime = Field(default_factory=utcnow, index=True)
     finished_at: datetime | None = None

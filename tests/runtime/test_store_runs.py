@@ -97,3 +97,14 @@ async def test_a_live_run_of_this_process_is_not_marked_interrupted():
         s.add(stored)
         s.commit()
     assert mark_interrupted_runs() == []
+
+
+async def test_a_review_decision_is_recorded_on_its_run():
+    from runtime.store import create_review, decide_review
+
+    run_id = await record(spec(), {"q": "a"})
+    task = create_review(run_id=run_id, node_id="review", question="Q?", draft_answer="draft")
+    decide_review(task.id, "edit", answer="the corrected answer", reviewer="ana")
+    run, _ = get_run(run_id)
+    assert run.final_answer == "the corrected answer"
+    assert (run.review["task_id"], run.review["status"], run.review["reviewer"]) == (task.id, "edited", "ana")
