@@ -108,3 +108,19 @@ async def test_a_review_decision_is_recorded_on_its_run():
     run, _ = get_run(run_id)
     assert run.final_answer == "the corrected answer"
     assert (run.review["task_id"], run.review["status"], run.review["reviewer"]) == (task.id, "edited", "ana")
+
+
+def test_an_older_database_gains_new_columns_without_losing_rows(tmp_path: Path, monkeypatch):
+    import sqlite3
+
+    from runtime.store.db import reset_engines
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:  # a run_record table from before `final_answer` and `review` existed
+        old.execute("CREATE TABLE run_record (id VARCHAR PRIMARY KEY, pipeline_name VARCHAR, status VARCHAR)")
+        old.execute("INSERT INTO run_record VALUES ('r1', 'legacy', 'succeeded')")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    reset_engines()
+    assert [r.id for r in list_runs()] == ["r1"]
+    run, _ = get_run("r1")
+    assert (run.pipeline_name, run.final_answer) == ("legacy", None)
