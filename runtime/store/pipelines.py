@@ -30,7 +30,7 @@ def _new_id() -> str:
 class PipelineRecord(SQLModel, table=True):
     """The current spec of one pipeline; `revision` grows by one on every save."""
 
-    __tablename__ = "pipeline"
+    __tablename__ = "pipeline"  # pyright: ignore[reportAssignmentType]
 
     id: str = Field(default_factory=_new_id, primary_key=True)
     name: str
@@ -43,7 +43,7 @@ class PipelineRecord(SQLModel, table=True):
 class PipelineVersion(SQLModel, table=True):
     """A named snapshot of a pipeline's spec (e.g. "before the reranker")."""
 
-    __tablename__ = "pipeline_version"
+    __tablename__ = "pipeline_version"  # pyright: ignore[reportAssignmentType]
 
     id: int | None = Field(default=None, primary_key=True)
     pipeline_id: str = Field(index=True)

@@ -1,0 +1,117 @@
+// Pure helpers of the pipeline canvas: the server's compact wire format (editor/views.py) to React Flow
+// nodes/edges, the merge that keeps what the browser owns, the external stores, the dagre layout.
+import dagre from "@dagrejs/dagre";
+
+// A tiny external store: nodes subscribe to their own entry, so a status or issue change
+// re-renders only the nodes it concerns (never the whole nodes list).
+export function keyedStore() {
+  let keys = {};
+  let values = {};
+  const listeners = new Set();
+  return {
+    set(data) {
+      const next = {};
+      for (const [id, value] of Object.entries(data || {})) next[id] = JSON.stringify(value);
+      keys = next;
+      values = data || {};
+      listeners.forEach((l) => l());
+    },
+    key: (id) => keys[id] || "",
+    get: (id) => values[id],
+    subscribe: (l) => { listeners.add(l); return () => listeners.delete(l); },
+  };
+}
+
+export const ERROR_PORT = { name: "error", type: "dict[str, Any]" };
+const HUES = ["#2563eb", "#16a34a", "#d97706", "#9333ea", "#0891b2", "#dc2626", "#65a30d", "#c026d3", "#0d9488",
+  "#ea580c", "#4f46e5", "#be123c"];
+
+// A port's colour follows its type label (the same label always gets the same colour).
+export function typeColor(label) {
+  if (label === "Any") return "#94a3b8";
+  let h = 5381;
+  for (let i = 0; i < label.length; i++) h = ((h * 33) ^ label.charCodeAt(i)) >>> 0;
+  return HUES[h % HUES.length];
+}
+
+// The server's compact format (see editor/views.py) -> React Flow nodes and edges.
+export function inputsOf(data) {
+  return (data.in || []).map(([name, type, required]) => ({ name, type, required: !!required }));
+}
+
+export function outputsOf(data) {
+  return data.missing ? [] : [...(data.out || []).map(([name, type]) => ({ name, type })), ERROR_PORT];
+}
+
+export function toFlowNodes(nodes, positions) {
+  return (nodes || []).map((n) => {
+    const p = (positions || {})[n.id] || [0, 0];
+    return { id: n.id, type: "pipeline", position: { x: p[0], y: p[1] }, data: n };
+  });
+}
+
+export function toFlowEdges(edges) {
+  return (edges || []).map(([source, sourceHandle, target, targetHandle, type, bad]) => ({
+    id: `${source}.${sourceHandle}->${target}.${targetHandle}`, source, sourceHandle, target, targetHandle,
+    className: bad ? "pw-edge-invalid" : "", data: { type },
+    style: { stroke: bad ? "#dc2626" : typeColor(type), strokeWidth: 2 },
+  }));
+}
+
+export function portTypes(nodes) {
+  const map = new Map();
+  for (const n of nodes || []) {
+    map.set(n.id, {
+      inputs: Object.fromEntries(inputsOf(n).map((p) => [p.name, p.type])),
+      outputs: Object.fromEntries(outputsOf(n).map((p) => [p.name, p.type])),
+    });
+  }
+  return map;
+}
+
+export function compatSets(compat) {
+  return Object.fromEntries(Object.entries(compat || {}).map(([k, v]) => [k, new Set(v)]));
+}
+
+export function canFeed(ctx, sourceType, targetType) {
+  const set = ctx.compat[sourceType];
+  return !!set && set.has(targetType);
+}
+
+// Merge the server's list into local state: an unchanged node keeps its very object (React Flow then
+// skips it); a changed one keeps what the browser owns (measured size, selection, an in-flight drag).
+export function merge(prev, next, sigs) {
+  const old = new Map(prev.map((n) => [n.id, n]));
+  const seen = new Map();
+  const out = next.map((n) => {
+    const sig = JSON.stringify(n);
+    seen.set(n.id, sig);
+    const local = old.get(n.id);
+    if (!local) return n;
+    if (sigs.get(n.id) === sig) return local;
+    const merged = { ...n, selected: local.selected };
+    if (local.measured) merged.measured = local.measured;
+    if (local.dragging) { merged.dragging = true; merged.position = local.position; }
+    return merged;
+  });
+  sigs.clear();
+  seen.forEach((v, k) => sigs.set(k, v));
+  return out;
+}
+
+export function layoutLR(nodes, edges) {
+  const g = new dagre.graphlib.Graph();
+  g.setGraph({ rankdir: "LR", nodesep: 40, ranksep: 90, marginx: 20, marginy: 20 });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const n of nodes) {
+    g.setNode(n.id, { width: (n.measured && n.measured.width) || 220, height: (n.measured && n.measured.height) || 120 });
+  }
+  for (const e of edges) g.setEdge(e.source, e.target);
+  dagre.layout(g);
+  const positions = {};
+  for (const n of nodes) {
+    const p = g.node(n.id);
+    positions[n.id] = { x: Math.round(p.x - p.width / 2), y: Math.round(p.y - p.height / 2) };
+  }
+  return positions;
+}

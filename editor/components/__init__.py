@@ -1,0 +1,1 @@
+"""UI pieces of the editor pages."""

@@ -1,0 +1,56 @@
+"""The React Flow canvas: a thin wrapper over `assets/flow_canvas.jsx` (see notes/reflex-react-flow.md).
+
+Only semantic events reach Python (drop, connect, drag-stop, select, delete, undo/redo, copy/paste,
+layout). Positions during a drag, selection and viewport stay in the browser. Actions the browser
+does alone are on `window.__patchwire` (`layout()`, `fitView()`), called with `rx.call_script`.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex.event import passthrough_event_spec
+
+__all__ = ["FlowCanvas", "flow_canvas", "XYFLOW_PKG", "DAGRE_PKG", "LAYOUT_JS", "FIT_VIEW_JS"]
+
+XYFLOW_PKG = "@xyflow/react@12.12.1"  # one constant per pin (notes: two pins for one package both install)
+DAGRE_PKG = "@dagrejs/dagre@3.1.3"
+
+LAYOUT_JS = "window.__patchwire && window.__patchwire.layout()"
+FIT_VIEW_JS = "window.__patchwire && window.__patchwire.fitView()"
+
+_dict_event = passthrough_event_spec(dict)
+
+
+class FlowCanvas(rx.Component):
+    library = rx.asset("flow_canvas.jsx").importable_path  # "$/public/flow_canvas.jsx"
+    tag = "FlowCanvas"
+    lib_dependencies: list[str] = [XYFLOW_PKG, DAGRE_PKG]
+
+    nodes: rx.Var[list[dict]]  # [{id, c: "component@version", label?, missing?, in: [[name, type, required]],
+    #                          out: [[name, type]]}]; the reserved `error` output is implied
+    positions: rx.Var[dict]  # {node_id: [x, y]}
+    edges: rx.Var[list[list]]  # [[source, source port, target, target port, type, invalid]]
+    components: rx.Var[dict]  # {"component@version": {title, category, color, description, ports: {name: doc}}}
+    node_status: rx.Var[dict]  # issue 5: {node_id: {status, latency_ms, ts}}, its own small var
+    node_issues: rx.Var[dict]  # {node_id: [{port, message, severity, code}]}
+    compat: rx.Var[dict]  # {output type label: [input type labels it may feed]}
+    fit_view_key: rx.Var[int]
+    focus: rx.Var[dict]  # {"ids": [...], "key": n}: select and centre these nodes
+    read_only: rx.Var[bool]
+    dirty: rx.Var[bool]  # warn before leaving with unsaved changes
+
+    on_connect: rx.EventHandler[_dict_event]
+    on_drop_component: rx.EventHandler[_dict_event]
+    on_move: rx.EventHandler[_dict_event]
+    on_select: rx.EventHandler[_dict_event]
+    on_delete: rx.EventHandler[_dict_event]
+    on_undo: rx.EventHandler[_dict_event]
+    on_redo: rx.EventHandler[_dict_event]
+    on_copy: rx.EventHandler[_dict_event]
+    on_paste: rx.EventHandler[_dict_event]
+    on_duplicate: rx.EventHandler[_dict_event]
+    on_save: rx.EventHandler[_dict_event]
+    on_layout: rx.EventHandler[_dict_event]
+
+
+flow_canvas = FlowCanvas.create

@@ -1,0 +1,1 @@
+"""The app's pages: `/` (opens the most recent pipeline), `/pipelines` (list), `/pipelines/<id>` (editor)."""

@@ -1,0 +1,74 @@
+"""`/pipelines/<id>`: palette | canvas (+ issues) | inspector, under the top bar.
+
+Issue 5 adds a run panel: the bottom strip under the canvas (next to the issues) is where it goes,
+and `EditorState.node_status` already feeds the canvas's `data-status`.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..components.dialogs import new_pipeline_dialog, versions_dialog
+from ..components.flow import flow_canvas
+from ..components.inspector import inspector
+from ..components.issues_panel import issues_panel
+from ..components.palette import palette
+from ..components.topbar import conflict_banner, topbar
+from ..state.editor import EditorState
+from ..state.palette import PaletteState
+
+__all__ = ["editor_page", "ROUTE", "ON_LOAD"]
+
+ROUTE = "/pipelines/[pid]"
+ON_LOAD = [EditorState.load, PaletteState.load]
+
+
+def hydration_marker() -> rx.Component:
+    """Tests wait for "yes": the prerendered page shows state before the websocket connects."""
+    return rx.el.span(rx.cond(rx.State.is_hydrated, "yes", "no"), id="hydrated", class_name="pw-hidden")
+
+
+def _canvas() -> rx.Component:
+    return flow_canvas(
+        nodes=EditorState.nodes, positions=EditorState.positions, edges=EditorState.edges,
+        components=EditorState.components, node_status=EditorState.node_status,
+        node_issues=EditorState.node_issues, compat=EditorState.compat, fit_view_key=EditorState.fit_view_key,
+        focus=EditorState.focus, read_only=False, dirty=EditorState.save_status != "saved",
+        on_connect=EditorState.on_connect, on_drop_component=EditorState.on_drop_component,
+        on_move=EditorState.on_move, on_select=EditorState.on_select, on_delete=EditorState.on_delete,
+        on_undo=EditorState.undo, on_redo=EditorState.redo, on_copy=EditorState.on_copy,
+        on_paste=EditorState.on_paste, on_duplicate=EditorState.on_duplicate, on_save=EditorState.save_now,
+        on_layout=EditorState.on_layout,
+    )
+
+
+def _missing() -> rx.Component:
+    return rx.el.div(
+        rx.el.h2("This pipeline cannot be opened"),
+        rx.el.p(EditorState.load_error, custom_attrs={"data-testid": "load-error"}),
+        rx.el.a("See all pipelines", href="/pipelines"),
+        class_name="pw-missing-page",
+    )
+
+
+def editor_page() -> rx.Component:
+    return rx.el.div(
+        hydration_marker(),
+        topbar(),
+        conflict_banner(),
+        rx.cond(
+            EditorState.load_error != "",
+            _missing(),
+            rx.el.main(
+                palette(),
+                rx.el.div(rx.el.div(_canvas(), class_name="pw-canvas-wrap"), issues_panel(), class_name="pw-center"),
+                inspector(),
+                class_name="pw-main",
+            ),
+        ),
+        new_pipeline_dialog(),
+        versions_dialog(),
+        class_name="pw-app",
+        custom_attrs={"data-testid": "editor", "data-pipeline-id": EditorState.pipeline_id,
+                      "data-loaded": EditorState.loaded.to(str)},
+    )

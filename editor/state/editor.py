@@ -1,0 +1,376 @@
+"""The editor page's state: one pipeline spec, what the canvas shows of it, undo history, autosave.
+
+Handlers stay short: graph edits are pure functions in `editor.graph`, views in `editor.views`,
+persistence in `runtime.store.pipelines`. The spec lives in a backend-only var (`_spec`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+from pydantic import ValidationError
+
+from runtime import PipelineSpec, validate
+from runtime.store import pipelines as store
+
+from .. import graph, views
+from ..catalog import registry
+from ..history import History
+
+__all__ = ["EditorState", "AUTOSAVE_DELAY_S"]
+
+log = logging.getLogger(__name__)
+AUTOSAVE_DELAY_S = 0.6
+Edit = Callable[[PipelineSpec], PipelineSpec]
+
+
+class EditorState(rx.State):
+    pipeline_id: str = ""
+    pipeline_name: str = ""
+    load_error: str = ""
+    loaded: bool = False
+    nodes: list[dict[str, Any]] = []  # compact wire format: see editor.views
+    positions: dict[str, list[float]] = {}  # its own var: a move re-sends only the positions
+    edges: list[list[Any]] = []
+    components: dict[str, dict[str, Any]] = {}  # titles, colours, docs of the components in use
+    node_issues: dict[str, list[dict[str, Any]]] = {}
+    node_status: dict[str, dict[str, Any]] = {}  # issue 5 (runs) writes here; never inside `nodes`
+    compat: dict[str, list[str]] = {}
+    issues: list[dict[str, Any]] = []
+    error_count: int = 0
+    warning_count: int = 0
+    selected_nodes: list[str] = []
+    selected_edges: list[str] = []
+    save_status: str = "saved"  # saved | saving | unsaved | error
+    save_message: str = ""
+    conflict: bool = False
+    revision: int = 0
+    can_undo: bool = False
+    can_redo: bool = False
+    fit_view_key: int = 0
+    focus: dict[str, Any] = {}
+    _spec: PipelineSpec | None = None
+    _history: History | None = None
+    _edit_seq: int = 0
+    _saving: bool = False
+    _clipboard: dict[str, Any] | None = None
+
+    # --- loading ---------------------------------------------------------------------------------
+    def _route_id(self) -> str:
+        parts = str(self.router.url.path or "").strip("/").split("/")
+        return parts[1] if len(parts) >= 2 and parts[0] == "pipelines" else ""
+
+    @rx.event
+    async def load(self):
+        """on_load of /pipelines/<id>: the saved spec (or this tab's unsaved edits of it)."""
+        pipeline_id = self._route_id()
+        if pipeline_id == self.pipeline_id and self._spec is not None and self.save_status != "saved":
+            self.fit_view_key += 1
+            return EditorState.autosave if self.save_status == "unsaved" else None
+        await self._flush()
+        try:
+            record = await asyncio.to_thread(store.get_pipeline, pipeline_id)
+            spec = PipelineSpec.model_validate(record.spec)
+        except store.PipelineNotFound as exc:
+            return self._fail_load(pipeline_id, str(exc))
+        except ValidationError as exc:
+            return self._fail_load(pipeline_id, f"The saved spec of `{pipeline_id}` cannot be read: "
+                                                f"{exc.errors(include_url=False)[0]['msg']}.")
+        self._use(record, spec)
+        await self._refresh_inspector(clear=True)
+
+    async def _flush(self) -> None:
+        """Leaving a pipeline with edits not yet saved (the autosave delay): save them now."""
+        self._edit_seq += 1  # pending autosaves of the pipeline being left stand down
+        if self._spec is None or self.save_status != "unsaved" or self.conflict or self._saving:
+            return
+        try:
+            await asyncio.to_thread(store.save_pipeline, self.pipeline_id, graph.spec_to_dict(self._spec),
+                                    expected_revision=self.revision)
+        except Exception:  # noqa: BLE001 - a conflict or a deleted pipeline: nothing more to do here
+            log.warning("could not save pipeline %s while leaving it", self.pipeline_id, exc_info=True)
+
+    def _fail_load(self, pipeline_id: str, message: str) -> None:
+        self.pipeline_id, self.load_error, self.loaded, self._spec = pipeline_id, message, True, None
+        self.nodes, self.edges, self.issues, self.node_issues, self.positions = [], [], [], {}, {}
+
+    def _use(self, record: store.PipelineRecord, spec: PipelineSpec) -> None:
+        self.pipeline_id, self.revision, self._spec, self.load_error = record.id, record.revision, spec, ""
+        self._history = History()
+        self.save_status, self.save_message, self.conflict = "saved", "", False
+        self.selected_nodes, self.selected_edges = [], []
+        self._show(spec)
+        self.fit_view_key += 1
+        self.loaded = True
+
+    # --- showing ---------------------------------------------------------------------------------
+    def _show(self, spec: PipelineSpec) -> None:
+        """Recompute what the browser shows of `spec` (nodes, edges, issues, compatibility)."""
+        reg = registry()
+        ports = {n.id: graph.node_ports(n, reg) for n in spec.nodes}
+        issues = validate(spec, reg)
+        errors = sum(1 for i in issues if i.severity == "error")
+        ids = {n.id for n in spec.nodes}
+        wires = {graph.edge_id(e) for e in spec.edges}
+        history = self._history or History()
+        self._assign(
+            nodes=views.flow_nodes(spec, reg, ports), positions=views.flow_positions(spec),
+            edges=views.flow_edges(spec, ports, issues), components=views.component_meta(spec, reg),
+            node_issues=views.issues_by_node(issues), issues=views.issue_rows(issues), error_count=errors,
+            warning_count=len(issues) - errors, compat=views.compat_table(views.port_types(reg, ports.values())),
+            pipeline_name=spec.name, selected_nodes=[n for n in self.selected_nodes if n in ids],
+            selected_edges=[e for e in self.selected_edges if e in wires],
+            can_undo=history.can_undo, can_redo=history.can_redo)
+
+    def _assign(self, **values: Any) -> None:
+        """Set only the vars whose value changed: Reflex sends every var that was set, whole."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+
+    async def _refresh_inspector(self, *, clear: bool = False) -> None:
+        from .inspector import InspectorState
+
+        inspector = await self.get_state(InspectorState)
+        inspector.show(self._spec, self.selected_nodes, clear_drafts=clear)
+
+    # --- editing ---------------------------------------------------------------------------------
+    async def _edit(self, edit: Edit, *, key: str | None = None, keep_drafts: bool = False):
+        """Apply a pure edit, record it for undo, show it and schedule an autosave."""
+        if self._spec is None:
+            return None
+        before = self._spec
+        try:
+            after = edit(before)
+        except graph.EditError as exc:
+            return rx.toast.error(str(exc), duration=8000)
+        if after == before:
+            return None
+        history = self._history or History()
+        history.record(before.model_dump_json(), now=time.monotonic(), key=key)
+        self._history = history
+        return await self._replace(after, keep_drafts=keep_drafts)
+
+    async def _replace(self, spec: PipelineSpec, *, keep_drafts: bool = False):
+        self._spec = spec
+        self._show(spec)
+        await self._refresh_inspector(clear=not keep_drafts)
+        self._edit_seq += 1
+        if self.save_status != "error":
+            self.save_status, self.save_message = "unsaved", ""
+        return EditorState.autosave
+
+    @rx.event
+    async def on_drop_component(self, payload: dict):
+        reg = registry()
+        added: list[str] = []
+
+        def edit(spec: PipelineSpec) -> PipelineSpec:
+            spec, node_id = graph.add_node(spec, reg, str(payload.get("component", "")),
+                                           float(payload.get("x", 0)), float(payload.get("y", 0)))
+            added.append(node_id)
+            return spec
+
+        result = await self._edit(edit)
+        self._focus(added, center=False)
+        return result
+
+    def _focus(self, ids: list[str], *, center: bool) -> None:
+        """Select `ids` in the browser (and centre the view on them when `center`)."""
+        if ids:
+            self.focus = {"ids": ids, "key": int(self.focus.get("key", 0)) + 1, "center": center}
+
+    @rx.event
+    async def on_connect(self, c: dict):
+        reg = registry()
+        return await self._edit(lambda s: graph.connect(
+            s, reg, str(c.get("source")), str(c.get("sourceHandle")), str(c.get("target")), str(c.get("targetHandle"))))
+
+    @rx.event
+    async def on_move(self, payload: dict):
+        moved = {str(p["id"]): (float(p["x"]), float(p["y"])) for p in payload.get("positions", [])}
+        return await self._edit(lambda s: graph.move(s, moved))
+
+    @rx.event
+    async def on_layout(self, payload: dict):
+        return await self.on_move(payload)
+
+    @rx.event
+    async def on_delete(self, payload: dict):
+        nodes, edges = list(payload.get("nodes", [])), list(payload.get("edges", []))
+        return await self._edit(lambda s: graph.delete(s, nodes, edges))
+
+    @rx.event
+    async def delete_selected(self):
+        return await self.on_delete({"nodes": self.selected_nodes, "edges": self.selected_edges})
+
+    @rx.event
+    async def on_select(self, payload: dict):
+        self.selected_nodes = [str(n) for n in payload.get("nodes", [])]
+        self.selected_edges = [str(e) for e in payload.get("edges", [])]
+        await self._refresh_inspector(clear=True)
+
+    @rx.event
+    async def focus_node(self, node_id: str):
+        if self._spec is not None and self._spec.node(node_id) is not None:
+            self._focus([node_id], center=True)
+
+    @rx.event
+    def on_copy(self, _payload: dict | None = None):
+        if self._spec is not None and self.selected_nodes:
+            self._clipboard = graph.copy_nodes(self._spec, self.selected_nodes)
+            n = len(self._clipboard["nodes"])
+            return rx.toast.info(f"Copied {n} node{'s' if n != 1 else ''}.", duration=1500)
+        return None
+
+    @rx.event
+    async def on_paste(self, _payload: dict | None = None):
+        clipboard = self._clipboard
+        if not clipboard:
+            return None
+        return await self._insert(lambda s: graph.paste(s, clipboard))
+
+    @rx.event
+    async def on_duplicate(self, _payload: dict | None = None):
+        selected = list(self.selected_nodes)
+        if not selected:
+            return None
+        return await self._insert(lambda s: graph.duplicate(s, selected))
+
+    async def _insert(self, insert: Callable[[PipelineSpec], tuple[PipelineSpec, list[str]]]):
+        added: list[str] = []
+
+        def edit(spec: PipelineSpec) -> PipelineSpec:
+            spec, ids = insert(spec)
+            added.extend(ids)
+            return spec
+
+        result = await self._edit(edit)
+        self._focus(added, center=False)
+        return result
+
+    @rx.event
+    async def rename(self, name: str):
+        if name.strip():
+            return await self._edit(lambda s: graph.set_name(s, name), key="name", keep_drafts=True)
+        return None
+
+    @rx.event
+    async def undo(self, _payload: dict | None = None):
+        return await self._travel(back=True)
+
+    @rx.event
+    async def redo(self, _payload: dict | None = None):
+        return await self._travel(back=False)
+
+    async def _travel(self, *, back: bool):
+        if self._spec is None or self._history is None:
+            return None
+        current = self._spec.model_dump_json()
+        target = self._history.undo(current) if back else self._history.redo(current)
+        if target is None:
+            return None
+        return await self._replace(PipelineSpec.model_validate_json(target))
+
+    @rx.event
+    async def replace_spec(self, data: dict):
+        """Replace the whole spec (restore a named version): one undoable edit."""
+        spec = PipelineSpec.model_validate(data)
+        return await self._edit(lambda s: spec.model_copy(update={"name": s.name}))
+
+    # --- checking and exporting -----------------------------------------------------------------
+    @rx.event
+    def validate_now(self):
+        if self._spec is None:
+            return None
+        self._show(self._spec)
+        if not self.issues:
+            return rx.toast.success("No problems found: the pipeline is valid.", duration=3000)
+        what = f"{self.error_count} error{'s' if self.error_count != 1 else ''}"
+        if self.warning_count:
+            what += f" and {self.warning_count} warning{'s' if self.warning_count != 1 else ''}"
+        return rx.toast.warning(f"{what}: see the issues panel below the canvas.", duration=4000)
+
+    @rx.event
+    def export_spec(self):
+        if self._spec is None:
+            return None
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "_", self._spec.name).strip("_") or "pipeline"
+        text = json.dumps(graph.spec_to_dict(self._spec), indent=2, ensure_ascii=False) + "\n"
+        return rx.download(data=text, filename=f"{slug}.json", mime_type="application/json")
+
+    # --- saving ----------------------------------------------------------------------------------
+    @rx.event(background=True)
+    async def autosave(self):
+        async with self:
+            seq = self._edit_seq
+        await asyncio.sleep(AUTOSAVE_DELAY_S)
+        async with self:
+            if seq != self._edit_seq:
+                return None  # a newer edit scheduled its own save
+        return await self._save_once()
+
+    @rx.event(background=True)
+    async def save_now(self, _payload: dict | None = None):
+        return await self._save_once()
+
+    async def _save_once(self):
+        async with self:
+            if self._saving or self._spec is None or self.save_status not in ("unsaved", "error") or self.conflict:
+                return None
+            self._saving, self.save_status = True, "saving"
+            seq, pipeline_id, revision = self._edit_seq, self.pipeline_id, self.revision
+            data = graph.spec_to_dict(self._spec)
+        record, problem, conflict = await _write(pipeline_id, data, revision)
+        async with self:
+            self._saving = False
+            if pipeline_id != self.pipeline_id:
+                return None  # this tab opened another pipeline meanwhile
+            if record is None:
+                self.save_status, self.save_message, self.conflict = "error", problem, conflict
+                return None
+            self.revision = record.revision
+            if self._edit_seq == seq:
+                self.save_status, self.save_message = "saved", ""
+                return None
+            self.save_status = "unsaved"  # edited while saving: save again
+        return EditorState.autosave
+
+    @rx.event
+    async def overwrite_theirs(self):
+        """Conflict: keep this tab's spec and save it over the other one."""
+        record = await asyncio.to_thread(store.get_pipeline, self.pipeline_id)
+        self.revision, self.conflict, self.save_status, self.save_message = record.revision, False, "unsaved", ""
+        return EditorState.save_now
+
+    @rx.event
+    async def load_theirs(self):
+        """Conflict: drop this tab's unsaved edits and load what is saved."""
+        self.save_status, self.conflict = "saved", False
+        self.pipeline_id = ""
+        return await self.load()
+
+
+async def _write(pipeline_id: str, data: dict[str, Any], revision: int
+                 ) -> tuple[store.PipelineRecord | None, str, bool]:
+    """Save; on failure, (None, what to tell the user, whether it is a conflict with another tab)."""
+    try:
+        return await asyncio.to_thread(store.save_pipeline, pipeline_id, data, expected_revision=revision), "", False
+    except store.RevisionConflict as exc:
+        return None, (f"Not saved: someone changed this pipeline in another tab or window (now at revision "
+                      f"{exc.current}, you started from {exc.expected}). Load their version, or overwrite it "
+                      "with yours."), True
+    except store.PipelineNotFound:
+        return None, ("Not saved: this pipeline was deleted (e.g. from the pipelines list). Export it now if you "
+                      "want to keep it."), False
+    except Exception as exc:  # noqa: BLE001 - a database error must reach the user, not a traceback
+        log.exception("saving pipeline %s failed", pipeline_id)
+        return None, (f"Not saved: the database refused the write ({type(exc).__name__}: {exc}). Your edits are "
+                      "kept in this tab; saving retries on the next edit."), False

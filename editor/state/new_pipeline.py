@@ -1,0 +1,75 @@
+"""The "New pipeline" dialog: empty, from a template, or from an imported spec file (never executed)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import reflex as rx
+
+from runtime import InvalidSpec, PipelineSpec
+from runtime.store import pipelines as store
+
+from .. import graph
+from ..catalog import registry
+from ..templates import import_spec, list_templates, load_template
+
+__all__ = ["NewPipelineState", "UPLOAD_ID"]
+
+UPLOAD_ID = "spec-import"
+
+
+class NewPipelineState(rx.State):
+    open: bool = False
+    templates: list[dict[str, Any]] = []
+    import_errors: list[dict[str, str]] = []
+    import_title: str = ""
+
+    @rx.event
+    def open_dialog(self):
+        self.templates = list_templates()
+        self.import_errors, self.import_title, self.open = [], "", True
+
+    @rx.event
+    def set_open(self, value: bool):
+        self.open = value
+
+    async def _create(self, spec: PipelineSpec):
+        record = await asyncio.to_thread(store.create_pipeline, graph.spec_to_dict(spec))
+        self.open = False
+        return rx.redirect(f"/pipelines/{record.id}")
+
+    @rx.event
+    async def create_empty(self):
+        return await self._create(graph.new_spec())
+
+    @rx.event
+    async def create_from_template(self, name: str):
+        try:
+            spec = await asyncio.to_thread(load_template, name)
+        except InvalidSpec as exc:
+            return self._show_errors(f"The template `{name}` cannot be used", exc)
+        return await self._create(spec)
+
+    @rx.event
+    async def import_file(self, files: list[rx.UploadFile]):
+        if not files:
+            return None
+        upload = files[0]
+        name = upload.name or "spec.json"
+        data = await upload.read()
+        try:
+            spec, issues = await asyncio.to_thread(import_spec, data, name, registry())
+        except InvalidSpec as exc:
+            return self._show_errors(f"`{name}` was not imported", exc)
+        redirect = await self._create(spec)
+        errors = [i for i in issues if i.severity == "error"]
+        if not errors:
+            return [redirect, rx.toast.success(f"Imported `{spec.name}` from `{name}`.", duration=3000)]
+        return [redirect, rx.toast.warning(
+            f"Imported `{spec.name}` with {len(errors)} problem{'s' if len(errors) != 1 else ''}: "
+            "see the issues panel.", duration=6000)]
+
+    def _show_errors(self, title: str, exc: InvalidSpec) -> None:
+        self.import_title = f"{title}:"
+        self.import_errors = [{"message": i.message, "hint": i.hint} for i in exc.issues[:20]]
