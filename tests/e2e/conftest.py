@@ -57,7 +57,7 @@ class Servers:
         self._stack, self.current, self.name = None, None, None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # torn down after the e2e tests: the rest of the suite needs no running event loop
 def servers() -> Iterator[Servers]:
     pool = Servers()
     try:
@@ -76,7 +76,7 @@ def gated_server(servers: Servers) -> Server:
     return servers.get("gated", {"PATCHWIRE_AUTH_TOKEN": TOKEN})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # torn down after the e2e tests: the rest of the suite needs no running event loop
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
