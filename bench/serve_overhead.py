@@ -189,7 +189,7 @@ def run_all(args: argparse.Namespace) -> dict[int, dict[str, list[dict[str, floa
         ports = {BASE: free_port(), OURS: free_port()}
         commands = {
             BASE: [sys.executable, __file__, "--baseline-server", str(ports[BASE]), "--model-ms", str(args.model_ms)],
-            OURS: [PATCHWIRE, "serve", str(spec_file), "--port", str(ports[OURS]), "--no-access-log",
+            OURS: [PATCHWIRE, "serve", str(spec_file), "--port", str(ports[OURS]), "--no-access-log", "--no-record",
                    "--plugin", "runtime.testing.components"],
         }
         servers = {name: start(command, ports[name]) for name, command in commands.items()}
