@@ -41,9 +41,7 @@ async def run(
 ) -> RunResult:
     """Run to completion and return the result (statuses, outputs, per-node details)."""
     collector = ResultCollector()
-    async with execute(spec, inputs, registry=registry, run_id=run_id, cache=cache,
-                       max_concurrency=max_concurrency) as events:
-        async for event in events:
-            collector(event)
+    await execute(spec, inputs, registry=registry, run_id=run_id, cache=cache,
+                  max_concurrency=max_concurrency).consume(collector)
     assert collector.result is not None
     return collector.result

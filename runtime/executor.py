@@ -12,7 +12,7 @@ import time
 import traceback
 import uuid
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .cache import NodeCache, cache_key, default_cache
@@ -73,6 +73,9 @@ class Execution:
         self._remaining = n
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._buffer: deque[Any] = deque()
+        self._consumers: tuple[Callable[[Any], None], ...] | None = None  # set by `consume`
+        self._consumer_error: BaseException | None = None
+        self._done: asyncio.Future[None] | None = None
         self._wakeup = asyncio.Event()
         self._secrets: set[str] = set()  # what components read through ctx.secret
         self._outputs: dict[str, Any] = {}
@@ -122,9 +125,37 @@ class Execution:
             self._abort(reason, "cancelled")
 
     # --- scheduling ------------------------------------------------------------------------------
+    async def consume(self, *consumers: Callable[[Any], None]) -> None:
+        """Run to the end, handing every event to each consumer as it happens.
+
+        The push alternative to iterating: no consumer task to wake after every node, so a caller that
+        only needs the result (`run`, serving) pays less per node. A consumer's exception is re-raised
+        once the run has ended.
+        """
+        if self._started:
+            raise RuntimeError("this run has already started; iterate it or consume it, not both")
+        self._consumers = consumers
+        self._done = asyncio.get_running_loop().create_future()
+        try:
+            self._start()
+            if not self._finished:
+                await self._done
+        finally:
+            await self.aclose()
+        if self._consumer_error is not None:
+            raise self._consumer_error
+
     def _emit(self, event: Any) -> None:
-        self._buffer.append(event)
-        self._wakeup.set()
+        consumers = self._consumers
+        if consumers is None:
+            self._buffer.append(event)
+            self._wakeup.set()
+            return
+        for consume in consumers:
+            try:
+                consume(event)
+            except Exception as exc:  # noqa: BLE001 - a broken consumer must not break scheduling
+                self._consumer_error = self._consumer_error or exc
 
     def _sink(self, kind: str, node_id: str, payload: Any) -> None:
         if kind == "chunk":
@@ -207,6 +238,8 @@ class Execution:
         latency = (_perf() - self._t0) * 1000
         self._emit(RunFinished(run_id=self.run_id, ts=_now(), status=status,  # type: ignore[arg-type]
                                latency_ms=latency, outputs=self._ordered_outputs(), error=self._error))
+        if self._done is not None and not self._done.done():
+            self._done.set_result(None)
 
     def _ordered_outputs(self) -> dict[str, Any]:
         """Outputs in the spec's order of `io.output` nodes, never in arrival order."""

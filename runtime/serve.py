@@ -269,21 +269,19 @@ class _Runner:
 
     async def pump(self, execution: Any, consumers: list[Callable[[Any], None]]) -> bool:
         """Feed every event to every consumer; on timeout cancel the run. Returns True when it timed out."""
-        timed_out = False
+        running = asyncio.ensure_future(execution.consume(*consumers))
         try:
-            async with asyncio.timeout(self.timeout_s):
-                async for event in execution:
-                    for consume in consumers:
-                        consume(event)
-        except TimeoutError:
-            timed_out = True
-            execution.cancel(f"the request took longer than its {self.timeout_s:g} s limit")
-            async for event in execution:  # the cancellation events, already buffered
-                for consume in consumers:
-                    consume(event)
-        finally:
-            await execution.aclose()
-        return timed_out
+            done, _ = await asyncio.wait([running], timeout=self.timeout_s)
+        except asyncio.CancelledError:  # the request itself went away
+            execution.cancel("the request was cancelled")
+            await asyncio.wait([running], timeout=5)
+            raise
+        if done:
+            running.result()
+            return False
+        execution.cancel(f"the request took longer than its {self.timeout_s:g} s limit")
+        await running
+        return True
 
     async def respond(self, pipeline: Pipeline, execution: Any) -> Response:
         collector = ResultCollector()

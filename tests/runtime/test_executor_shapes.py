@@ -441,3 +441,38 @@ async def test_secret_values_from_the_environment_never_reach_error_messages(mon
     failed = next(e for e in events if isinstance(e, NodeFailed))
     assert failed.error.message == "bad key ***"
     assert "sk-canary" not in failed.error.traceback and "sk-canary" not in events[-1].error.message
+
+
+async def test_consume_pushes_every_event_to_each_consumer_in_order():
+    spec = make_spec({"q": ("io.input", {}), "a": ("demo.echo", {}), "out": ("io.output", {})},
+                     [("q", "value", "a", "value"), ("a", "value", "out", "value")])
+    pushed, iterated = [], await collect(spec, {"q": "x"})
+    second: list = []
+    await execute(spec, {"q": "x"}, registry=REGISTRY).consume(pushed.append, second.append)
+    assert trace(pushed) == trace(iterated) == trace(second)
+
+
+async def test_a_failing_consumer_does_not_stop_the_run_and_its_error_is_raised_at_the_end():
+    spec = make_spec({"q": ("io.input", {}), "out": ("io.output", {})}, [("q", "value", "out", "value")])
+    seen: list = []
+
+    def broken(event):
+        raise RuntimeError("consumer bug")
+
+    with pytest.raises(RuntimeError, match="consumer bug"):
+        await execute(spec, {"q": "x"}, registry=REGISTRY).consume(broken, seen.append)
+    assert seen[-1].status == "succeeded"
+
+
+async def test_a_consumed_run_can_be_cancelled_and_cannot_be_iterated_too():
+    spec = make_spec({"q": ("io.input", {}), "slow": ("demo.delay", {"seconds": 30}), "out": ("io.output", {})},
+                     [("q", "value", "slow", "value"), ("slow", "value", "out", "value")])
+    execution = execute(spec, {"q": "x"}, registry=REGISTRY)
+    events: list = []
+    task = asyncio.create_task(execution.consume(events.append))
+    await asyncio.sleep(0.05)
+    execution.cancel("enough")
+    await asyncio.wait_for(task, 1)
+    assert events[-1].status == "cancelled"
+    with pytest.raises(RuntimeError, match="already started"):
+        await execution.consume(events.append)
