@@ -269,7 +269,13 @@ class Execution:
             else:
                 await self._attempts(node, kwargs)
         except asyncio.CancelledError:
-            return  # `_abort` already reported the node as cancelled
+            if self._finished or self._terminal[node.index]:
+                return  # `_abort` already reported the node as cancelled
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # cancelled from outside, e.g. the loop shutting down
+                self._abort("the run's task was cancelled", "cancelled")
+            else:  # the component's own code raised CancelledError: a failure, never a hang
+                self._fail(node, RuntimeError("the component's work was cancelled from inside it"), 1, 0.0, {})
         except BaseException as exc:  # noqa: BLE001 - a bug in scheduling must still end the run
             if not self._finished:
                 self._fail(node, exc, 1, 0.0, {})

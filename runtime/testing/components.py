@@ -228,8 +228,16 @@ class CountItems(Component):
         return Count(count=len(inputs.values))
 
 
+@component(id="demo.cancel_itself", version=1, title="Cancel itself", category="Testing")
+class CancelItself(Component):
+    """Raise CancelledError from inside `run`, as a misbehaving library might."""
+
+    async def run(self, inputs: TextValue, ctx: RunContext) -> TextValue:
+        raise asyncio.CancelledError()
+
+
 SAMPLE_COMPONENTS = [Delay, Echo, Constant, FailNTimes, Raise, Router, Join, Concat, Stream, Counter, BadReturn,
-                     ListSource, CountItems]
+                     ListSource, CountItems, CancelItself]
 
 
 def sample_registry():

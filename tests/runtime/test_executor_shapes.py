@@ -476,3 +476,12 @@ async def test_a_consumed_run_can_be_cancelled_and_cannot_be_iterated_too():
     assert events[-1].status == "cancelled"
     with pytest.raises(RuntimeError, match="already started"):
         await execution.consume(events.append)
+
+
+async def test_a_component_raising_cancelled_error_fails_instead_of_hanging_the_run():
+    spec = make_spec({"q": ("io.input", {}), "c": ("demo.cancel_itself", {}), "out": ("io.output", {})},
+                     [("q", "value", "c", "value"), ("c", "value", "out", "value")])
+    result = await asyncio.wait_for(run(spec, {"q": "x"}, registry=REGISTRY), 2)
+    assert result.status == "failed"
+    assert result.nodes["c"].error == {"type": "RuntimeError",
+                                       "message": "the component's work was cancelled from inside it"}

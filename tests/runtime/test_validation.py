@@ -197,8 +197,8 @@ def test_unknown_component_lists_its_family(registry):
     issue = only(validate(build([("n", "demo.qqq")]), registry), "unknown_component")
     assert issue.message == (
         "Unknown component `demo.qqq` on node `n`. Installed demo components: `demo.bad_return`, "
-        "`demo.concat`, `demo.constant`, `demo.count_items`, `demo.counter`, `demo.delay`, `demo.echo`, "
-        "`demo.fail_n_times` and 5 more.")
+        "`demo.cancel_itself`, `demo.concat`, `demo.constant`, `demo.count_items`, `demo.counter`, "
+        "`demo.delay`, `demo.echo` and 6 more.")
     assert issue.hint == "Install the plugin that provides it (see `patchwire components`)."
 
 
