@@ -46,11 +46,10 @@ class HttpParams(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, url: str) -> str:
-        fixed = url.split("{", 1)[0]
-        if "://" in fixed and fixed.split("://", 1)[0].lower() not in ("http", "https"):
-            raise ValueError(f"`{redact_url(url)}` must start with http:// or https://")
         if not url.strip():
             raise ValueError("set the URL to request")
+        if not url.lower().startswith(("http://", "https://")):  # placeholders are URL-quoted: never a scheme
+            raise ValueError(f"`{redact_url(url)}` must start with http:// or https://")
         return url
 
     @field_validator("headers")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from components_catalog.model_calls import ModelRequest, call_model
 from components_catalog.model_params import (
@@ -18,7 +18,11 @@ from components_catalog.model_params import (
     render_context,
     user_message,
 )
-from components_catalog.structured_output import json_schema_format, parse_json_reply
+from components_catalog.structured_output import (
+    json_schema_format,
+    parse_json_reply,
+    schema_definition_problem,
+)
 from components_catalog.types import Document, TokenUsage
 from runtime import Component, RunContext, component
 
@@ -38,6 +42,14 @@ class ChatParams(ModelParams):
     stream: bool = Field(True, description="Stream tokens to the editor while the model writes")
     api_base: str | None = api_base_field()
     api_key_env: str | None = api_key_env_field()
+
+    @field_validator("response_schema")
+    @classmethod
+    def _valid_schema(cls, schema: dict[str, Any] | None) -> dict[str, Any] | None:
+        problem = schema_definition_problem(schema) if schema else None
+        if problem:
+            raise ValueError(f"not a valid JSON Schema: {problem}")
+        return schema or None  # {}: plain text, as the description says
 
 
 class ChatInputs(BaseModel):

@@ -197,7 +197,7 @@ def _structured(response_format: Any, answer: str, sentences: list[str], score: 
     )
     facts = {"score": score, "answer": answer, "reason": reason, "sentences": sentences}
     schema = (response_format.get("json_schema") or {}).get("schema") or {}
-    if not schema.get("properties") and not schema.get("$ref"):
+    if schema.get("type", "object") == "object" and not schema.get("properties") and not schema.get("$ref"):
         return json.dumps({"answer": answer, "score": round(score, 4), "reason": reason})
     return json.dumps(_fill(schema, "", facts, schema, 0))
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator, model_validator
 
+from components_catalog.safe_regex import compile_pattern, pattern_problem, search
 from runtime import Component, RunContext, component
 from runtime.component import RESERVED_PORTS
 from runtime.errors import PermanentError
@@ -59,10 +59,9 @@ class Branch(BaseModel):
                 got = f"{len(self.value)} characters" if isinstance(self.value, str) else _short(self.value)
                 raise ValueError(f"branch `{self.name}`: operator `regex` needs a pattern of at most "
                                  f"{MAX_PATTERN_CHARS} characters in `value`, got {got}")
-            try:
-                re.compile(self.value)
-            except re.error as exc:
-                raise ValueError(f"branch `{self.name}`: the regex {self.value!r} does not compile: {exc}") from None
+            problem = pattern_problem(self.value)
+            if problem is not None:
+                raise ValueError(f"branch `{self.name}`: the regex {self.value!r} does not compile: {problem}")
         if self.operator in ("contains", "not_contains") and self.value is None:
             raise ValueError(f"branch `{self.name}`: operator `{self.operator}` needs a `value` to look for")
         return self
@@ -117,7 +116,7 @@ class LogicCondition(Component):
     def __init__(self, params: BaseModel):
         super().__init__(params)
         assert isinstance(params, ConditionParams)
-        self._patterns = {b.name: re.compile(b.value, 0 if b.case_sensitive else re.IGNORECASE)
+        self._patterns = {b.name: compile_pattern(b.value, ignore_case=not b.case_sensitive)
                           for b in params.branches if b.operator == "regex"}
 
     @classmethod
@@ -162,7 +161,8 @@ class LogicCondition(Component):
             return _contains(subject, branch.value, branch.case_sensitive)
         if op == "regex":
             text = subject if isinstance(subject, str) else str(subject)
-            return self._patterns[branch.name].search(text[:MAX_MATCH_CHARS]) is not None
+            found = search(self._patterns[branch.name], text[:MAX_MATCH_CHARS], where=f"branch `{branch.name}`")
+            return found is not None
         number = _as_number(subject)
         if number is None:
             return False

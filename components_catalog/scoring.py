@@ -22,6 +22,7 @@ from components_catalog.model_params import (
     multiline,
     render_context,
 )
+from components_catalog.safe_regex import compile_pattern, pattern_problem, search
 from components_catalog.structured_output import json_schema_format, parse_json_reply
 from components_catalog.types import Document, TokenUsage
 from runtime import Component, RunContext, component
@@ -71,10 +72,9 @@ class ScoreParams(ModelParams, _Method):
         if self.method == "regex":
             if not self.pattern:
                 raise ValueError("method `regex` needs a `pattern`")
-            try:
-                re.compile(self.pattern)
-            except re.error as exc:
-                raise ValueError(f"the regex {self.pattern!r} does not compile: {exc}") from None
+            problem = pattern_problem(self.pattern)
+            if problem is not None:
+                raise ValueError(f"the regex {self.pattern!r} does not compile: {problem}")
         if self.method == "length" and self.min_length is None and self.max_length is None:
             raise ValueError("method `length` needs `min_length`, `max_length` or both")
         if self.min_length is not None and self.max_length is not None and self.min_length > self.max_length:
@@ -108,7 +108,7 @@ def keyword_score(answer: str, keywords: list[str], require_all: bool) -> tuple[
 
 
 def regex_score(answer: str, pattern: str) -> tuple[float, str]:
-    match = re.search(pattern, answer[:MAX_MATCH_CHARS])
+    match = search(compile_pattern(pattern), answer[:MAX_MATCH_CHARS], where="eval.score")
     if match is None:
         return 0.0, f"The pattern /{pattern}/ found no match in the answer ({len(answer)} characters)."
     shown = match.group(0) if len(match.group(0)) <= 80 else match.group(0)[:77] + "..."

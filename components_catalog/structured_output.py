@@ -8,7 +8,7 @@ from typing import Any
 
 from runtime.errors import PermanentError, RetryableError
 
-__all__ = ["json_schema_format", "parse_json_reply"]
+__all__ = ["json_schema_format", "parse_json_reply", "schema_definition_problem"]
 
 
 def json_schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -54,4 +54,21 @@ def _schema_problem(data: Any, schema: dict[str, Any]) -> str | None:
     except jsonschema.SchemaError as exc:
         raise PermanentError(f"The response schema itself is not a valid JSON Schema: {exc.message}. "
                              "Fix the node's `response_schema` param.") from None
+    return None
+
+
+def schema_definition_problem(schema: dict[str, Any]) -> str | None:
+    """Why `schema` itself is not a valid JSON Schema (jsonschema if installed, else not checked), else None.
+
+    Checked when the spec is validated, so a typo fails there, not after a paid model call."""
+    try:
+        import jsonschema
+        from jsonschema.validators import validator_for
+    except ImportError:
+        return None
+    try:
+        validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path)
+        return exc.message + (f" (at `{where}`)" if where else "")
     return None

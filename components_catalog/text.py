@@ -6,8 +6,12 @@ in Jinja2's immutable sandbox: `{{ ''.__class__ }}` in a template is stopped, in
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import ctypes
 import functools
 import re
+import threading
 import unicodedata
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Literal
@@ -110,6 +114,11 @@ def _compile(source: str, strict: bool) -> tuple[Template, tuple[str, ...]]:
         template = env.from_string(source)
     except TemplateSyntaxError as exc:
         raise ValueError(f"template syntax error on line {exc.lineno}: {exc.message}") from None
+    for tag in ast.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+        name = {nodes.Extends: "extends", nodes.Include: "include"}.get(type(tag), "import")
+        raise ValueError(f"`{{% {name} %}}` on line {tag.lineno} reads another template file, and a template here "
+                         "is self-contained: paste that text in, or build it with another `text.template` node "
+                         "wired into a variable")
     undeclared = meta.find_undeclared_variables(ast)
     ordered = dict.fromkeys(n.name for n in ast.find_all(nodes.Name) if n.name in undeclared)
     return template, tuple(ordered)
@@ -147,10 +156,11 @@ class TextTemplate(Component):
         template, _ = _compile(self.params.template, self.params.strict)
         values = {name: getattr(inputs, name) for name in inputs.model_fields_set}
         try:
-            text = await ctx.to_thread(_render, template, values)
+            text = await _render_in_thread(template, values)
         except SecurityError as exc:
-            raise PermanentError(f"The template of node `{ctx.node_id}` was stopped by the sandbox: {exc} "
-                                 "Templates may read variables and their public attributes only.") from None
+            raise PermanentError(f"The template of node `{ctx.node_id}` was stopped by the sandbox: "
+                                 f"{str(exc).rstrip('.')}. Templates may read variables and their public "
+                                 "attributes only.") from None
         except UndefinedError as exc:
             raise PermanentError(f"The template of node `{ctx.node_id}` uses an undefined value: {exc}. Connect "
                                  "it, give it a default (`{{ x | default('') }}`), or turn off `strict`.") from None
@@ -159,6 +169,41 @@ class TextTemplate(Component):
                                  f"{type(exc).__name__}: {exc}.") from None
         ctx.record("template", {"variables": sorted(values), "chars": len(text)})
         return TemplateOutputs(text=text)
+
+
+class _Stopped(BaseException):
+    """Raised inside a render thread whose node was cancelled (timeout, Ctrl-C, a failed sibling)."""
+
+
+async def _render_in_thread(template: Template, values: dict[str, Any]) -> str:
+    """`_render` in a daemon thread that is stopped when the node is cancelled. A template can loop for
+    hours (`{% for i in range(99999) %}{% for j in range(99999) %}...`) and a thread cannot be killed:
+    without this, a timed-out render keeps a CPU busy and `patchwire run` never exits."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[str] = loop.create_future()
+
+    def settle(outcome: tuple[bool, Any]) -> None:
+        if not done.done():
+            done.set_result(outcome[1]) if outcome[0] else done.set_exception(outcome[1])
+
+    def work() -> None:
+        try:
+            outcome: tuple[bool, Any] = (True, _render(template, values))
+        except _Stopped:
+            return
+        except Exception as exc:  # noqa: BLE001 - handed to the awaiting task
+            outcome = (False, exc)
+        with contextlib.suppress(RuntimeError):  # the loop is already closed
+            loop.call_soon_threadsafe(settle, outcome)
+
+    thread = threading.Thread(target=work, name="patchwire-template", daemon=True)
+    thread.start()
+    try:
+        return await done
+    except asyncio.CancelledError:
+        if thread.ident is not None:  # raise _Stopped in the thread at its next Python instruction
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_Stopped))
+        raise
 
 
 def _render(template: Template, values: dict[str, Any]) -> str:

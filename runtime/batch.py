@@ -61,13 +61,16 @@ def read_dataset(path: str | os.PathLike[str]) -> list[Row]:
         rows = _read_csv(file) if suffix == ".csv" else _read_jsonl(file)
     except OSError as exc:
         raise BatchError(f"Cannot read dataset `{file}`: {exc.strerror}.") from None
+    except UnicodeDecodeError as exc:
+        raise BatchError(f"`{file}` is not UTF-8 text (byte {exc.object[exc.start]:#04x}: {exc.reason}). Save "
+                         "it as UTF-8 (from a spreadsheet: \"CSV UTF-8\").") from None
     _check_unique_ids(rows, file)
     return rows
 
 
 def _read_jsonl(file: Path) -> list[Row]:
     rows = []
-    with file.open(encoding="utf-8") as handle:
+    with file.open(encoding="utf-8-sig") as handle:  # -sig: a byte-order mark is not part of line 1
         for lineno, line in enumerate(handle, 1):
             if not line.strip():
                 continue
@@ -84,7 +87,7 @@ def _read_jsonl(file: Path) -> list[Row]:
 
 
 def _read_csv(file: Path) -> list[Row]:
-    with file.open(encoding="utf-8", newline="") as handle:
+    with file.open(encoding="utf-8-sig", newline="") as handle:  # Excel's "CSV UTF-8" starts with a BOM
         reader = csv.DictReader(handle)
         if not reader.fieldnames:
             raise BatchError(f"`{file}` has no header row: the first line must name the columns (the inputs).")
@@ -126,7 +129,18 @@ def row_inputs(plan: Plan, row: Row) -> dict[str, Any]:
         values[name] = value
     if problems:
         raise InvalidInputs(problems)
-    return plan.resolve_inputs(values)
+    try:
+        return plan.resolve_inputs(values)
+    except InvalidInputs as exc:  # its "pass it with `--input name=...`" is for the command line, not a row
+        raise InvalidInputs([_row_problem(problem, plan) for problem in exc.problems]) from None
+
+
+def _row_problem(problem: str, plan: Plan) -> str:
+    name = next((n for n in plan.inputs if problem.startswith(f"Input `{n}` is required")), None)
+    if name is None:
+        return problem
+    return (f"Input `{name}` is required: this row has no value for it (a `{name}` column in CSV, a `{name}` "
+            "key in JSONL), and its io.input node has no `default`.")
 
 
 # --- running one row ---------------------------------------------------------------------------------
@@ -241,9 +255,18 @@ class ResultsFile:
             records.append(record)
         return records
 
-    def append(self, record: dict[str, Any]) -> None:
+    def open(self) -> None:
+        """Open for appending now, so that an unwritable output fails before any row runs."""
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise BatchError(f"Cannot write the output `{self.path}`: {exc.strerror}. Check that its "
+                                 "folder exists and is writable.") from None
+
+    def append(self, record: dict[str, Any]) -> None:
+        self.open()
+        assert self._fd is not None
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
         os.write(self._fd, line)
         os.fsync(self._fd)

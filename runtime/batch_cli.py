@@ -57,9 +57,12 @@ def run_batch(args: argparse.Namespace) -> Any:
 
     plan = compile(load_spec(args.spec), _registry(args))
     rows = read_dataset(args.dataset)
+    _check_required_columns(plan, rows, args.dataset)
     _warn_unused_columns(plan, rows)
     results = ResultsFile(args.output)
     todo = [row for row in rows if row.key not in results.keys]
+    if todo:
+        results.open()
     if len(todo) < len(rows):
         print(f"resuming: {len(rows) - len(todo)} of {len(rows)} rows are already in `{args.output}`",
               file=sys.stderr)
@@ -94,6 +97,19 @@ def _key(record: dict[str, Any]) -> str:
     from .batch import row_key
 
     return row_key(record["row"], record.get("id"))
+
+
+def _check_required_columns(plan: Any, rows: list[Any], dataset: str) -> None:
+    """A required input that no row has is a dataset problem: refuse before every row is marked invalid
+    (and then skipped on the rerun after the fix)."""
+    columns = {name for row in rows for name in row.values}
+    missing = [name for name, (_, params) in plan.inputs.items()
+               if name not in columns and "default" not in params.model_fields_set]
+    if rows and missing:
+        have = ", ".join(f"`{c}`" for c in sorted(columns)) or "none"
+        need = ", ".join(f"`{n}`" for n in missing)
+        raise UsageError(f"`{dataset}` has no column (CSV) or key (JSONL) for the required input(s) {need}; it has "
+                         f"{have}. Rename the column to the input's name, or give the io.input node a `default`.")
 
 
 def _warn_unused_columns(plan: Any, rows: list[Any]) -> None:

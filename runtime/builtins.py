@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
@@ -90,9 +91,10 @@ def coerce_input_text(kind: str, text: str) -> Any:
             raise ValueError(f"expected an integer, got {text!r}") from None
     if kind == "number":
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
-            raise ValueError(f"expected a number, got {text!r}") from None
+            raise ValueError(f"expected a number, got {_cut(repr(text))}") from None
+        return _finite(number, _cut(repr(text)))
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -104,9 +106,24 @@ def check_input_value(kind: str, value: Any) -> Any:
     if kind == "json":
         return value
     if kind == "number" and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError(f"expected a finite number, got int {_cut(repr(value))}") from None
     try:
-        return _ADAPTERS[kind].validate_python(value, strict=True)
+        checked = _ADAPTERS[kind].validate_python(value, strict=True)
     except ValidationError:
         article = "an" if kind == "integer" else "a"
         raise ValueError(f"expected {article} {kind}, got {type(value).__name__} {value!r}") from None
+    return _finite(checked, f"{type(value).__name__} {value!r}") if kind == "number" else checked
+
+
+def _cut(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _finite(number: float, given: str) -> float:
+    """NaN and infinity are not JSON: `run --json`, the HTTP API and batch results could not carry them."""
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite number, got {given}")
+    return number

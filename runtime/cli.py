@@ -86,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # whoever read stdout went away (`patchwire run ... | head`): nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python exits
+        return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 - never a bare traceback for users
         if os.environ.get("PATCHWIRE_DEBUG"):
             raise

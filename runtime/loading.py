@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from .issues import InvalidSpec, Issue
 from .spec import EdgeSpec, NodeSpec, PipelineSpec
 
-__all__ = ["load_spec", "parse_spec", "MAX_SPEC_BYTES", "schema_issues", "short_repr"]
+__all__ = ["load_spec", "parse_spec", "MAX_SPEC_BYTES", "schema_issues", "short_repr", "yaml_boolean_hint"]
 
 MAX_SPEC_BYTES = int(os.environ.get("PATCHWIRE_MAX_SPEC_BYTES", 64 * 1024 * 1024))
 MAX_SCHEMA_ISSUES = 200
@@ -116,7 +116,7 @@ def schema_issues(exc: ValidationError, raw: dict[str, Any]) -> list[Issue]:
         msg = re.sub(r" or instance of \w+", "", error["msg"])  # class names mean nothing in a spec file
         issues.append(Issue(code="schema", path=path, node_id=node_id,
                             message=f"Spec field `{path}` {where}is invalid: {msg}{got}.",
-                            hint=_schema_hint(error["type"], loc)))
+                            hint=yaml_boolean_hint(error) or _schema_hint(error["type"], loc)))
     return issues
 
 
@@ -150,6 +150,13 @@ def _node_id_at(raw: dict[str, Any], loc: tuple) -> str | None:
         if isinstance(nodes, list) and loc[1] < len(nodes) and isinstance(nodes[loc[1]], dict):
             node_id = nodes[loc[1]].get("id")
             return node_id if isinstance(node_id, str) else None
+    return None
+
+
+def yaml_boolean_hint(error: Any) -> str | None:
+    """For text that arrived as a boolean: YAML reads unquoted yes/no/on/off/true/false as booleans."""
+    if error["type"] == "string_type" and isinstance(error.get("input"), bool):
+        return 'In YAML, unquoted yes/no/on/off/true/false are booleans, not text: put the value in quotes, e.g. `"on"`.'
     return None
 
 

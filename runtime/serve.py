@@ -219,9 +219,12 @@ def _too_large(size: int, limit: int) -> ApiError:
 
 def _run_inputs(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body) if body.strip() else None
+        data = json.loads(body, parse_constant=_not_json) if body.strip() else None
     except UnicodeDecodeError:
         raise ApiError(400, "Malformed JSON: the body is not UTF-8 text.") from None
+    except _NotJson as exc:
+        raise ApiError(400, f"Malformed JSON: `{exc}` is not a JSON value (JSON has no NaN or Infinity). Send "
+                            "a finite number, or null.") from None
     except json.JSONDecodeError as exc:
         raise ApiError(400, f"Malformed JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}. The body must "
                             'be a JSON object like {"inputs": {"query": "..."}}.') from None
@@ -235,6 +238,14 @@ def _run_inputs(body: bytes) -> dict[str, Any]:
         raise ApiError(422, f"Unknown body field(s) {', '.join(f'`{k}`' for k in unknown)}: the body has only "
                             "`inputs`.")
     return data.get("inputs", {})
+
+
+class _NotJson(Exception):
+    """`NaN`, `Infinity` or `-Infinity` in a body: Python's json reads them, JSON does not have them."""
+
+
+def _not_json(constant: str) -> Any:
+    raise _NotJson(constant)
 
 
 def _http_problems(pipeline: Pipeline, given: dict[str, Any], problems: list[str]) -> list[str]:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from .component import ComponentInfo, PortInfo, port_infos
 from .issues import Issue
-from .loading import short_repr
+from .loading import short_repr, yaml_boolean_hint
 from .registry import Registry, default_registry
 from .spec import EdgeSpec, NodeSpec, PipelineSpec
 from .types import is_assignable, list_item_type, type_label
@@ -124,7 +124,13 @@ def _param_issue(node: NodeSpec, info: ComponentInfo, error: Any) -> Issue:
     what = f"param `{path}` is invalid" if path else "params are invalid"
     got = "" if error["type"] == "missing" else f" (got {short_repr(error.get('input'))})"
     return Issue(code="invalid_params", node_id=node.id, path=f"params.{path}" if path else "params",
-                 message=f"{_who(node, info)}: {what}: {error['msg']}{got}.", hint=_param_hint(info, error))
+                 message=f"{_who(node, info)}: {what}: {_reason(error)}{got}.", hint=_param_hint(info, error))
+
+
+def _reason(error: Any) -> str:
+    """pydantic's message without the "Value error, " it puts before a validator's own words."""
+    msg: str = error["msg"]
+    return msg.removeprefix("Value error, ") if error["type"] == "value_error" else msg
 
 
 def _unknown_params(node: NodeSpec, info: ComponentInfo) -> list[Issue]:
@@ -200,6 +206,8 @@ def _param_hint(info: ComponentInfo, error: Any) -> str:
     loc = error["loc"]
     if error["type"] == "missing":
         return f"Set `{loc[-1]}`."
+    if yaml_boolean_hint(error):
+        return str(yaml_boolean_hint(error))
     described = info.params_model.model_fields.get(str(loc[0])) if loc else None
     if described is not None and described.description:
         return f"`{loc[0]}`: {described.description}."

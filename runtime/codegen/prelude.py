@@ -162,10 +162,13 @@ def parse_value(kind: str, text: str) -> Any:
         raise ValueError(f"expected a boolean (true/false), got {text!r}")
     if kind in ("integer", "number"):
         try:
-            return int(text) if kind == "integer" else float(text)
+            value = int(text) if kind == "integer" else float(text)
         except ValueError:
             expected = "an integer" if kind == "integer" else "a number"
             raise ValueError(f"expected {expected}, got {text!r}") from None
+        if value != value or value in (float("inf"), float("-inf")):  # NaN, infinity: not JSON
+            raise ValueError(f"expected a finite number, got {text!r}")
+        return value
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -352,15 +352,22 @@ def test_fill_url_quotes_values_and_names_missing_ones():
 
 
 @pytest.mark.parametrize(("params", "message"), [
-    ({"url": "ftp://x.test/{a}"}, "param `url` is invalid: Value error, `ftp://x.test/{a}` must start with http:// "
+    ({"url": "ftp://x.test/{a}"}, "param `url` is invalid: `ftp://x.test/{a}` must start with http:// "
                                   "or https://"),
+    # without a scheme it validated, then every run failed with "it has no scheme"
+    ({"url": "127.0.0.1:8080/hook"}, "param `url` is invalid: `127.0.0.1:8080/hook` must start with http:// or "
+                                     "https://"),
+    ({"url": "api.example.com/v1/{id}"}, "param `url` is invalid: `api.example.com/v1/{id}` must start with "
+                                         "http:// or https://"),
+    ({"url": "{base}/v1"}, "param `url` is invalid: `{base}/v1` must start with http:// or https://"),
     ({"url": "https://x.test", "headers": {"Bad Name": "v"}},
-     "param `headers` is invalid: Value error, header name 'Bad Name' is not valid"),
+     "param `headers` is invalid: header name 'Bad Name' is not valid"),
     ({"url": "https://x.test", "headers": {"Authorization": "Bearer ${secret:lower-case}"}},
-     "param `headers` is invalid: Value error, header `Authorization`: write secrets as `${secret:ENV_VAR_NAME}`, "
+     "param `headers` is invalid: header `Authorization`: write secrets as `${secret:ENV_VAR_NAME}`, "
      "on one line"),
     ({"url": "https://x.test", "timeout_s": 0}, "param `timeout_s` is invalid: Input should be greater than 0"),
 ])
 def test_bad_params_are_reported_at_validation(params, message):
     issues = [i.message for i in validate(http_spec(params), REGISTRY) if i.code == "invalid_params"]
     assert len(issues) == 1 and issues[0].startswith(f"Node `call` (`action.http` v1): {message}")
+

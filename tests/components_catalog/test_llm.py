@@ -119,6 +119,34 @@ async def test_chat_structured_output_fires_data() -> None:
     assert sent == {"type": "json_schema", "json_schema": {"name": "response", "schema": schema, "strict": True}}
 
 
+async def test_chat_structured_output_with_a_top_level_array_schema() -> None:
+    """local/extractive answered every schema without `properties` with an object, so an array schema failed."""
+    schema = {"type": "array", "items": {"type": "string"}}
+    node = ChatCompletion(ChatParams(response_schema=schema, stream=False))
+    out = await node.run(ChatInputs(prompt="What is the capital of France?", context=CONTEXT), make_ctx())
+    assert out.data == ["Paris is the capital of France."]
+
+
+@pytest.mark.parametrize(("schema", "problem"), [
+    ({"type": "objekt"}, "'objekt' is not valid under any of the given schemas (at `type`)"),
+    ({"type": "object", "required": "answer"}, "'answer' is not of type 'array' (at `required`)"),
+    ({"properties": {"n": {"type": "integer", "minimum": "5"}}},
+     "'5' is not of type 'number' (at `properties/n/minimum`)"),
+])
+def test_an_invalid_response_schema_is_refused_at_validation_not_after_the_model_call(schema, problem):
+    with pytest.raises(ValidationError) as err:
+        ChatParams(response_schema=schema)
+    assert err.value.errors()[0]["msg"] == f"Value error, not a valid JSON Schema: {problem}"
+
+
+async def test_an_empty_response_schema_means_plain_text() -> None:
+    """The param says "(empty: plain text)"; `{}` used to send no response_format, then demand JSON back."""
+    node = ChatCompletion(ChatParams(response_schema={}, stream=False))
+    out = await node.run(ChatInputs(prompt="What is the capital of France?", context=CONTEXT), make_ctx())
+    assert out.text == "Paris is the capital of France."
+    assert "data" not in out.model_fields_set
+
+
 async def test_chat_structured_reply_that_is_not_json_is_retryable(reply_with: Any) -> None:
     reply_with("Sure! The answer is 42.")
     node = ChatCompletion(ChatParams(model="openai/gpt-4o-mini", response_schema={"type": "object"}, stream=False))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -150,35 +151,35 @@ PREFIX = "Node `cond` (`logic.condition` v1): param "
 
 @pytest.mark.parametrize(("params", "message"), [
     ({"branches": [{"name": "1x", "operator": "is_empty"}]},
-     "`branches.0.name` is invalid: Value error, branch name `1x` is not a valid name: use letters, digits and _, "
+     "`branches.0.name` is invalid: branch name `1x` is not a valid name: use letters, digits and _, "
      "not starting with a digit"),
     ({"branches": [{"name": "error", "operator": "is_empty"}]},
-     "`branches.0.name` is invalid: Value error, branch name `error` is reserved for error branches; rename it "
+     "`branches.0.name` is invalid: branch name `error` is reserved for error branches; rename it "
      "(e.g. `error_`)"),
     ({"branches": [{"name": "model_dump", "operator": "is_empty"}]},
-     "`branches.0.name` is invalid: Value error, branch name `model_dump` clashes with a built-in name; rename it"),
+     "`branches.0.name` is invalid: branch name `model_dump` clashes with a built-in name; rename it"),
     ({"branches": [{"name": "a", "operator": "is_empty"}, {"name": "a", "operator": "is_not_empty"}]},
-     "`branches` is invalid: Value error, branch name `a` is used twice; every branch needs its own port name"),
+     "`branches` is invalid: branch name `a` is used twice; every branch needs its own port name"),
     ({"branches": [{"name": "else", "operator": "is_empty"}]},  # the default else_branch
-     "`else_branch` is invalid: Value error, `else` is both a branch name and the else_branch; rename one of them"),
+     "`else_branch` is invalid: `else` is both a branch name and the else_branch; rename one of them"),
     ({"branches": [], "else_branch": "not valid"},
-     "`else_branch` is invalid: Value error, else_branch `not valid` is not a valid name: use letters, digits and "
+     "`else_branch` is invalid: else_branch `not valid` is not a valid name: use letters, digits and "
      "_, not starting with a digit"),
     ({"branches": [{"name": "big", "operator": "gt", "value": "ten"}]},
-     "`branches.0` is invalid: Value error, branch `big`: operator `gt` needs a number in `value`, got 'ten'"),
+     "`branches.0` is invalid: branch `big`: operator `gt` needs a number in `value`, got 'ten'"),
     ({"branches": [{"name": "big", "operator": "lte"}]},
-     "`branches.0` is invalid: Value error, branch `big`: operator `lte` needs a number in `value`, got None"),
+     "`branches.0` is invalid: branch `big`: operator `lte` needs a number in `value`, got None"),
     ({"branches": [{"name": "r", "operator": "regex", "value": "(unclosed"}]},
-     "`branches.0` is invalid: Value error, branch `r`: the regex '(unclosed' does not compile: missing ), "
+     "`branches.0` is invalid: branch `r`: the regex '(unclosed' does not compile: missing ), "
      "unterminated subpattern at position 0"),
     ({"branches": [{"name": "r", "operator": "regex", "value": "a" * 501}]},
-     "`branches.0` is invalid: Value error, branch `r`: operator `regex` needs a pattern of at most 500 characters "
+     "`branches.0` is invalid: branch `r`: operator `regex` needs a pattern of at most 500 characters "
      "in `value`, got 501 characters"),
     ({"branches": [{"name": "r", "operator": "regex", "value": 5}]},
-     "`branches.0` is invalid: Value error, branch `r`: operator `regex` needs a pattern of at most 500 characters "
+     "`branches.0` is invalid: branch `r`: operator `regex` needs a pattern of at most 500 characters "
      "in `value`, got 5"),
     ({"branches": [{"name": "c", "operator": "contains"}]},
-     "`branches.0` is invalid: Value error, branch `c`: operator `contains` needs a `value` to look for"),
+     "`branches.0` is invalid: branch `c`: operator `contains` needs a `value` to look for"),
 ])
 def test_bad_condition_params_are_reported_clearly(params, message):
     issues = cond_issues(params)
@@ -230,3 +231,16 @@ async def test_merge_first_with_no_values_fails_clearly():
                               "to `values`, or use mode `all` to accept an empty list.")
     out = await LogicMerge(MergeParams(mode="all")).run(LogicMerge.info.inputs_model(values=[]), ctx)
     assert out.model_fields_set == {"values"} and out.values == []
+
+
+async def test_a_catastrophic_regex_fails_the_node_instead_of_freezing_the_run():
+    spec = make_spec({"q": ("io.input", {}),
+                      "cond": ("logic.condition", {"branches": [{"name": "r", "operator": "regex", "value": "^(a|aa)+$"}]}),
+                      "out": ("io.output", {})},
+                     [("q", "value", "cond", "value"), ("cond", "r", "out", "value")])
+    started = time.perf_counter()
+    result = await run(spec, {"q": "a" * 5000 + "!"}, registry=REGISTRY)
+    assert time.perf_counter() - started < 5
+    assert result.nodes["cond"].error["type"] == "PermanentError"
+    assert result.nodes["cond"].error["message"].startswith(
+        "branch `r`: the regex /^(a|aa)+$/ took longer than 1 s on this input (5001 characters)")

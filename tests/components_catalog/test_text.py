@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from typing import Any
 
@@ -81,6 +83,16 @@ def test_declared_variables_and_optional_ones():
      "the template uses `b`, which is not in `variables` (a); add it, or leave `variables` empty to infer them"),
     ({"template": "{{ error }}"}, "variable `error` is reserved for error branches; rename it (e.g. `error_`)"),
     ({"template": "{{ a }}", "optional": ["b"]}, "variable `b` is not in the variables"),
+    # no loader: these validated, then failed at run time with "TypeError: no loader for this environment"
+    ({"template": "{{ a }}\n{% include 'header.txt' %}"}, "`{% include %}` on line 2 reads another template file, "
+     "and a template here is self-contained: paste that text in, or build it with another `text.template` node "
+     "wired into a variable"),
+    ({"template": "{% extends 'base' %}"}, "`{% extends %}` on line 1 reads another template file, and a template "
+     "here is self-contained: paste that text in, or build it with another `text.template` node wired into a "
+     "variable"),
+    ({"template": "{% from 'm' import x %}{{ x() }}"}, "`{% import %}` on line 1 reads another template file, and "
+     "a template here is self-contained: paste that text in, or build it with another `text.template` node wired "
+     "into a variable"),
 ])
 def test_bad_templates_are_reported_at_validation(params, message):
     spec = template_spec(params, {})
@@ -200,6 +212,33 @@ async def test_resource_bombs_are_refused_quickly(template):
     with pytest.raises(PermanentError, match="stopped by the sandbox: .* too large for a template"):
         await render(template, n=10**8) if "n" in template else await render(template)
     assert time.perf_counter() - started < 1.0
+
+
+async def test_a_refused_bomb_reads_as_a_sentence():
+    with pytest.raises(PermanentError) as err:
+        await render("{{ 'a' * 100000000 }}")
+    assert str(err.value) == ("The template of node `prompt` was stopped by the sandbox: repeating a sequence that "
+                              "many times is too large for a template. Templates may read variables and their "
+                              "public attributes only.")
+
+
+async def test_a_runaway_loop_stops_at_the_timeout_and_leaves_no_busy_thread():
+    """A thread cannot be killed: before, the render kept a CPU busy and `patchwire run` never exited."""
+    template = "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}"
+    spec = make_spec({"prompt": ("text.template", {"template": template}, {"timeout_s": 0.3}),
+                      "out": ("io.output", {})}, [("prompt", "text", "out", "value")])
+    started = time.perf_counter()
+    result = await run(spec, {}, registry=REGISTRY)
+    assert result.status == "failed"
+    assert result.nodes["prompt"].error == {"type": "TimeoutError", "message": "timed out after 0.3 s "
+                                                                               "(policy.timeout_s)"}
+    assert time.perf_counter() - started < 1.0
+    deadline = time.perf_counter() + 2
+    while any(t.name == "patchwire-template" for t in threading.enumerate()) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.02)
+    cpu = time.process_time()
+    await asyncio.sleep(0.5)
+    assert time.process_time() - cpu < 0.25, "the render is still running in a thread"
 
 
 async def test_huge_output_is_refused():

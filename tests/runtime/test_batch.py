@@ -309,3 +309,69 @@ def test_usage_errors_and_foreign_output_files(tmp_path: Path, capsys):
     other.write_text('{"status": "succeeded"}\n')
     with pytest.raises(BatchError, match=r"line 1 is not a result record \(no `row`\). Use a new -o file."):
         ResultsFile(other)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column_or_line(tmp_path: Path):
+    """Excel's "CSV UTF-8" and Notepad start files with a BOM; the first column is still `query`."""
+    spec = write_spec(tmp_path, {"q": ("io.input", {"name": "query"}), "out": ("io.output", {})},
+                      [("q", "value", "out", "value")], name="bom")
+    csv_rows = tmp_path / "rows.csv"
+    csv_rows.write_bytes(b'\xef\xbb\xbfquery\r\nhello\r\n"two\nlines"\r\n')
+    jsonl_rows = tmp_path / "rows.jsonl"
+    jsonl_rows.write_bytes(b'\xef\xbb\xbf{"query": "hello"}\n')
+    assert [r.values for r in read_dataset(csv_rows)] == [{"query": "hello"}, {"query": "two\nlines"}]
+    assert [r.values for r in read_dataset(jsonl_rows)] == [{"query": "hello"}]
+    out = tmp_path / "out.jsonl"
+    proc = patchwire("batch", str(spec), str(csv_rows), "-o", str(out), "--quiet")
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert [r["outputs"] for r in read_records(out)] == [{"out": "hello"}, {"out": "two\nlines"}]
+
+
+def test_a_dataset_that_is_not_utf8_is_a_clear_error(tmp_path: Path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("query\ncafé\n".encode("latin-1"))
+    with pytest.raises(BatchError) as caught:
+        read_dataset(path)
+    assert str(caught.value) == (f"`{path}` is not UTF-8 text (byte 0xe9: invalid continuation byte). Save it as "
+                                 'UTF-8 (from a spreadsheet: "CSV UTF-8").')
+
+
+def test_an_unwritable_output_fails_before_any_row_runs(plugin: Path, tmp_path: Path):
+    spec = write_spec(tmp_path, {"q": ("io.input", {"name": "query"}), "t": ("test.tally", {}),
+                                 "out": ("io.output", {})}, [("q", "value", "t", "value"), ("t", "value", "out", "value")],
+                      name="tally")
+    dataset = tmp_path / "rows.jsonl"
+    dataset.write_text('{"query": "a"}\n')
+    out = tmp_path / "missing-folder" / "out.jsonl"
+    proc = patchwire("batch", str(spec), str(dataset), "-o", str(out), "--plugin", str(plugin), "--quiet")
+    assert proc.returncode == 2
+    assert proc.stderr == (f"error: Cannot write the output `{out}`: No such file or directory. Check that its "
+                           "folder exists and is writable.\n")
+    assert not (tmp_path / "tally.txt").exists(), "a row ran although its result could not be written"
+
+
+def test_a_required_input_no_row_has_is_refused_before_the_batch(tmp_path: Path):
+    """Else every row is written as invalid, and the rerun after fixing the header skips them all."""
+    spec = write_spec(tmp_path, {"q": ("io.input", {"name": "query"}), "out": ("io.output", {})},
+                      [("q", "value", "out", "value")], name="needs_query")
+    dataset = tmp_path / "rows.csv"
+    dataset.write_text("qeury,note\nhello,x\n")
+    out = tmp_path / "out.jsonl"
+    proc = patchwire("batch", str(spec), str(dataset), "-o", str(out), "--quiet")
+    assert proc.returncode == 2 and not out.exists()
+    assert proc.stderr == (f"error: `{dataset}` has no column (CSV) or key (JSONL) for the required input(s) "
+                           "`query`; it has `note`, `qeury`. Rename the column to the input's name, or give the "
+                           "io.input node a `default`.\n")
+
+
+def test_a_row_without_a_required_value_says_so_in_dataset_terms(tmp_path: Path):
+    spec = write_spec(tmp_path, {"q": ("io.input", {"name": "query"}),
+                                 "n": ("io.input", {"name": "n", "type": "integer"}), "out": ("io.output", {})},
+                      [("q", "value", "out", "value")], name="needs_n")
+    dataset = tmp_path / "rows.jsonl"
+    dataset.write_text('{"query": "a", "n": 1}\n{"query": "b"}\n')
+    out = tmp_path / "out.jsonl"
+    assert patchwire("batch", str(spec), str(dataset), "-o", str(out), "--quiet").returncode == 1
+    assert {r["row"]: r for r in read_records(out)}[1]["error"]["message"] == (
+        "Input `n` is required: this row has no value for it (a `n` column in CSV, a `n` key in JSONL), and its "
+        "io.input node has no `default`.")

@@ -82,6 +82,24 @@ def test_bad_inputs_exit_2_with_a_clear_message(diamond: Path, args: list[str], 
     assert "Traceback" not in proc.stderr and proc.stdout == ""
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--input", "f=nan"], "error: Input `f`: expected a finite number, got 'nan'."),
+    (["--input", "f=1e400"], "error: Input `f`: expected a finite number, got '1e400'."),
+    (["--inputs-json", '{"f": -Infinity}'], "error: Input `f`: expected a finite number, got float -inf."),
+    (["--inputs-json", '{"f": 1' + "0" * 400 + "}"],
+     "error: Input `f`: expected a finite number, got int 1000000000000000000000000000000000000...."),
+])
+def test_a_number_input_refuses_nan_and_infinity(tmp_path: Path, args: list[str], message: str):
+    """`run --json` promises one JSON object: a NaN input would come out as `NaN`, which is not JSON."""
+    spec = make_spec({"f": ("io.input", {"type": "number"}), "out": ("io.output", {})}, [("f", "value", "out", "value")])
+    path = tmp_path / "number.json"
+    path.write_text(spec.model_dump_json())
+    proc = patchwire("run", str(path), *args, "--json")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip() == message
+    assert json.loads(patchwire("run", str(path), "--input", "f=2.5", "--json").stdout)["outputs"] == {"out": 2.5}
+
+
 def test_a_failed_run_exits_1_and_names_the_node(tmp_path: Path):
     spec = make_spec({"q": ("io.input", {}), "boom": ("demo.raise", {"message": "it broke"}),
                       "out": ("io.output", {})},
@@ -140,6 +158,15 @@ def test_schema_prints_the_spec_json_schema():
     schema = json.loads(proc.stdout)
     assert proc.returncode == 0
     assert {"nodes", "edges", "name", "layout"} <= set(schema["properties"])
+
+
+def test_a_reader_that_stops_reading_is_not_an_internal_error():
+    """`patchwire schema | head -1`: the pipe closes early; that is the reader's choice, not a crash."""
+    proc = subprocess.Popen([*PATCHWIRE, "schema"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    assert proc.stderr.read() == ""
+    assert proc.wait(timeout=60) == 1
 
 
 def test_components_lists_the_builtins():

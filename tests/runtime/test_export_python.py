@@ -166,6 +166,21 @@ def test_main_reads_inputs_like_the_cli_and_prints_the_same_outputs_without_the_
                              "it with `--input query=...`.\n")
 
 
+@pytest.mark.parametrize("text", ["nan", "inf", "-Infinity", "1e400"])
+def test_generated_input_parsing_refuses_nan_and_infinity_like_the_cli(text: str):
+    from runtime.builtins import coerce_input_text
+    from runtime.codegen.prelude import MAIN
+
+    namespace: dict = {}
+    exec("import json\nfrom typing import Any\n" + MAIN.split("\ndef parse_inputs", 1)[0], namespace)
+    with pytest.raises(ValueError) as generated:
+        namespace["parse_value"]("number", text)
+    with pytest.raises(ValueError) as cli:
+        coerce_input_text("number", text)
+    assert str(generated.value) == str(cli.value) == f"expected a finite number, got {text!r}"
+    assert namespace["parse_value"]("number", "2.5") == 2.5
+
+
 RUNNER = textwrap.dedent('''
     import contextlib, io, json, runpy, sys
     results = []

@@ -140,6 +140,23 @@ def test_malformed_yaml_names_the_line_and_column():
     assert issue.hint == "Fix the YAML syntax there (indentation is the usual cause)."
 
 
+def test_yaml_booleans_where_text_belongs_get_a_quoting_hint():
+    """YAML 1.1 reads `id: on` as True; "got True" alone leaves the user staring at `on`."""
+    text = ("name: no\nnodes:\n  - {id: on, component: io.input, params: {name: yes}}\n"
+            "  - {id: out, component: io.output}\nedges: []\n")
+    issues = problems(text, fmt="yaml", source="p.yaml")
+    assert [(i.path, i.message) for i in issues] == [
+        ("name", "Spec field `name` is invalid: Input should be a valid string (got False)."),
+        ("nodes.0.id", "Spec field `nodes.0.id` is invalid: Input should be a valid string (got True).")]
+    assert {i.hint for i in issues} == {'In YAML, unquoted yes/no/on/off/true/false are booleans, not text: put '
+                                        'the value in quotes, e.g. `"on"`.'}
+    quoted = parse_spec(text.replace("name: no", 'name: "no"').replace("id: on", 'id: "on"'), fmt="yaml")
+    param = [i for i in validate(quoted) if i.path == "params.name"]
+    assert [(i.message, i.hint) for i in param] == [(
+        "Node `on` (`io.input` v1): param `name` is invalid: Input should be a valid string (got True).",
+        'In YAML, unquoted yes/no/on/off/true/false are booleans, not text: put the value in quotes, e.g. `"on"`.')]
+
+
 def test_yaml_tabs_are_reported_where_they_are():
     issue = only(problems("name: x\n\tnodes: []\n", fmt="yaml", source="p.yaml"))
     assert issue.message == ("`p.yaml` is not valid YAML: found a tab character that violates indentation "

@@ -182,6 +182,10 @@ def test_bad_requests_get_a_clear_4xx(base_url: str):
                                                             '{"query": "..."}}.')
     not_utf8 = httpx.post(url, content=b"{\"inputs\": \"\xff\"}").json()["detail"]
     assert not_utf8 == "Malformed JSON: the body is not UTF-8 text."
+    nan = httpx.post(url, content=b'{"inputs": {"query": NaN}}', headers={"Content-Type": "application/json"})
+    assert nan.status_code == 400
+    assert nan.json()["detail"] == ("Malformed JSON: `NaN` is not a JSON value (JSON has no NaN or Infinity). "
+                                    "Send a finite number, or null.")
     extra = httpx.post(url, json={"inputs": {"query": "x"}, "input": {}})
     assert extra.status_code == 422
     assert extra.json()["detail"] == "Unknown body field(s) `input`: the body has only `inputs`."

@@ -261,7 +261,7 @@ INVALID_PARAMS = [
     ("test.required_params", {}, "params.url",
      "Node `n` (`test.required_params` v1): param `url` is invalid: Field required.", "Set `url`."),
     ("test.required_params", {"url": "u", "lo": 5, "hi": 1}, "params",
-     "Node `n` (`test.required_params` v1): params are invalid: Value error, lo must not exceed hi "
+     "Node `n` (`test.required_params` v1): params are invalid: lo must not exceed hi "
      "(got {'hi': 1, 'lo': 5, 'url': 'u'}).",
      "See the component's params in the inspector or `patchwire components --json`."),
     ("io.input", {"nme": "q"}, "params.nme",
