@@ -1,20 +1,17 @@
 // Patchwire's pipeline canvas: React Flow 12 wrapped for Reflex (see notes/reflex-react-flow.md).
 // The browser owns positions during a drag, selection and the viewport; only semantic events go to
 // Python through the on* props. This file is published as a static asset: never put secrets here.
-import React, {
-  createContext, memo, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState,
-  useSyncExternalStore,
-} from "react";
+import React, { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import {
-  Background, Controls, Handle, MiniMap, Position, ReactFlow, ReactFlowProvider, applyEdgeChanges,
-  applyNodeChanges, useConnection, useNodesInitialized, useReactFlow, useUpdateNodeInternals,
+  Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, applyEdgeChanges, applyNodeChanges,
+  useNodesInitialized, useReactFlow,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import "./flow_canvas.css";
 import {
-  ERROR_PORT, canFeed, compatSets, inputsOf, keyedStore, layoutLR, merge, outputsOf, portTypes, toFlowEdges,
-  toFlowNodes, typeColor,
+  canFeed, compatSets, keyedStore, layoutLR, merge, portTypes, startElapsedTicker, toFlowEdges, toFlowNodes,
 } from "./flow_format.js";
+import { CanvasContext, EDGE_TYPES, NODE_TYPES } from "./flow_nodes.jsx";
 
 const MIME = "application/x-patchwire-component";
 
@@ -29,103 +26,8 @@ if (typeof document !== "undefined" && !window.__patchwireDragInstalled) {
   });
 }
 
-const CanvasContext = createContext(null);
-
-const connectionKey = (c) => (c.inProgress && c.fromHandle
-  ? `${c.fromHandle.nodeId}|${c.fromHandle.id}|${c.fromHandle.type}` : "");
-
-function useNodeEntry(store, id) {
-  const key = useSyncExternalStore(store.subscribe, () => store.key(id), () => "");
-  return key ? JSON.parse(key) : null;
-}
-
-function PortRow({ side, port, mark, issue, doc }) {
-  const isIn = side === "in";
-  const isError = !isIn && port === ERROR_PORT;
-  const color = typeColor(port.type);
-  const cls = ["pw-port", isIn ? "pw-port-in" : "pw-port-out", mark ? `pw-${mark}` : "",
-    issue ? "pw-port-bad" : "", isError ? "pw-port-error" : ""].join(" ");
-  const tip = `${port.name}: ${port.type}${port.required ? " (required)" : ""}` +
-    (isError ? "\nFires with {node, component, type, message, attempts} when the node fails" : "") +
-    (doc ? `\n${doc}` : "") + (issue ? `\n⚠ ${issue}` : "");
-  return (
-    <div className={cls} title={tip} data-port={port.name} data-side={side}>
-      <Handle type={isIn ? "target" : "source"} position={isIn ? Position.Left : Position.Right}
-        id={port.name} className={`pw-handle ${mark ? `pw-${mark}` : ""}`}
-        style={{ background: color, borderColor: color }} />
-      <span className="pw-port-name">{port.name}{port.required && isIn ? "*" : ""}</span>
-      {isError ? null : <span className="pw-port-type" style={{ color }}>{port.type}</span>}
-    </div>
-  );
-}
-
-const PipelineNode = memo(function PipelineNode({ id, data }) {
-  const ctx = useContext(CanvasContext);
-  const status = useNodeEntry(ctx.status, id);
-  const issues = useNodeEntry(ctx.issues, id) || [];
-  const meta = useNodeEntry(ctx.meta, data.c) || { title: data.c, category: "", color: "#94a3b8", ports: {} };
-  const dragging = useConnection(connectionKey);
-  const updateNodeInternals = useUpdateNodeInternals();
-  const inputs = useMemo(() => inputsOf(data), [data]);
-  const outputs = useMemo(() => outputsOf(data), [data]);
-  // Re-measure the handles when the ports change (a param edit); React Flow measures new nodes itself,
-  // and calling this for every node on mount costs a store update per node (seconds at 300 nodes).
-  const portSig = inputs.map((p) => p.name).join(",") + "|" + outputs.map((p) => p.name).join(",");
-  const measuredSig = useRef(portSig);
-  useEffect(() => {
-    if (measuredSig.current === portSig) return;
-    measuredSig.current = portSig;
-    updateNodeInternals(id);
-  }, [id, portSig, updateNodeInternals]);
-
-  let marks = {};
-  if (dragging) {
-    const [fromNode, fromHandle, fromType] = dragging.split("|");
-    const from = ctx.ports.get(fromNode);
-    if (fromType === "source" && from) {
-      const t = from.outputs[fromHandle];
-      for (const p of inputs) marks["in:" + p.name] = fromNode !== id && canFeed(ctx, t, p.type) ? "fits" : "dim";
-    } else if (fromType === "target" && from) {
-      const t = from.inputs[fromHandle];
-      for (const p of outputs) marks["out:" + p.name] = fromNode !== id && canFeed(ctx, p.type, t) ? "fits" : "dim";
-    }
-  }
-  const portIssue = {};
-  for (const i of issues) if (i.port) portIssue[i.port] = (portIssue[i.port] ? portIssue[i.port] + "\n" : "") + i.message;
-  const errors = issues.filter((i) => i.severity === "error").length;
-  const st = (status && status.status) || "idle";
-  return (
-    <div data-testid={`node-${id}`} data-status={st} data-component={data.c}
-      className={`pw-node pw-status-${st} ${data.missing ? "pw-missing" : ""}`}
-      title={`${meta.title} (${data.c.replace("@", " v")}) · ${meta.category}\n${meta.description || ""}`}>
-      <div className="pw-node-head" style={{ borderTopColor: meta.color }}>
-        <span className="pw-dot" style={{ background: meta.color }} />
-        <span className="pw-title">{data.label || meta.title}</span>
-        <span className="pw-id">{id}</span>
-        {issues.length > 0 && (
-          <span className={`pw-badge ${errors ? "pw-badge-error" : "pw-badge-warning"}`}
-            data-testid={`node-issues-${id}`} data-count={issues.length}
-            title={issues.map((i) => i.message).join("\n")}>
-            {issues.length}
-            <span className="pw-tip">{issues.map((i, n) => <span key={n}>{i.message}</span>)}</span>
-          </span>
-        )}
-      </div>
-      <div className="pw-ports">
-        <div className="pw-col">
-          {inputs.map((p) => <PortRow key={p.name} side="in" port={p} mark={marks["in:" + p.name]}
-            issue={portIssue[p.name]} doc={meta.ports && meta.ports[p.name]} />)}
-        </div>
-        <div className="pw-col pw-col-out">
-          {outputs.map((p) => <PortRow key={p.name} side="out" port={p} mark={marks["out:" + p.name]}
-            issue={portIssue[p.name]} doc={meta.ports && meta.ports[p.name]} />)}
-        </div>
-      </div>
-    </div>
-  );
-});
-
-const NODE_TYPES = { pipeline: PipelineNode };
+const DEFAULT_EDGE_OPTIONS = { interactionWidth: 16 };
+const DELETE_KEYS = ["Backspace", "Delete"];
 
 const isTyping = (t) => t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
 
@@ -135,7 +37,9 @@ function FlowInner(props) {
   propsRef.current = props;
   const ctxRef = useRef(null);
   if (!ctxRef.current) {
-    ctxRef.current = { status: keyedStore(), issues: keyedStore(), meta: keyedStore(), ports: new Map(), compat: {} };
+    ctxRef.current = {
+      status: keyedStore(), issues: keyedStore(), meta: keyedStore(), pins: keyedStore(), ports: new Map(), compat: {},
+    };
   }
   const ctx = ctxRef.current;
   const sigs = useRef(new Map());
@@ -143,7 +47,11 @@ function FlowInner(props) {
   const [nodes, setNodes] = useState(() => toFlowNodes(props.nodes, props.positions));
   const [edges, setEdges] = useState(() => toFlowEdges(props.edges));
 
-  useLayoutEffect(() => { ctx.status.set(props.nodeStatus); }, [props.nodeStatus]);
+  useLayoutEffect(() => {
+    ctx.status.set(props.nodeStatus);
+    if (Object.values(props.nodeStatus || {}).some((v) => v && v.status === "running")) startElapsedTicker();
+  }, [props.nodeStatus]);
+  useLayoutEffect(() => { ctx.pins.set(props.pins); }, [props.pins]);
   useLayoutEffect(() => { ctx.issues.set(props.nodeIssues); }, [props.nodeIssues]);
   useLayoutEffect(() => { ctx.meta.set(props.components); }, [props.components]);
   useLayoutEffect(() => { ctx.compat = compatSets(props.compat); }, [props.compat]);
@@ -206,6 +114,11 @@ function FlowInner(props) {
 
   useEffect(() => {
     const onKey = (e) => {
+      if ((e.ctrlKey || e.metaKey) && e.key === "Enter") {
+        const form = document.querySelector("[data-testid=run-form]");
+        if (form && form.requestSubmit) { e.preventDefault(); form.requestSubmit(); }
+        return;
+      }
       if (isTyping(e.target) || !(e.ctrlKey || e.metaKey)) return;
       const k = e.key.toLowerCase();
       if (k === "z" && !e.shiftKey) { e.preventDefault(); call("onUndo"); }
@@ -292,20 +205,27 @@ function FlowInner(props) {
   }, [rf, call]);
 
   const readOnly = !!props.readOnly;
+  const nodeColor = useCallback((n) => (ctx.meta.get(n.data.c) || {}).color || "#94a3b8", [ctx]);
+  // The flow itself re-renders only when the graph or a handler changes, never for a status update:
+  // statuses reach the nodes through `ctx.status` (each node's status line subscribes to its entry).
+  const flow = useMemo(() => (
+    <ReactFlow nodes={nodes} edges={edges} nodeTypes={NODE_TYPES} edgeTypes={EDGE_TYPES} onNodesChange={onNodesChange}
+      onEdgesChange={onEdgesChange} onConnect={onConnect} isValidConnection={isValidConnection}
+      onNodeDragStop={onNodeDragStop} onSelectionChange={onSelectionChange} onDelete={onDelete}
+      deleteKeyCode={readOnly ? null : DELETE_KEYS} nodesConnectable={!readOnly}
+      nodesDraggable={!readOnly} minZoom={0.1} maxZoom={2} connectionRadius={24}
+      defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}>
+      <Background gap={20} size={1} />
+      <Controls />
+      <MiniMap pannable zoomable nodeColor={nodeColor} />
+    </ReactFlow>
+  ), [nodes, edges, readOnly, nodeColor, onNodesChange, onEdgesChange, onConnect, isValidConnection, onNodeDragStop,
+    onSelectionChange, onDelete]);
   return (
     <CanvasContext.Provider value={ctx}>
       <div className={`pw-canvas ${props.className || ""}`} data-testid="canvas" data-nodes={nodes.length}
         data-edges={edges.length} onDragOver={onDragOver} onDrop={onDrop}>
-        <ReactFlow nodes={nodes} edges={edges} nodeTypes={NODE_TYPES} onNodesChange={onNodesChange}
-          onEdgesChange={onEdgesChange} onConnect={onConnect} isValidConnection={isValidConnection}
-          onNodeDragStop={onNodeDragStop} onSelectionChange={onSelectionChange} onDelete={onDelete}
-          deleteKeyCode={readOnly ? null : ["Backspace", "Delete"]} nodesConnectable={!readOnly}
-          nodesDraggable={!readOnly} minZoom={0.1} maxZoom={2} connectionRadius={24}
-          defaultEdgeOptions={{ interactionWidth: 16 }}>
-          <Background gap={20} size={1} />
-          <Controls />
-          <MiniMap pannable zoomable nodeColor={(n) => (ctx.meta.get(n.data.c) || {}).color || "#94a3b8"} />
-        </ReactFlow>
+        {flow}
       </div>
     </CanvasContext.Provider>
   );

@@ -53,7 +53,7 @@ export function toFlowNodes(nodes, positions) {
 export function toFlowEdges(edges) {
   return (edges || []).map(([source, sourceHandle, target, targetHandle, type, bad]) => ({
     id: `${source}.${sourceHandle}->${target}.${targetHandle}`, source, sourceHandle, target, targetHandle,
-    className: bad ? "pw-edge-invalid" : "", data: { type },
+    type: "pipeline", className: bad ? "pw-edge-invalid" : "", data: { type },
     style: { stroke: bad ? "#dc2626" : typeColor(type), strokeWidth: 2 },
   }));
 }
@@ -114,4 +114,35 @@ export function layoutLR(nodes, edges) {
     positions[n.id] = { x: Math.round(p.x - p.width / 2), y: Math.round(p.y - p.height / 2) };
   }
   return positions;
+}
+
+const TERMINAL = new Set(["succeeded", "cached", "failed", "skipped", "cancelled"]);
+
+// How an edge looks in a run: "fired" (its source port carried a value), "dim" (the source is done and
+// the port did not fire: a branch not taken), or "" (no run, or the source has not finished).
+export function edgeFlow(source, port) {
+  if (!source) return "";
+  if (source.fired && source.fired.includes(port)) return "fired";
+  return TERMINAL.has(source.status) ? "dim" : "";
+}
+
+export function formatMs(ms) {
+  if (ms === null || ms === undefined || Number.isNaN(ms)) return "";
+  if (ms < 1) return ms > 0 ? `${ms.toFixed(1)} ms` : "0 ms";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
+  return `${Math.floor(ms / 60000)} min ${Math.round((ms % 60000) / 1000)} s`;
+}
+
+// Running nodes show their elapsed time. One timer for the page updates those labels in place (no
+// React render, no server message), and stops by itself when no node is running.
+let ticker = null;
+export function startElapsedTicker() {
+  if (ticker !== null || typeof document === "undefined") return;
+  ticker = setInterval(() => {
+    const labels = document.querySelectorAll(".pw-elapsed[data-since]");
+    if (!labels.length) { clearInterval(ticker); ticker = null; return; }
+    const now = Date.now();
+    labels.forEach((el) => { el.textContent = formatMs(now - Number(el.getAttribute("data-since"))); });
+  }, 100);
 }

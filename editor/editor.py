@@ -6,8 +6,9 @@ import reflex as rx
 
 from .api import api
 from .errors import backend_exception_handler
-from .pages import editor_page, pipelines_page
+from .pages import editor_page, pipelines_page, reviews_page
 from .security import gate
+from .startup import mark_interrupted
 
 app = rx.App(
     stylesheets=["/patchwire.css"],
@@ -18,3 +19,6 @@ app.add_page(pipelines_page.index_page, route="/", title="Patchwire", on_load=pi
 app.add_page(pipelines_page.pipelines_page, route=pipelines_page.ROUTE, title="Pipelines · Patchwire",
              on_load=pipelines_page.ON_LOAD)
 app.add_page(editor_page.editor_page, route=editor_page.ROUTE, title="Patchwire editor", on_load=editor_page.ON_LOAD)
+app.add_page(reviews_page.reviews_page, route=reviews_page.ROUTE, title="Review inbox · Patchwire",
+             on_load=reviews_page.ON_LOAD)
+app.register_lifespan_task(mark_interrupted)

@@ -9,6 +9,7 @@ so a burst of events costs one update. Persistence is one more consumer of the s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -86,6 +87,7 @@ class LiveRun:
         self.version = 0
         self._consumers = consumers
         self._changed = asyncio.Event()
+        self._ended = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
     @property
@@ -115,28 +117,39 @@ class LiveRun:
                 self.status = "cancelled"
             self.version += 1
             self._changed.set()
+            self._ended.set()
 
     async def watch(self, interval: float = 0.04) -> AsyncIterator[dict[str, Any]]:
-        """Snapshots as the run changes, at most one per `interval`; the last one is the finished run."""
-        seen = -1
+        """Snapshots as the run changes, at most one per `interval`; the last one is the finished run.
+
+        The first change after a quiet spell is sent at once; during a burst, one snapshot per `interval`
+        counted from the previous one (the time the watcher spent on it is part of the interval). The
+        finished run is never held back.
+        """
+        seen, last = -1, -interval
         while True:
             if self.version == seen:
                 self._changed.clear()
                 if self.version == seen:
                     await self._changed.wait()
                 continue
-            seen = self.version
+            wait = last + interval - time.monotonic()
+            if wait > 0 and self.status == "running":
+                with contextlib.suppress(TimeoutError):  # the run ending cuts the wait short
+                    async with asyncio.timeout(wait):
+                        await self._ended.wait()
+            seen, last = self.version, time.monotonic()
             snapshot = self.snapshot()
             yield snapshot
             if snapshot["status"] != "running":
                 return
-            await asyncio.sleep(interval)
 
     def _fold(self, event: Any) -> None:
         kind = event.__class__
         if kind is RunStarted:
             return
         if kind is RunFinished:
+            self._ended.set()
             self.status, self.latency_ms, self.outputs = event.status, event.latency_ms, event.outputs
             self.error = None if event.error is None else {"type": event.error.type, "message": event.error.message}
             return

@@ -1,6 +1,6 @@
-"""The right-hand panel: the selected node's form, a multi-selection summary, or the pipeline overview.
+"""The right-hand panel: the selected node's run data and form, a multi-selection summary, or the overview.
 
-Issue 5 (runs) adds the node's run data under the form; the panel keeps `data-testid="inspector"`.
+The panel keeps `data-testid="inspector"`; an old run's node (read-only) shows its run data only.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import reflex as rx
 from ..state.editor import EditorState
 from ..state.inspector import InspectorState
 from .fields import form_field
+from .run_inspector import run_section
 
 __all__ = ["inspector"]
 
@@ -25,6 +26,13 @@ def _node_form() -> rx.Component:
             ),
             class_name="pw-insp-head",
         ),
+        run_section(),
+        rx.cond(InspectorState.read_only, rx.el.p(InspectorState.description, class_name="pw-desc"), _editable()),
+    )
+
+
+def _editable() -> rx.Component:
+    return rx.el.div(
         rx.el.form(
             rx.el.label("Node id", html_for="node-id", class_name="pw-label"),
             rx.el.div(

@@ -6,6 +6,7 @@ import reflex as rx
 
 from ..state.editor import EditorState
 from ..state.new_pipeline import NewPipelineState
+from ..state.run import RunState
 from ..state.versions import VersionsState
 from .flow.canvas import FIT_VIEW_JS, LAYOUT_JS
 
@@ -52,6 +53,10 @@ def topbar() -> rx.Component:
             _button("Validate", "validate-button", EditorState.validate_now, title="Check the whole pipeline"),
             _button("Export", "export-button", EditorState.export_spec, title="Download the spec as JSON"),
             _button("Versions", "versions-button", VersionsState.open_dialog, title="Named versions"),
+            rx.el.a("Review inbox", rx.cond(RunState.pending_reviews > 0,
+                                            rx.el.span(RunState.pending_reviews.to(str), class_name="pw-count-badge")),
+                    href="/reviews", class_name="pw-link", title="Answers waiting for a human decision",
+                    custom_attrs={"data-testid": "review-inbox-link", "data-pending": RunState.pending_reviews}),
             _button("New pipeline", "new-pipeline-button", NewPipelineState.open_dialog,
                     title="Empty, from a template, or import a spec file", variant="solid"),
             class_name="pw-toolbar pw-toolbar-right",

@@ -1,7 +1,6 @@
-"""`/pipelines/<id>`: palette | canvas (+ issues) | inspector, under the top bar.
+"""`/pipelines/<id>`: palette | canvas, run bar, bottom tabs (issues, run, timeline, history) | inspector.
 
-Issue 5 adds a run panel: the bottom strip under the canvas (next to the issues) is where it goes,
-and `EditorState.node_status` already feeds the canvas's `data-status`.
+`?run=<id>` shows that run (a reload re-subscribes to it while it is in flight).
 """
 
 from __future__ import annotations
@@ -11,16 +10,18 @@ import reflex as rx
 from ..components.dialogs import new_pipeline_dialog, versions_dialog
 from ..components.flow import flow_canvas
 from ..components.inspector import inspector
-from ..components.issues_panel import issues_panel
 from ..components.palette import palette
+from ..components.run_panel import bottom_panel, run_bar, viewing_banner
 from ..components.topbar import conflict_banner, topbar
+from ..state.canvas_status import CanvasStatusState
 from ..state.editor import EditorState
 from ..state.palette import PaletteState
+from ..state.run import RunState
 
 __all__ = ["editor_page", "ROUTE", "ON_LOAD"]
 
 ROUTE = "/pipelines/[pid]"
-ON_LOAD = [EditorState.load, PaletteState.load]
+ON_LOAD = [EditorState.load, PaletteState.load, RunState.load]
 
 
 def hydration_marker() -> rx.Component:
@@ -31,9 +32,9 @@ def hydration_marker() -> rx.Component:
 def _canvas() -> rx.Component:
     return flow_canvas(
         nodes=EditorState.nodes, positions=EditorState.positions, edges=EditorState.edges,
-        components=EditorState.components, node_status=EditorState.node_status,
+        components=EditorState.components, node_status=CanvasStatusState.node_status, pins=RunState.pins,
         node_issues=EditorState.node_issues, compat=EditorState.compat, fit_view_key=EditorState.fit_view_key,
-        focus=EditorState.focus, read_only=False, dirty=EditorState.save_status != "saved",
+        focus=EditorState.focus, read_only=EditorState.viewing_run != "", dirty=EditorState.save_status != "saved",
         on_connect=EditorState.on_connect, on_drop_component=EditorState.on_drop_component,
         on_move=EditorState.on_move, on_select=EditorState.on_select, on_delete=EditorState.on_delete,
         on_undo=EditorState.undo, on_redo=EditorState.redo, on_copy=EditorState.on_copy,
@@ -61,7 +62,8 @@ def editor_page() -> rx.Component:
             _missing(),
             rx.el.main(
                 palette(),
-                rx.el.div(rx.el.div(_canvas(), class_name="pw-canvas-wrap"), issues_panel(), class_name="pw-center"),
+                rx.el.div(viewing_banner(), rx.el.div(_canvas(), class_name="pw-canvas-wrap"), run_bar(), bottom_panel(),
+                          class_name="pw-center"),
                 inspector(),
                 class_name="pw-main",
             ),

@@ -23,6 +23,7 @@ from runtime.store import pipelines as store
 from .. import graph, views
 from ..catalog import registry
 from ..history import History
+from .saving import write as _write
 
 __all__ = ["EditorState", "AUTOSAVE_DELAY_S"]
 
@@ -41,7 +42,6 @@ class EditorState(rx.State):
     edges: list[list[Any]] = []
     components: dict[str, dict[str, Any]] = {}  # titles, colours, docs of the components in use
     node_issues: dict[str, list[dict[str, Any]]] = {}
-    node_status: dict[str, dict[str, Any]] = {}  # issue 5 (runs) writes here; never inside `nodes`
     compat: dict[str, list[str]] = {}
     issues: list[dict[str, Any]] = []
     error_count: int = 0
@@ -56,7 +56,10 @@ class EditorState(rx.State):
     can_redo: bool = False
     fit_view_key: int = 0
     focus: dict[str, Any] = {}
+    viewing_run: str = ""  # an old run shown read-only on the canvas, exactly as it ran (its own spec)
+    viewing_label: str = ""
     _spec: PipelineSpec | None = None
+    _view_spec: PipelineSpec | None = None
     _history: History | None = None
     _edit_seq: int = 0
     _saving: bool = False
@@ -103,6 +106,7 @@ class EditorState(rx.State):
 
     def _use(self, record: store.PipelineRecord, spec: PipelineSpec) -> None:
         self.pipeline_id, self.revision, self._spec, self.load_error = record.id, record.revision, spec, ""
+        self.viewing_run, self.viewing_label, self._view_spec = "", "", None
         self._history = History()
         self.save_status, self.save_message, self.conflict = "saved", "", False
         self.selected_nodes, self.selected_edges = [], []
@@ -135,17 +139,48 @@ class EditorState(rx.State):
             if getattr(self, name) != value:
                 setattr(self, name, value)
 
+    def shown_spec(self) -> PipelineSpec | None:
+        """The spec on the canvas: the one being edited, or the old run's while viewing one."""
+        return self._view_spec if self.viewing_run else self._spec
+
     async def _refresh_inspector(self, *, clear: bool = False) -> None:
         from .inspector import InspectorState
+        from .node_run import NodeRunState
+        from .run import RunState
 
         inspector = await self.get_state(InspectorState)
-        inspector.show(self._spec, self.selected_nodes, clear_drafts=clear)
+        inspector.show(self.shown_spec(), self.selected_nodes, clear_drafts=clear, read_only=bool(self.viewing_run))
+        if not self.viewing_run:
+            (await self.get_state(RunState)).refresh_fields(self._spec)
+        await (await self.get_state(NodeRunState)).refresh(self.selected_nodes)
+
+    # --- viewing an old run (read-only) ------------------------------------------------------------
+    async def view_spec(self, spec: PipelineSpec, run_id: str, label: str) -> None:
+        """Show `spec` (an old run's own) on the canvas, read-only, until `stop_viewing`."""
+        self._view_spec, self.viewing_run, self.viewing_label = spec, run_id, label
+        self._show(spec)  # the browser keeps its selection: what it selected stays shown if it exists here
+        self.fit_view_key += 1
+        await self._refresh_inspector(clear=True)
+
+    async def stop_viewing(self) -> None:
+        if not self.viewing_run or self._spec is None:
+            return
+        self._view_spec, self.viewing_run, self.viewing_label = None, "", ""
+        self._show(self._spec)
+        self.fit_view_key += 1
+        await self._refresh_inspector(clear=True)
+
+    def _read_only_refusal(self):
+        return rx.toast.info("This is an old run, shown read-only. Press “Back to editing” to change the pipeline.",
+                             duration=3000, id="read-only")
 
     # --- editing ---------------------------------------------------------------------------------
     async def _edit(self, edit: Edit, *, key: str | None = None, keep_drafts: bool = False):
         """Apply a pure edit, record it for undo, show it and schedule an autosave."""
         if self._spec is None:
             return None
+        if self.viewing_run:
+            return self._read_only_refusal()
         before = self._spec
         try:
             after = edit(before)
@@ -273,6 +308,8 @@ class EditorState(rx.State):
     async def _travel(self, *, back: bool):
         if self._spec is None or self._history is None:
             return None
+        if self.viewing_run:
+            return self._read_only_refusal()
         current = self._spec.model_dump_json()
         target = self._history.undo(current) if back else self._history.redo(current)
         if target is None:
@@ -356,21 +393,3 @@ class EditorState(rx.State):
         self.save_status, self.conflict = "saved", False
         self.pipeline_id = ""
         return await self.load()
-
-
-async def _write(pipeline_id: str, data: dict[str, Any], revision: int
-                 ) -> tuple[store.PipelineRecord | None, str, bool]:
-    """Save; on failure, (None, what to tell the user, whether it is a conflict with another tab)."""
-    try:
-        return await asyncio.to_thread(store.save_pipeline, pipeline_id, data, expected_revision=revision), "", False
-    except store.RevisionConflict as exc:
-        return None, (f"Not saved: someone changed this pipeline in another tab or window (now at revision "
-                      f"{exc.current}, you started from {exc.expected}). Load their version, or overwrite it "
-                      "with yours."), True
-    except store.PipelineNotFound:
-        return None, ("Not saved: this pipeline was deleted (e.g. from the pipelines list). Export it now if you "
-                      "want to keep it."), False
-    except Exception as exc:  # noqa: BLE001 - a database error must reach the user, not a traceback
-        log.exception("saving pipeline %s failed", pipeline_id)
-        return None, (f"Not saved: the database refused the write ({type(exc).__name__}: {exc}). Your edits are "
-                      "kept in this tab; saving retries on the next edit."), False

@@ -38,6 +38,7 @@ class InspectorState(rx.State):
     color: str = "#94a3b8"
     description: str = ""
     missing: bool = False
+    read_only: bool = False  # an old run's node: shown, not editable
     label: str = ""
     id_text: str = ""
     id_error: str = ""
@@ -47,8 +48,9 @@ class InspectorState(rx.State):
     _drafts: dict[str, str] = {}
     _errors: dict[str, str] = {}
 
-    def show(self, spec: PipelineSpec | None, selected: list[str], *, clear_drafts: bool) -> None:
+    def show(self, spec: PipelineSpec | None, selected: list[str], *, clear_drafts: bool, read_only: bool = False) -> None:
         """Show the node selected in `spec` (called by EditorState after every change)."""
+        self.read_only = read_only
         node = spec.node(selected[0]) if spec is not None and len(selected) == 1 else None
         if clear_drafts or node is None or node.id != self.node_id:
             self._drafts, self._errors = {}, {}
@@ -81,7 +83,7 @@ class InspectorState(rx.State):
 
     async def _target(self) -> tuple[EditorState, NodeSpec] | None:
         editor = await self.get_state(EditorState)
-        spec = editor._spec
+        spec = editor._spec if not editor.viewing_run else None
         node = spec.node(self.node_id) if spec is not None else None
         return (editor, node) if node is not None else None
 

@@ -9,6 +9,7 @@ import reflex as rx
 
 from runtime.store import pipelines as store
 
+from .. import pins
 from ..graph import new_spec, spec_to_dict
 
 __all__ = ["PipelinesState", "IndexState", "open_recent_or_new"]
@@ -84,4 +85,5 @@ class PipelinesState(rx.State):
             await asyncio.to_thread(store.delete_pipeline, pipeline_id)
         except store.PipelineNotFound as exc:
             return rx.toast.error(str(exc))
+        await asyncio.to_thread(pins.remove_pins, pipeline_id)
         return await self.load()

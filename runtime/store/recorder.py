@@ -211,6 +211,7 @@ def _node_event(node: NodeRecord, event: Any) -> None:
     elif kind is NodeCached:
         node.status, node.finished_at, node.cache_hit = "cached", _ts(event.ts), True
         node.outputs, node.latency_ms = jsonable(event.outputs), 0.0
+        node.trace = {"cache_source": event.source}  # cache | reused ("run from here") | pinned
     elif kind is NodeSkipped:
         node.status, node.finished_at, node.skip_reason = "skipped", _ts(event.ts), event.reason
     elif kind is NodeFailed:

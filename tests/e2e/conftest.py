@@ -41,7 +41,9 @@ class Servers:
     def start(self, name: str, env: dict[str, str] | None = None, data_dir: Path | None = None) -> Server:
         self.close()
         self._stack = contextlib.ExitStack()
-        self.current = self._stack.enter_context(run_server(env, data_dir=data_dir))
+        # The default server's fresh data directory gets the demo knowledge base (the RAG template's).
+        demo_kb = name == "default" and data_dir is None
+        self.current = self._stack.enter_context(run_server(env, data_dir=data_dir, demo_kb=demo_kb))
         self.name = name
         return self.current
 

@@ -90,3 +90,62 @@ class Split(Component):
         _, outputs = self.ports(self.params)
         route = inputs.text if inputs.text in self.params.routes else self.params.routes[0]
         return outputs(**{route: inputs.text})
+
+
+# --- for runs (issue 5): a slow node, a failing node, a flaky one, a streaming one -----------------------------
+
+class SleepParams(BaseModel):
+    seconds: float = Field(0.5, ge=0, le=600, description="How long to wait before passing the text on")
+
+
+@component(id="e2e.sleep", version=1, title="E2E sleep", category="E2E")
+class Sleep(Component):
+    """Wait, then pass the text on (a slow node to stop, or to reload the page during)."""
+
+    params: SleepParams
+
+    async def run(self, inputs: TextIn, ctx: RunContext) -> TextOut:
+        import asyncio
+
+        await asyncio.sleep(self.params.seconds)
+        return TextOut(text=inputs.text)
+
+
+class FailParams(BaseModel):
+    message: str = Field("the e2e component failed on purpose", description="The error message")
+    fail_attempts: int = Field(99, ge=0, description="Fail this many attempts, then succeed")
+
+
+@component(id="e2e.fail", version=1, title="E2E fail", category="E2E")
+class Fail(Component):
+    """Raise ValueError(message) on the first `fail_attempts` attempts, then pass the text on."""
+
+    params: FailParams
+
+    async def run(self, inputs: TextIn, ctx: RunContext) -> TextOut:
+        if ctx.attempt <= self.params.fail_attempts:
+            raise ValueError(f"{self.params.message} (attempt {ctx.attempt})")
+        return TextOut(text=inputs.text)
+
+
+class StreamParams(BaseModel):
+    words: int = Field(6, ge=1, le=1000, description="How many words to stream")
+    delay: float = Field(0.2, ge=0, le=10, description="Seconds between words")
+
+
+@component(id="e2e.stream", version=1, title="E2E stream", category="E2E")
+class StreamWords(Component):
+    """Stream `word-0 word-1 ...` one word at a time (like a model writing), then return the text."""
+
+    params: StreamParams
+
+    async def run(self, inputs: TextIn, ctx: RunContext) -> TextOut:
+        import asyncio
+
+        words = []
+        for i in range(self.params.words):
+            word = f"{inputs.text}-{i}"
+            ctx.emit_chunk(word + " ")
+            words.append(word)
+            await asyncio.sleep(self.params.delay)
+        return TextOut(text=" ".join(words))

@@ -59,10 +59,24 @@ class Server:
     env: dict[str, str] = field(default_factory=dict)
 
 
+def index_demo_kb(env: dict[str, str]) -> subprocess.Popen:
+    """Index the demo knowledge base into the server's data directory (the RAG template searches it).
+
+    A separate process, started alongside the server's build; the server opens Chroma only when a run
+    first retrieves, and the caller waits for this before any test runs.
+    """
+    return subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "components_catalog.demo_index"], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            preexec_fn=_die_with_parent)
+
+
 @contextlib.contextmanager
 def run_server(extra_env: dict[str, str] | None = None, *, data_dir: Path | None = None,
-               port: int | None = None, timeout: float = 240) -> Iterator[Server]:
-    """`scripts/run.sh` on a free loopback port with a private data directory; yields when it answers."""
+               port: int | None = None, timeout: float = 240, demo_kb: bool = False) -> Iterator[Server]:
+    """`scripts/run.sh` on a free loopback port with a private data directory; yields when it answers.
+
+    `demo_kb`: index the demo knowledge base into the data directory first (in parallel with the build).
+    """
     port = port or free_port()
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="patchwire-e2e-"))
     log = data_dir / f"server-{port}.log"
@@ -73,14 +87,22 @@ def run_server(extra_env: dict[str, str] | None = None, *, data_dir: Path | None
             env.pop(name, None)
     headers = {"Authorization": f"Bearer {env['PATCHWIRE_AUTH_TOKEN']}"} if env.get("PATCHWIRE_AUTH_TOKEN") else {}
     base = f"http://{HOST}:{port}"
+    indexer = index_demo_kb(env) if demo_kb else None
     with log.open("wb") as out:
         proc = subprocess.Popen([str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
                                 preexec_fn=_die_with_parent)
     try:
         _wait_ready(proc, base, headers, log, timeout)
+        if indexer is not None:
+            output, _ = indexer.communicate(timeout=timeout)
+            if indexer.returncode != 0:
+                raise RuntimeError(f"indexing the demo knowledge base failed:\n{output.decode(errors='replace')}")
         yield Server(base=base, port=port, pid=proc.pid, data_dir=data_dir, log=log, env=env)
     finally:
+        if indexer is not None and indexer.poll() is None:
+            indexer.kill()
+            indexer.wait()
         stop(proc)
 
 

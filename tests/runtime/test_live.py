@@ -112,3 +112,15 @@ async def test_a_live_run_is_recorded_for_history():
 def test_previews_are_bounded_for_the_browser():
     assert preview("x" * 1000, 100) == "x" * 100 + "… (1000 chars)"
     assert len(preview(list(range(100)))) == 21
+
+
+async def test_snapshots_are_spaced_by_the_interval_but_the_end_is_sent_at_once():
+    runs = LiveRuns()
+    live = runs.start(compile(fan_out_spec(20, 0.02), REGISTRY), {"query": "x"}, record=False)
+    times, statuses = [], []
+    async for snapshot in live.watch(interval=0.5):
+        times.append(time.perf_counter())
+        statuses.append(snapshot["status"])
+    assert statuses[-1] == "succeeded"
+    assert times[-1] - times[0] < 0.3  # the run takes ~20 ms: its end is not held back by the 0.5 s interval
+    assert all(b - a >= 0.45 for a, b in zip(times[:-2], times[1:-1], strict=True))  # bursts are spaced

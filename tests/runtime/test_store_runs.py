@@ -124,3 +124,17 @@ def test_an_older_database_gains_new_columns_without_losing_rows(tmp_path: Path,
     assert [r.id for r in list_runs()] == ["r1"]
     run, _ = get_run("r1")
     assert (run.pipeline_name, run.final_answer) == ("legacy", None)
+
+
+async def test_reused_and_pinned_outputs_are_recorded_as_such():
+    spec_ = make_spec({"q": ("io.input", {}), "a": ("demo.echo", {}), "b": ("demo.echo", {}),
+                       "out": ("io.output", {})},
+                      [("q", "value", "a", "value"), ("a", "value", "b", "value"), ("b", "value", "out", "value")])
+    recorder = RunRecorder(spec=spec_)
+    async for event in execute(spec_, {"q": "x"}, registry=REGISTRY, reuse={"a": {"value": "old"}},
+                               pinned={"b": {"value": "mock"}}):
+        recorder(event)
+    recorder.flush()
+    _, nodes = get_run(event.run_id)
+    assert (nodes["a"].status, nodes["a"].trace) == ("cached", {"cache_source": "reused"})
+    assert (nodes["b"].status, nodes["b"].trace) == ("cached", {"cache_source": "pinned"})

@@ -31,7 +31,8 @@ class FlowCanvas(rx.Component):
     positions: rx.Var[dict]  # {node_id: [x, y]}
     edges: rx.Var[list[list]]  # [[source, source port, target, target port, type, invalid]]
     components: rx.Var[dict]  # {"component@version": {title, category, color, description, ports: {name: doc}}}
-    node_status: rx.Var[dict]  # issue 5: {node_id: {status, latency_ms, ts}}, its own small var
+    node_status: rx.Var[dict]  # {node_id: {status, latency_ms?, started_at?, fired?, cache?}}, its own small var
+    pins: rx.Var[dict]  # {node_id: where the pinned output came from}: marked on the node
     node_issues: rx.Var[dict]  # {node_id: [{port, message, severity, code}]}
     compat: rx.Var[dict]  # {output type label: [input type labels it may feed]}
     fit_view_key: rx.Var[int]

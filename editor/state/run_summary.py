@@ -1,0 +1,79 @@
+"""The run summary (status, latency, tokens, cost, outputs, final answer) and the run's timeline (Gantt)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from runtime import PipelineSpec
+from runtime.live import live_runs
+from runtime.store.reviews import list_reviews
+from runtime.timeline import build_timeline
+
+from .. import run_views as rv
+from ..node_details import bounded
+from . import run_data
+
+__all__ = ["RunSummaryState", "gantt"]
+
+
+def gantt(timeline: dict[str, Any]) -> dict[str, Any]:
+    """Rows placed on a 0..100 % scale of the run's total latency, plus the headline numbers."""
+    total = max(float(timeline["total_ms"] or 0), max((r["start_ms"] + r["duration_ms"] for r in timeline["rows"]),
+                                                      default=0.0), 1.0)
+    rows = [{"node_id": r["node_id"], "status": r["status"] or "", "critical": bool(r["critical"]),
+             "left": f"{min(100.0, max(0.0, r['start_ms'] / total * 100)):.2f}%",
+             "width": f"{max(0.4, r['duration_ms'] / total * 100):.2f}%",
+             "start": rv.format_ms(r["start_ms"]), "duration": rv.format_ms(r["duration_ms"])}
+            for r in timeline["rows"]]
+    return {"rows": rows, "total": rv.format_ms(timeline["total_ms"]), "sum": rv.format_ms(timeline["sum_ms"]),
+            "saved": rv.format_ms(timeline["saved_ms"]), "path": " → ".join(timeline["critical_path"]),
+            "speedup": f"{timeline['sum_ms'] / timeline['total_ms']:.2f}×" if timeline["total_ms"] else ""}
+
+
+class RunSummaryState(rx.State):
+    summary: dict[str, Any] = {}
+    outputs: list[dict[str, Any]] = []  # [{name, value}] bounded for the browser
+    review_task: str = ""  # a pending review this run asked for
+    timeline: dict[str, Any] = {}
+
+    async def clear(self) -> None:
+        self.summary, self.outputs, self.review_task, self.timeline = {}, [], "", {}
+
+    async def show_record(self, run: Any, nodes: dict[str, Any]) -> None:
+        self.summary = rv.summary_from_record(run)
+        self.outputs = [{"name": name, "value": bounded(value)[0]} for name, value in (run.outputs or {}).items()]
+        self.review_task = ""
+        if not run.final_answer and not run.review:
+            import asyncio
+
+            pending = await asyncio.to_thread(list_reviews, "pending", run_id=run.id)
+            self.review_task = pending[0].id if pending else ""
+        try:
+            spec = PipelineSpec.model_validate(run.spec)
+        except Exception:  # noqa: BLE001 - an old spec this version cannot read: no timeline
+            self.timeline = {}
+            return
+        views = rv.stored_views(nodes, run.spec)
+        started = run.started_at.timestamp() if run.started_at.tzinfo else _utc(run.started_at)
+        self.timeline = gantt(build_timeline(spec, views, started, run.latency_ms))
+
+    async def show_timeline(self, run_id: str) -> None:
+        """The timeline so far of a run still in flight (a finished one has it from its record)."""
+        live = live_runs().get(run_id) if run_id else None
+        if live is None or live.done:
+            if run_id and not self.timeline:
+                record = await run_data.read_run(run_id)
+                if record is not None:
+                    await self.show_record(*record)
+            return
+        snapshot = live.snapshot()
+        self.timeline = gantt(build_timeline(live.execution.plan.spec, snapshot["nodes"], snapshot["started_at"],
+                                             None))
+
+
+def _utc(value: Any) -> float:
+    from datetime import UTC
+
+    return value.replace(tzinfo=UTC).timestamp()

@@ -1,0 +1,91 @@
+"""Run history: old runs open exactly as they ran (their own spec), and survive a server restart; a run in
+flight when the server stopped shows as interrupted, never as running forever."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from . import runs, ui
+from .conftest import Servers
+from .server import Server
+
+
+def two_step(seconds: float, name: str) -> dict:
+    return runs.spec(name, {"q": ("io.input", {"name": "q"}), "shout": ("e2e.shout", {}),
+                            "wait": ("e2e.sleep", {"seconds": seconds}), "out": ("io.output", {})},
+                     [("q", "value", "shout", "text"), ("shout", "text", "wait", "text"), ("wait", "text", "out", "value")])
+
+
+def test_an_old_run_opens_as_it_ran_read_only(server: Server, page: Page) -> None:
+    pipeline = runs.create_pipeline(server.data_dir, two_step(0.05, "history view"))
+    runs.open_pipeline(page, server.base, pipeline)
+    first = runs.start_run(page, q="old question")
+    runs.wait_run(page, "succeeded")
+
+    # Change the pipeline after that run: the shout node goes.
+    ui.select_node(page, "shout")
+    page.get_by_test_id("inspector-delete").click()
+    expect(page.get_by_test_id("canvas")).to_have_attribute("data-nodes", "3")
+    ui.wait_saved(page)
+
+    page.get_by_test_id("tab-history").click()
+    item = page.get_by_test_id(f"history-item-{first}")
+    expect(item).to_have_attribute("data-status", "succeeded")
+    expect(item).to_contain_text("q: old question")
+    item.click()
+    expect(page.get_by_test_id("viewing-banner")).to_have_attribute("data-run-id", first)
+    expect(page.get_by_test_id("canvas")).to_have_attribute("data-nodes", "4")  # its own spec, shout included
+    runs.expect_node(page, "shout", "succeeded", timeout=1000)
+    expect(page.get_by_test_id("run-button")).to_be_disabled()
+    expect(page.get_by_test_id("run-input-q")).to_have_value("old question")  # what it was asked
+    ui.select_node(page, "shout")
+    expect(page.get_by_test_id("node-outputs")).to_contain_text("OLD QUESTION!")
+    expect(page.get_by_test_id("node-id")).to_have_count(0)  # read-only: no form
+    page.keyboard.press("Delete")
+    expect(page.get_by_test_id("canvas")).to_have_attribute("data-nodes", "4")
+
+    page.get_by_test_id("back-to-editing").click()
+    expect(page.get_by_test_id("viewing-banner")).to_have_count(0)
+    expect(page.get_by_test_id("canvas")).to_have_attribute("data-nodes", "3")
+    expect(ui.node(page, "wait")).to_have_attribute("data-status", "idle")
+
+    # Another pipeline's history is its own (the tab stays open across pipelines).
+    page.get_by_test_id("tab-history").click()
+    expect(page.get_by_test_id(f"history-item-{first}")).to_be_visible()
+    other = runs.create_pipeline(server.data_dir, two_step(0.05, "no runs yet"))
+    runs.open_pipeline(page, server.base, other)
+    expect(page.get_by_test_id("history-list")).to_have_attribute("data-count", "0")
+    expect(page.get_by_test_id("history-list")).to_contain_text("No runs of this pipeline yet.")
+
+
+def test_runs_survive_a_restart_and_one_in_flight_shows_as_interrupted(servers: Servers, server: Server,
+                                                                       page: Page) -> None:
+    pipeline = runs.create_pipeline(server.data_dir, two_step(0.05, "restart"))
+    runs.open_pipeline(page, server.base, pipeline)
+    done = runs.start_run(page, q="finished before")
+    runs.wait_run(page, "succeeded")
+    with runs.in_data_dir(server.data_dir):  # the slow one: in flight when the server stops
+        from runtime.store import pipelines
+
+        record = pipelines.get_pipeline(pipeline)
+        data = record.spec
+        data["nodes"][2]["params"] = {"seconds": 120}
+        pipelines.save_pipeline(pipeline, data, expected_revision=record.revision)
+    runs.open_pipeline(page, server.base, pipeline)
+    in_flight = runs.start_run(page, q="in flight")
+    runs.expect_node(page, "wait", "running")
+    runs.wait_stored(server.data_dir, in_flight, "running")  # the recorder writes in the background
+
+    restarted = servers.restart()
+    runs.open_pipeline(page, restarted.base, pipeline)
+    page.get_by_test_id("tab-history").click()
+    expect(page.get_by_test_id(f"history-item-{done}")).to_have_attribute("data-status", "succeeded")
+    expect(page.get_by_test_id(f"history-item-{in_flight}")).to_have_attribute("data-status", "interrupted")
+    page.get_by_test_id(f"history-item-{in_flight}").click()
+    expect(runs.run_status(page)).to_have_attribute("data-status", "interrupted")
+    runs.expect_node(page, "shout", "succeeded", timeout=1000)
+    runs.expect_node(page, "wait", "cancelled", timeout=1000)
+    ui.select_node(page, "wait")
+    expect(page.get_by_test_id("node-skip-reason")).to_contain_text("the server stopped during the run")
+    page.get_by_test_id("tab-run").click()
+    expect(page.get_by_test_id("run-error")).to_contain_text("The server stopped while this run was in flight.")
