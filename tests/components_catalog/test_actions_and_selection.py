@@ -45,7 +45,7 @@ async def test_log_writes_a_structured_record_and_passes_the_value_on():
     assert events[-1].outputs == {"out": "payload"}
 
 
-def pick_spec(prefer: str = "highest", skip_b: bool = False):
+def pick_spec(prefer: str = "highest"):
     nodes = {"a": ("demo.constant", {"value": "answer A"}), "b": ("demo.constant", {"value": "answer B"}),
              "sa": ("io.input", {"type": "number"}), "sb": ("io.input", {"type": "number"}),
              "pick": ("logic.pick_best", {"prefer": prefer}), "best": ("io.output", {}), "index": ("io.output", {})}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from . import ui
@@ -24,7 +23,6 @@ def _import(page: Page, path: Path) -> None:
     page.get_by_test_id("import-spec").locator("input[type=file]").set_input_files(str(path))
 
 
-@pytest.mark.skipif(not RAG.exists(), reason="templates/rag_review.json is not in this checkout yet")
 def test_new_pipeline_from_the_rag_template(server: Server, page: Page) -> None:
     template = json.loads(RAG.read_text())
     ui.open_app(page, server.base)
