@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -12,8 +13,9 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from ..settings import database_url
 
-__all__ = ["get_engine", "session", "reset_engines"]
+__all__ = ["get_engine", "session", "reset_engines", "insert", "fetch"]
 
+T = TypeVar("T", bound=SQLModel)
 _ENGINES: dict[str, Engine] = {}
 _LOCK = threading.Lock()
 
@@ -69,6 +71,24 @@ def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def
 def session(url: str | None = None) -> Iterator[Session]:
     with Session(get_engine(url), expire_on_commit=False) as s:
         yield s
+
+
+def insert(record: T) -> T:
+    """Store a new row and return it with its generated fields filled in."""
+    with session() as s:
+        s.add(record)
+        s.commit()
+        s.refresh(record)
+    return record
+
+
+def fetch(model: type[T], key: Any, missing: Exception) -> T:
+    """The row of `model` with primary key `key`, or raise `missing`."""
+    with session() as s:
+        record = s.get(model, key)
+    if record is None:
+        raise missing
+    return record
 
 
 def reset_engines() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, delete, update
 from sqlmodel import Field, SQLModel, col, func, select
 
-from .db import session
+from .db import fetch, insert, session
 from .tables import utcnow
 
 __all__ = ["PipelineRecord", "PipelineVersion", "PipelineSummary", "PipelineNotFound", "RevisionConflict",
@@ -79,20 +79,11 @@ class RevisionConflict(RuntimeError):
 
 def create_pipeline(spec: dict[str, Any], *, name: str | None = None) -> PipelineRecord:
     name = name or str(spec.get("name") or "Untitled pipeline")
-    record = PipelineRecord(name=name, spec={**spec, "name": name})
-    with session() as s:
-        s.add(record)
-        s.commit()
-        s.refresh(record)
-    return record
+    return insert(PipelineRecord(name=name, spec={**spec, "name": name}))
 
 
 def get_pipeline(pipeline_id: str) -> PipelineRecord:
-    with session() as s:
-        record = s.get(PipelineRecord, pipeline_id)
-    if record is None:
-        raise PipelineNotFound(f"No pipeline `{pipeline_id}`: it may have been deleted.")
-    return record
+    return fetch(PipelineRecord, pipeline_id, PipelineNotFound(f"No pipeline `{pipeline_id}`: it may have been deleted."))
 
 
 def save_pipeline(pipeline_id: str, spec: dict[str, Any], *, expected_revision: int) -> PipelineRecord:
@@ -153,13 +144,8 @@ def save_version(pipeline_id: str, label: str, spec: dict[str, Any] | None = Non
     if not label:
         raise ValueError("A version needs a name, e.g. `before reranker`.")
     record = get_pipeline(pipeline_id)
-    version = PipelineVersion(pipeline_id=pipeline_id, label=label[:200], revision=record.revision,
-                              spec=spec if spec is not None else record.spec)
-    with session() as s:
-        s.add(version)
-        s.commit()
-        s.refresh(version)
-    return version
+    return insert(PipelineVersion(pipeline_id=pipeline_id, label=label[:200], revision=record.revision,
+                                  spec=spec if spec is not None else record.spec))
 
 
 def list_versions(pipeline_id: str) -> list[PipelineVersion]:
@@ -170,11 +156,7 @@ def list_versions(pipeline_id: str) -> list[PipelineVersion]:
 
 
 def get_version(version_id: int) -> PipelineVersion:
-    with session() as s:
-        version = s.get(PipelineVersion, version_id)
-    if version is None:
-        raise PipelineNotFound(f"No saved version #{version_id}.")
-    return version
+    return fetch(PipelineVersion, version_id, PipelineNotFound(f"No saved version #{version_id}."))
 
 
 def pipeline_count() -> int:

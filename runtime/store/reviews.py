@@ -7,7 +7,7 @@ from typing import Any, Literal
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from .db import session
+from .db import fetch, insert, session
 from .tables import ReviewTask, RunRecord, utcnow
 
 __all__ = ["create_review", "get_review", "list_reviews", "decide_review", "ReviewDecision", "AlreadyDecided",
@@ -28,21 +28,12 @@ class AlreadyDecided(RuntimeError):
 def create_review(*, run_id: str, node_id: str, pipeline: str = "", queue: str = "default", question: str = "",
                   draft_answer: str = "", score: float | None = None, context: Any = None,
                   instructions: str = "") -> ReviewTask:
-    task = ReviewTask(run_id=run_id, node_id=node_id, pipeline=pipeline, queue=queue, question=question,
-                      draft_answer=draft_answer, score=score, context=context, instructions=instructions)
-    with session() as s:
-        s.add(task)
-        s.commit()
-        s.refresh(task)
-    return task
+    return insert(ReviewTask(run_id=run_id, node_id=node_id, pipeline=pipeline, queue=queue, question=question,
+                             draft_answer=draft_answer, score=score, context=context, instructions=instructions))
 
 
 def get_review(task_id: str) -> ReviewTask:
-    with session() as s:
-        task = s.get(ReviewTask, task_id)
-    if task is None:
-        raise ReviewNotFound(f"No review task `{task_id}`.")
-    return task
+    return fetch(ReviewTask, task_id, ReviewNotFound(f"No review task `{task_id}`."))
 
 
 def list_reviews(status: str | None = "pending", *, run_id: str | None = None, limit: int = 200) -> list[ReviewTask]:
