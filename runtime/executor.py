@@ -57,7 +57,7 @@ class Execution:
         """`reuse`: node id -> outputs of an earlier run ("run from here"); `pinned`: outputs to use
         instead of running the node (a development mock). Both are reported as `NodeCached`."""
         self.plan = plan
-        self._presets = _presets(plan, reuse, pinned)
+        self._presets = plan.presets(reuse, pinned)
         self._cancel_requested: str | None = None
         self.run_id = run_id or uuid.uuid4().hex
         self.inputs = inputs
@@ -378,17 +378,6 @@ class Execution:
         for secret in self._secrets | env_secret_values():  # the environment's too: libraries read keys
             message, tb = message.replace(secret, "***"), tb.replace(secret, "***")
         return ErrorInfo(type=type(exc).__name__, message=message, traceback=tb)
-
-
-def _presets(plan: Plan, reuse: Mapping[str, dict[str, Any]] | None,
-             pinned: Mapping[str, dict[str, Any]] | None) -> dict[int, tuple[dict[str, Any], str]]:
-    presets: dict[int, tuple[dict[str, Any], str]] = {}
-    for source, given in (("reused", reuse), ("pinned", pinned)):
-        for node_id, outputs in (given or {}).items():
-            if node_id not in plan.by_id:
-                raise KeyError(f"cannot preset outputs of `{node_id}`: the pipeline has no such node")
-            presets[plan.by_id[node_id]] = (dict(outputs), source)
-    return presets
 
 
 def _build_inputs(node: PlanNode, kwargs: dict[str, Any]) -> Any:

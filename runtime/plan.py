@@ -6,6 +6,7 @@ Compile once, run many times (serving reuses a plan across requests).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +71,17 @@ class Plan:
     inputs: dict[str, tuple[int, InputParams]]  # input name -> (node index, params)
     output_ids: list[str]
     warnings: list[Any] = field(default_factory=list)
+
+    def presets(self, reuse: Mapping[str, dict[str, Any]] | None,
+                pinned: Mapping[str, dict[str, Any]] | None) -> dict[int, tuple[dict[str, Any], str]]:
+        """Node index -> (outputs, "reused" | "pinned"); raises KeyError naming an unknown node."""
+        presets: dict[int, tuple[dict[str, Any], str]] = {}
+        for source, given in (("reused", reuse), ("pinned", pinned)):
+            for node_id, outputs in (given or {}).items():
+                if node_id not in self.by_id:
+                    raise KeyError(f"cannot preset outputs of `{node_id}`: the pipeline has no such node")
+                presets[self.by_id[node_id]] = (dict(outputs), source)
+        return presets
 
     def resolve_inputs(self, given: dict[str, Any]) -> dict[str, Any]:
         """Check run inputs against the `io.input` nodes; raise `InvalidInputs` listing every problem."""

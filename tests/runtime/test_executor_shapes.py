@@ -9,13 +9,11 @@ import pytest
 
 from runtime import (
     MemoryCache,
-    NodeCached,
     NodeCancelled,
     NodeChunk,
     NodeFailed,
     NodeFinished,
     NodeRetrying,
-    NodeSkipped,
     NodeStarted,
     RunFinished,
     RunStarted,
@@ -24,29 +22,19 @@ from runtime import (
 )
 from runtime.testing import components as samples
 from runtime.testing.components import sample_registry
+from runtime.testing.events import collect as collect_events
+from runtime.testing.events import terminal_once, trace
 from runtime.testing.specs import fan_out_spec, make_spec
 
 REGISTRY = sample_registry()
 
 
 async def collect(spec, inputs, **kwargs):
-    return [event async for event in execute(spec, inputs, registry=REGISTRY, **kwargs)]
-
-
-def trace(events):
-    """(kind, node_id) pairs; run-level events have node_id None."""
-    return [(e.kind, getattr(e, "node_id", None)) for e in events]
+    return await collect_events(spec, inputs, registry=REGISTRY, **kwargs)
 
 
 def statuses(result):
     return {node_id: node.status for node_id, node in result.nodes.items()}
-
-
-def terminal_once(events):
-    terminal = [e.node_id for e in events
-                if isinstance(e, NodeFinished | NodeCached | NodeSkipped | NodeFailed | NodeCancelled)]
-    assert sorted(terminal) == sorted(set(terminal)), "a node got two terminal events"
-    return set(terminal)
 
 
 async def test_linear_runs_in_order_and_returns_the_output():
@@ -278,17 +266,6 @@ async def test_cancellation_reports_in_flight_nodes_within_a_second():
     assert terminal_once(events) == {"q", "slow1", "slow2", "after", "out"}
 
 
-async def test_closing_the_stream_early_cancels_running_tasks():
-    spec = make_spec({"q": ("io.input", {}), "slow": ("demo.delay", {"seconds": 30}), "out": ("io.output", {})},
-                     [("q", "value", "slow", "value"), ("slow", "value", "out", "value")])
-    execution = execute(spec, {"q": "x"}, registry=REGISTRY)
-    async for event in execution:
-        if isinstance(event, NodeStarted) and event.node_id == "slow":
-            break
-    await execution.aclose()
-    assert all(task.done() for task in execution._tasks.values())
-
-
 async def test_cache_hit_on_rerun_skips_the_work():
     samples.CALLS.clear()
     cache = MemoryCache()
@@ -368,47 +345,6 @@ async def test_max_concurrency_is_explicit_and_unlimited_by_default(max_concurre
         assert elapsed < 0.15
 
 
-async def test_run_from_here_reuses_upstream_outputs_and_reruns_the_rest():
-    samples.CALLS.clear()
-    spec = make_spec({"q": ("io.input", {}), "count": ("demo.counter", {"key": "here"}, {"cache": False}),
-                      "echo": ("demo.echo", {"prefix": "v2:"}), "out": ("io.output", {})},
-                     [("q", "value", "count", "value"), ("count", "value", "echo", "value"),
-                      ("echo", "value", "out", "value")])
-    events = await collect(spec, {"q": "x"}, reuse={"q": {"value": "x"}, "count": {"value": "earlier"}})
-    cached = {e.node_id: e.source for e in events if isinstance(e, NodeCached)}
-    assert cached == {"q": "reused", "count": "reused"}
-    assert samples.CALLS.get("here") is None  # the reused node did not run
-    assert ("node_started", "echo") in trace(events)
-    assert events[-1].outputs == {"out": "v2:earlier"}
-
-
-async def test_pinned_outputs_replace_a_node_and_are_marked_as_pinned():
-    spec = make_spec({"q": ("io.input", {}), "slow": ("demo.delay", {"seconds": 30}), "out": ("io.output", {})},
-                     [("q", "value", "slow", "value"), ("slow", "value", "out", "value")])
-    started = time.perf_counter()
-    events = await collect(spec, {"q": "x"}, pinned={"slow": {"value": "mocked"}})
-    assert time.perf_counter() - started < 1
-    pinned = next(e for e in events if isinstance(e, NodeCached))
-    assert (pinned.node_id, pinned.source) == ("slow", "pinned")
-    assert events[-1].outputs == {"out": "mocked"}
-
-
-async def test_presets_for_unknown_nodes_are_refused():
-    spec = make_spec({"q": ("io.input", {}), "out": ("io.output", {})}, [("q", "value", "out", "value")])
-    with pytest.raises(KeyError, match="cannot preset outputs of `nope`: the pipeline has no such node"):
-        execute(spec, {"q": "x"}, registry=REGISTRY, pinned={"nope": {}})
-
-
-async def test_cancel_before_the_first_event_cancels_every_node():
-    spec = make_spec({"q": ("io.input", {}), "out": ("io.output", {})}, [("q", "value", "out", "value")])
-    execution = execute(spec, {"q": "x"}, registry=REGISTRY)
-    execution.cancel("changed my mind")
-    events = [e async for e in execution]
-    assert trace(events) == [("run_started", None), ("node_cancelled", "q"), ("node_cancelled", "out"),
-                             ("run_finished", None)]
-    assert events[-1].status == "cancelled" and events[1].reason == "changed my mind"
-
-
 async def test_a_list_into_a_list_of_any_is_one_item_per_edge():
     """`list[T]` fan-in: a source assignable to `T` adds one item, even when it is itself a list."""
     spec = make_spec({"l1": ("demo.list_source", {}), "l2": ("demo.list_source", {}),
@@ -430,58 +366,3 @@ async def test_lists_of_items_fan_in_to_one_flat_list_in_edge_order():
                       ("concat", "value", "out", "value"), ("solo", "value", "out_solo", "value")])
     result = await run(spec, {}, registry=REGISTRY)
     assert result.outputs == {"out": "a|b|c|d", "out_solo": "a|b"}
-
-
-async def test_secret_values_from_the_environment_never_reach_error_messages(monkeypatch):
-    monkeypatch.setenv("ACME_API_KEY", "sk-canary-1234567890")
-    spec = make_spec({"q": ("io.input", {}), "boom": ("demo.raise", {"message": "bad key sk-canary-1234567890"}),
-                      "out": ("io.output", {})},
-                     [("q", "value", "boom", "value"), ("boom", "value", "out", "value")])
-    events = await collect(spec, {"q": "x"})
-    failed = next(e for e in events if isinstance(e, NodeFailed))
-    assert failed.error.message == "bad key ***"
-    assert "sk-canary" not in failed.error.traceback and "sk-canary" not in events[-1].error.message
-
-
-async def test_consume_pushes_every_event_to_each_consumer_in_order():
-    spec = make_spec({"q": ("io.input", {}), "a": ("demo.echo", {}), "out": ("io.output", {})},
-                     [("q", "value", "a", "value"), ("a", "value", "out", "value")])
-    pushed, iterated = [], await collect(spec, {"q": "x"})
-    second: list = []
-    await execute(spec, {"q": "x"}, registry=REGISTRY).consume(pushed.append, second.append)
-    assert trace(pushed) == trace(iterated) == trace(second)
-
-
-async def test_a_failing_consumer_does_not_stop_the_run_and_its_error_is_raised_at_the_end():
-    spec = make_spec({"q": ("io.input", {}), "out": ("io.output", {})}, [("q", "value", "out", "value")])
-    seen: list = []
-
-    def broken(event):
-        raise RuntimeError("consumer bug")
-
-    with pytest.raises(RuntimeError, match="consumer bug"):
-        await execute(spec, {"q": "x"}, registry=REGISTRY).consume(broken, seen.append)
-    assert seen[-1].status == "succeeded"
-
-
-async def test_a_consumed_run_can_be_cancelled_and_cannot_be_iterated_too():
-    spec = make_spec({"q": ("io.input", {}), "slow": ("demo.delay", {"seconds": 30}), "out": ("io.output", {})},
-                     [("q", "value", "slow", "value"), ("slow", "value", "out", "value")])
-    execution = execute(spec, {"q": "x"}, registry=REGISTRY)
-    events: list = []
-    task = asyncio.create_task(execution.consume(events.append))
-    await asyncio.sleep(0.05)
-    execution.cancel("enough")
-    await asyncio.wait_for(task, 1)
-    assert events[-1].status == "cancelled"
-    with pytest.raises(RuntimeError, match="already started"):
-        await execution.consume(events.append)
-
-
-async def test_a_component_raising_cancelled_error_fails_instead_of_hanging_the_run():
-    spec = make_spec({"q": ("io.input", {}), "c": ("demo.cancel_itself", {}), "out": ("io.output", {})},
-                     [("q", "value", "c", "value"), ("c", "value", "out", "value")])
-    result = await asyncio.wait_for(run(spec, {"q": "x"}, registry=REGISTRY), 2)
-    assert result.status == "failed"
-    assert result.nodes["c"].error == {"type": "RuntimeError",
-                                       "message": "the component's work was cancelled from inside it"}
