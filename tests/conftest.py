@@ -26,3 +26,6 @@ def fresh_database(tmp_path, monkeypatch):
     reset_engines()
     yield
     reset_engines()
+
+
+from tests.infra.fixtures import chroma_server, ray_cluster  # noqa: E402,F401 - session fixtures for real services

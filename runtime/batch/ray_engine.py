@@ -8,16 +8,18 @@ imported only here (`pip install patchwire[ray]`); usage statistics are switched
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import hashlib
 import logging
 import math
 import os
-from collections.abc import Callable, Sequence
+import socket
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .runner import BatchError, Row, run_row
 
-__all__ = ["run_ray", "run_chunk", "chunk_rows"]
+__all__ = ["run_ray", "run_chunk", "chunk_rows", "forwarded_env"]
 
 MAX_CHUNK = 16
 log = logging.getLogger("patchwire.batch")
@@ -109,18 +111,59 @@ def _connect(address: str | None) -> tuple[Any, bool]:
     if ray.is_initialized():
         return ray, False
     options: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING,
-                               "log_to_driver": True}
+                               "log_to_driver": True, "runtime_env": {"env_vars": forwarded_env()}}
     if address:
+        _check_reachable(address)
         options["address"] = address
-    else:
-        options["num_cpus"] = os.cpu_count() or 1
+    else:  # "local": a new Ray of our own, never a cluster some earlier `ray start` left on this machine
+        options.update(address="local", num_cpus=os.cpu_count() or 1)
     try:
         ray.init(**options)
     except ConnectionError as exc:
-        raise BatchError(f"Cannot reach the Ray cluster at `{address}`: {exc}. Check the address "
-                         "(`ray status` on the head node prints it), or leave out --ray-address for a local "
-                         "Ray.") from None
+        raise _unreachable(address, str(exc)) from None
     return ray, True
+
+
+# Settings the rows need on a worker: where data, Chroma and the database are, what may be reached and read.
+FORWARDED = ("PATCHWIRE_*", "CHROMA_HOST", "CHROMA_PORT", "DATABASE_URL", "LITELLM_LOCAL_MODEL_COST_MAP",
+             "OPENAI_API_BASE", "OPENAI_BASE_URL", "OLLAMA_API_BASE", "OTEL_*")
+NOT_FORWARDED = ("PATCHWIRE_API_TOKEN", "PATCHWIRE_AUTH_TOKEN")  # the servers' login tokens: no worker needs them
+
+
+def forwarded_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The driver's settings for Ray workers (`runtime_env.env_vars`): `FORWARDED` names, plus the secrets
+    components may read (`PATCHWIRE_SECRETS`, default `*_API_KEY`), by name. Workers of an existing cluster
+    do not inherit the driver's environment; without these every row would fail there."""
+    from ..context import allowed_secret_patterns
+
+    env = os.environ if environ is None else environ
+    patterns = (*FORWARDED, *allowed_secret_patterns())
+    return {name: value for name, value in env.items()
+            if name not in NOT_FORWARDED and any(fnmatch.fnmatchcase(name, p) for p in patterns)}
+
+
+CONNECT_TIMEOUT_S = 5.0
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds on an address where nothing listens (Ray itself retries for minutes)."""
+    target = address.removeprefix("ray://")
+    if target == "auto":
+        return
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        raise BatchError(f"--ray-address `{address}` must look like HOST:PORT (the head node's GCS address, "
+                         "e.g. 127.0.0.1:6379) or ray://HOST:PORT.")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise _unreachable(address, f"{exc.strerror or type(exc).__name__} after at most "
+                                    f"{CONNECT_TIMEOUT_S:g} s") from None
+
+
+def _unreachable(address: str | None, detail: str) -> BatchError:
+    return BatchError(f"Cannot reach the Ray cluster at `{address}`: {detail}. Check the address "
+                      "(`ray status` on the head node prints it), or leave out --ray-address for a local Ray.")
 
 
 def _is_loopback(address: str) -> bool:

@@ -228,8 +228,18 @@ class ResultsFile:
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
         self.records: list[dict[str, Any]] = self._load()
-        self.keys = {row_key(r.get("row", -1), r.get("id")) for r in self.records}
+        self.latest: dict[str, dict[str, Any]] = {}  # row key -> its last record (a retried row has several)
+        for record in self.records:
+            self.latest[row_key(record.get("row", -1), record.get("id"))] = record
         self._fd: int | None = None
+
+    @property
+    def keys(self) -> set[str]:
+        return set(self.latest)
+
+    def failed_keys(self) -> set[str]:
+        """Rows whose last record did not succeed (failed, invalid, cancelled): what `--retry-failed` redoes."""
+        return {key for key, record in self.latest.items() if record.get("status") != "succeeded"}
 
     def _load(self) -> list[dict[str, Any]]:
         """Records already written; a half-written last line (a kill mid-write) is cut off."""
@@ -271,7 +281,7 @@ class ResultsFile:
         os.write(self._fd, line)
         os.fsync(self._fd)
         self.records.append(record)
-        self.keys.add(row_key(record["row"], record.get("id")))
+        self.latest[row_key(record["row"], record.get("id"))] = record
 
     def close(self) -> None:
         if self._fd is not None:

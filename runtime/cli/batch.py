@@ -26,6 +26,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:
                        help="local: asyncio in this process; ray: Ray tasks (pip install patchwire[ray])")
     batch.add_argument("--ray-address", metavar="ADDR", default=None,
                        help="an existing Ray cluster (default: start a local Ray)")
+    batch.add_argument("--retry-failed", action="store_true",
+                       help="also run again the rows whose last result in the output did not succeed")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
     add_plugin_arg(batch)
     batch.set_defaults(handler=cmd_batch)
@@ -60,12 +62,11 @@ def run_batch(args: argparse.Namespace) -> Any:
     _check_required_columns(plan, rows, args.dataset)
     _warn_unused_columns(plan, rows)
     results = ResultsFile(args.output)
-    todo = [row for row in rows if row.key not in results.keys]
+    done = results.keys - (results.failed_keys() if args.retry_failed else set())
+    todo = [row for row in rows if row.key not in done]
     if todo:
         results.open()
-    if len(todo) < len(rows):
-        print(f"resuming: {len(rows) - len(todo)} of {len(rows)} rows are already in `{args.output}`",
-              file=sys.stderr)
+    _say_resuming(args, rows, todo, results)
     progress = Progress(len(rows), len(rows) - len(todo), enabled=not args.quiet)
 
     def on_record(record: dict[str, Any]) -> None:
@@ -86,17 +87,22 @@ def run_batch(args: argparse.Namespace) -> Any:
     finally:
         results.close()
         progress.close()
-    keys = {row.key for row in rows}
-    summary = summarize(r for r in results.records if _key(r) in keys)
+    summary = summarize(results.latest[row.key] for row in rows if row.key in results.latest)
     summary.failed += len(rows) - summary.rows  # rows lost to a failed Ray task count as failed
     summary.rows = len(rows)
     return summary
 
 
-def _key(record: dict[str, Any]) -> str:
-    from ..batch.runner import row_key
-
-    return row_key(record["row"], record.get("id"))
+def _say_resuming(args: argparse.Namespace, rows: list[Any], todo: list[Any], results: Any) -> None:
+    if len(todo) == len(rows):
+        return
+    keys = {row.key for row in rows}
+    failed = len(results.failed_keys() & keys)
+    retry = f"; retrying {failed} that did not succeed" if args.retry_failed and failed else ""
+    hint = (f" ({failed} of them did not succeed: add --retry-failed to run those again)"
+            if failed and not args.retry_failed else "")
+    print(f"resuming: {len(rows) - len(todo) + (failed if args.retry_failed else 0)} of {len(rows)} rows are "
+          f"already in `{args.output}`{hint}{retry}", file=sys.stderr)
 
 
 def _check_required_columns(plan: Any, rows: list[Any], dataset: str) -> None:

@@ -85,7 +85,7 @@ def ray_address():
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # bind 127.0.0.1, not the machine's address
     import ray
 
-    context = ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    context = ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING")
     yield context.address_info["address"]
     ray.shutdown()
 
@@ -163,7 +163,8 @@ def test_the_ray_engine_reuses_a_ray_already_started_in_the_process(branching, t
     spec, dataset = branching
     out = tmp_path / "in_process.jsonl"
     args = argparse.Namespace(spec=str(spec), dataset=str(dataset), output=str(out), concurrency=8,
-                              engine="ray", ray_address=None, quiet=True, plugin=["runtime.testing.components"])
+                              engine="ray", ray_address=None, quiet=True, retry_failed=False,
+                              plugin=["runtime.testing.components"])
     summary = run_batch(args)
     assert (summary.rows, summary.succeeded) == (200, 200)
     import ray
