@@ -91,6 +91,7 @@ def _parse_yaml(data: str | bytes, source: str) -> Any:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
+        _refuse_anchors(yaml, loader, data, source)
         return yaml.load(data, Loader=loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
@@ -102,6 +103,21 @@ def _parse_yaml(data: str | bytes, source: str) -> Any:
         text = " ".join(str(exc).split())
         raise InvalidSpec([Issue(code="malformed_yaml", message=f"`{source}` is not valid YAML: {text}.",
                                  hint="Save the spec as UTF-8 YAML text.")]) from None
+
+
+def _refuse_anchors(yaml: Any, loader: Any, data: str | bytes, source: str) -> None:
+    """Refuse `&name`/`*name`: a few hundred bytes of nested aliases load as a small shared structure
+    that expands to gigabytes when anything copies it (export, the editor's store, a JSON body)."""
+    if ("&" if isinstance(data, str) else b"&") not in data:  # an alias needs an anchor before it
+        return
+    for event in yaml.parse(data, Loader=loader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            line = event.start_mark.line + 1
+            raise InvalidSpec([Issue(
+                code="yaml_alias",
+                message=f"YAML anchors and aliases (`&name`/`*name`) are not allowed in a spec (`{source}`, "
+                        f"line {line}): write the value out in full.",
+                hint="Replace each `*name` with a copy of the value marked `&name`, and remove the `&name`.")])
 
 
 def schema_issues(exc: ValidationError, raw: dict[str, Any]) -> list[Issue]:
