@@ -19,6 +19,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from runtime.cli import main
+from runtime.http_guard import allowed_hosts, bearer_token, extra_hosts, host_names, is_loopback, tokens_match
 from runtime.serving.app import ServeConfigError, create_app
 from runtime.serving.guard import ServeGuard
 from runtime.testing.components import sample_registry
@@ -280,3 +281,18 @@ def test_a_non_streaming_client_that_disconnects_cancels_its_run(fresh_database)
              and get_run(finished.run_id)[0].status != "running", 10, "the run record was not written")
     record, nodes = get_run(finished.run_id)
     assert (record.source, record.status, nodes["s0"].status) == ("serve", "cancelled", "cancelled")
+
+
+# --- the shared rule (runtime/http_guard.py, used by the editor too) ---------------------------------------
+def test_the_shared_host_and_token_rules():
+    assert [is_loopback(h) for h in ("localhost", "127.0.0.2", "::1", "[::1]", "0.0.0.0", "10.0.0.1", "pw")] == [
+        True, True, True, True, False, False, False]
+    assert host_names("127.0.0.1", extra_hosts({"PATCHWIRE_ALLOWED_HOSTS": " PW.example , ,b:9"})) == (
+        "127.0.0.1", "localhost", "[::1]", "pw.example", "b:9")
+    assert "192.0.2.7" in host_names("192.0.2.7") and "[2001:db8::1]" in host_names("2001:db8::1")
+    assert allowed_hosts(("localhost",), 8080) == {"localhost", "localhost:8080"}
+    assert allowed_hosts(("localhost",), None) == {"localhost"}
+    assert [bearer_token(v) for v in (f"Bearer {TOKEN}", f"bearer  {TOKEN} ", "Bearer", "Basic abc", "")] == [
+        TOKEN, TOKEN, None, None, None]
+    assert tokens_match(TOKEN, TOKEN) and not tokens_match(TOKEN[:-1], TOKEN)
+    assert not tokens_match("", "") and not tokens_match(None, None) and not tokens_match(TOKEN, None)
