@@ -61,7 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     names = ", ".join(spec.name for spec in specs)
-    auth = "bearer token required" if token else "no authentication"
+    auth = "bearer token required, docs included" if token else "no authentication"
     print(f"serving {names} on http://{args.host}:{args.port} ({auth}); docs at /docs", file=sys.stderr)
     options = {"host": args.host, "port": args.port, "access_log": not args.no_access_log,
                "log_level": "info", "server_header": False}
