@@ -5,14 +5,13 @@
   (comma separated). Bound beyond loopback, this machine's names and addresses count as well.
 - Tokens: at least `MIN_TOKEN_LENGTH` characters, compared in constant time.
 
-Standard library only: the editor imports this without the serving stack.
+Standard library only: the editor imports this without the serving stack, and the CLI on every start
+(so `hmac` and `socket` load only when used).
 """
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
-import socket
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
@@ -64,6 +63,8 @@ def host_refusal(host: str) -> str:
 
 def tokens_match(given: str | None, expected: str | None) -> bool:
     """Constant-time comparison; an empty or missing token never matches."""
+    import hmac
+
     return bool(given and expected) and hmac.compare_digest(given.encode(), expected.encode())  # type: ignore[union-attr]
 
 
@@ -84,6 +85,8 @@ def token_problem(env_name: str, token: str | None) -> str | None:
 
 
 def _machine_names() -> list[str]:
+    import socket
+
     names: list[str] = []
     try:
         hostname = socket.gethostname()
