@@ -6,18 +6,17 @@ Imported on every CLI start, so this module stays light: fastapi and uvicorn loa
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import os
 import sys
 from pathlib import Path
 
+from ..http_guard import is_loopback, token_problem
 from .common import EXIT_OK, UsageError, add_plugin_arg, load_registry
 
 __all__ = ["add_command", "is_loopback"]
 
 TOKEN_ENV = "PATCHWIRE_API_TOKEN"
-MIN_TOKEN_LENGTH = 16
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:
@@ -36,15 +35,6 @@ def add_command(sub: argparse._SubParsersAction) -> None:
                        help="do not store run records in the database (DATABASE_URL, default SQLite)")
     add_plugin_arg(serve)
     serve.set_defaults(handler=cmd_serve)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -71,7 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     names = ", ".join(spec.name for spec in specs)
-    auth = "bearer token required" if token else "no authentication"
+    auth = "bearer token required, docs included" if token else "no authentication"
     print(f"serving {names} on http://{args.host}:{args.port} ({auth}); docs at /docs", file=sys.stderr)
     options = {"host": args.host, "port": args.port, "access_log": not args.no_access_log,
                "log_level": "info", "server_header": False}
@@ -107,7 +97,6 @@ def _check_settings(args: argparse.Namespace, token: str | None) -> None:
             f"refusing to serve on {args.host} without authentication: that address is reachable from other "
             f"machines. Set {TOKEN_ENV} to a long random value (clients send `Authorization: Bearer <token>`), "
             "or bind to 127.0.0.1.")
-    if token and len(token) < MIN_TOKEN_LENGTH:
-        print(f"warning: {TOKEN_ENV} is only {len(token)} characters; use at least {MIN_TOKEN_LENGTH} random "
-              "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`).", file=sys.stderr)
+    if weak := token_problem(TOKEN_ENV, token):
+        raise UsageError(weak)
 

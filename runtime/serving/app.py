@@ -7,8 +7,10 @@
   events and model tokens) as server-sent events, in order.
 - `GET /v1/pipelines`, `GET /v1/pipelines/{name}` (the spec and the JSON Schema of inputs and outputs),
   `GET /healthz`, OpenAPI docs at `/docs`.
-- Bearer-token auth when a token is configured; a body size limit (413) and a per-request time limit
-  (504, the run is cancelled); bad input gets a 4xx naming the problem.
+- Every request passes `ServeGuard` (guard.py): the bearer token when one is configured, else a Host
+  allow-list and no cross-site callers; `application/json` bodies only. A body size limit (413) and a
+  per-request time limit (504, the run is cancelled); a client that goes away cancels its run; bad input
+  gets a 4xx naming the problem.
 
 Stateless: plans are compiled once at startup and nothing is kept between requests, so any number of
 processes can sit behind a load balancer. Each run is one event stream with several consumers (the
@@ -18,26 +20,27 @@ result collector, the SSE writer, and whatever `consumers` adds, e.g. a run reco
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 
 from ..api import compile as compile_plan
 from ..api import execute
 from ..events import event_to_dict
+from ..http_guard import extra_hosts, token_problem
 from ..issues import InvalidInputs
 from ..plan import Plan
 from ..registry import Registry, default_registry
 from ..results import ResultCollector
 from ..spec import PipelineSpec
+from .guard import ServeGuard
 from .schema import RUN_BODY_SCHEMA, RUN_RESULT_SCHEMA, inputs_schema, outputs_schema
 
 __all__ = ["create_app", "app_from_env", "ServeConfigError", "ConsumerFactory", "DEFAULT_MAX_BODY_BYTES",
@@ -79,21 +82,27 @@ class Pipeline:
 
 def create_app(specs: Sequence[PipelineSpec], registry: Registry | None = None, *, api_token: str | None = None,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
-               consumers: Sequence[ConsumerFactory] = ()) -> FastAPI:
+               consumers: Sequence[ConsumerFactory] = (), allowed_hosts: Collection[str] | None = None) -> FastAPI:
     """The FastAPI app serving `specs` (compiled now; raises `InvalidSpec` or `ServeConfigError`).
 
     `api_token`: required bearer token; None reads `PATCHWIRE_API_TOKEN` (unset or empty: no auth).
+    `allowed_hosts`: `Host` names accepted besides loopback when there is no token; None reads
+    `PATCHWIRE_ALLOWED_HOSTS`.
     """
     if max_body_bytes <= 0 or request_timeout_s <= 0:
         raise ServeConfigError("max_body_bytes and request_timeout_s must be positive.")
-    pipelines = _compile_all(specs, registry if registry is not None else default_registry())
     token = api_token if api_token is not None else os.environ.get(TOKEN_ENV) or None
+    if weak := token_problem(TOKEN_ENV, token):
+        raise ServeConfigError(weak)
+    pipelines = _compile_all(specs, registry if registry is not None else default_registry())
     app = FastAPI(title="Patchwire pipelines", version="1", telemetry=NO_TELEMETRY,
                   description="Run Patchwire pipelines over HTTP. " + ("Send `Authorization: Bearer <token>`."
                                                                        if token else "No authentication."))
     runner = _Runner(request_timeout_s, tuple(consumers), max_body_bytes)
-    auth = [Depends(_bearer_check(token))] if token else []
+    auth = [Depends(_bearer_doc)] if token else []  # enforced by ServeGuard; this documents it in OpenAPI
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
+    app.add_middleware(ServeGuard, token=token,  # type: ignore[arg-type]
+                       extra_hosts=extra_hosts(os.environ) if allowed_hosts is None else allowed_hosts)
     _add_routes(app, pipelines, runner, auth)
     return app
 
@@ -127,7 +136,7 @@ def _add_routes(app: FastAPI, pipelines: dict[str, Pipeline], runner: _Runner, a
         if "text/event-stream" in request.headers.get("accept", ""):
             return StreamingResponse(runner.stream(pipeline, execution), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        return await runner.respond(pipeline, execution)
+        return await runner.respond(pipeline, execution, request)
 
 
 RUN_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -176,19 +185,7 @@ def _find(pipelines: dict[str, Pipeline], name: str) -> Pipeline:
     return pipeline
 
 
-def _bearer_check(token: str) -> Callable[..., Any]:
-    scheme = HTTPBearer(auto_error=False, description="The token set in PATCHWIRE_API_TOKEN")
-    expected = token.encode()
-
-    async def check(credentials: HTTPAuthorizationCredentials | None = Depends(scheme)) -> None:
-        if credentials is None:
-            raise ApiError(401, "Authentication required: send `Authorization: Bearer <token>` (the token "
-                                "the service was started with, PATCHWIRE_API_TOKEN).",
-                           headers={"WWW-Authenticate": "Bearer"})
-        if not hmac.compare_digest(credentials.credentials.encode(), expected):
-            raise ApiError(401, "Invalid bearer token.", headers={"WWW-Authenticate": "Bearer"})
-
-    return check
+_bearer_doc = HTTPBearer(auto_error=False, description="The token set in PATCHWIRE_API_TOKEN")
 
 
 async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -278,25 +275,33 @@ class _Runner:
                 log.exception("event consumer factory %r failed; run %s is not recorded by it", factory, run_id)
         return consumers
 
-    async def pump(self, execution: Any, consumers: list[Callable[[Any], None]]) -> bool:
-        """Feed every event to every consumer; on timeout cancel the run. Returns True when it timed out."""
+    async def pump(self, execution: Any, consumers: list[Callable[[Any], None]],
+                   gone: asyncio.Future | None = None) -> bool:
+        """Feed every event to every consumer; cancel the run on timeout or when `gone` (the client left)
+        completes. Returns True when it timed out."""
         running = asyncio.ensure_future(execution.consume(*consumers))
         try:
-            done, _ = await asyncio.wait([running], timeout=self.timeout_s)
+            done, _ = await asyncio.wait([running, *([gone] if gone else [])], timeout=self.timeout_s,
+                                         return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:  # the request itself went away
             execution.cancel("the request was cancelled")
             await asyncio.wait([running], timeout=5)
             raise
-        if done:
+        if running in done:
             running.result()
             return False
-        execution.cancel(f"the request took longer than its {self.timeout_s:g} s limit")
+        execution.cancel("the client disconnected" if done else
+                         f"the request took longer than its {self.timeout_s:g} s limit")
         await running
-        return True
+        return not done
 
-    async def respond(self, pipeline: Pipeline, execution: Any) -> Response:
+    async def respond(self, pipeline: Pipeline, execution: Any, request: Request) -> Response:
         collector = ResultCollector()
-        timed_out = await self.pump(execution, self._consumers(pipeline, execution.run_id, collector))
+        gone = asyncio.ensure_future(_disconnected(request))
+        try:
+            timed_out = await self.pump(execution, self._consumers(pipeline, execution.run_id, collector), gone)
+        finally:
+            gone.cancel()
         result = collector.result
         assert result is not None
         if timed_out:
@@ -321,6 +326,12 @@ class _Runner:
             if not task.done():
                 execution.cancel("the client disconnected")
                 await asyncio.wait([task], timeout=5)
+
+
+async def _disconnected(request: Request) -> None:
+    """Returns once the client has gone away (the body is read by now, so only `http.disconnect` is left)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _guarded(consume: Callable[[Any], None]) -> Callable[[Any], None]:
