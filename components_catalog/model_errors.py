@@ -6,30 +6,22 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable
 
 from runtime.context import RunContext
 from runtime.errors import ComponentError, PermanentError, RetryableError
+from runtime.secrets import redact_text
 
 __all__ = ["redactor", "map_model_error", "retry_after_seconds"]
 
 
 def redactor(ctx: RunContext, api_key: str | None) -> Callable[[str], str]:
-    """Masks the key in use, every secret the run has read and every `*_API_KEY` value in the environment."""
-    values = {v for k, v in os.environ.items() if k.endswith("_API_KEY") and len(v) >= 4}
-    if api_key:
-        values.add(api_key)
-    ordered = sorted(values, key=len, reverse=True)
-
-    def redact(text: str) -> str:
-        for value in ordered:
-            text = text.replace(value, "***")
-        return ctx.redact(text)
-
-    return redact
+    """Masks the key in use, every secret the run has read and every secret value in the environment
+    (the one rule: `runtime.secrets`)."""
+    extra = {api_key} if api_key else set()
+    return lambda text: redact_text(ctx.redact(text), extra)
 
 
 _MISSING_KEY = re.compile(r"missing .{0,40}(credentials|api[ _-]?key)|api[ _-]?key .{0,60}(not set|must be set|"
