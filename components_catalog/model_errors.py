@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable
@@ -34,7 +35,7 @@ def map_model_error(exc: BaseException, model: str, *, api_key_env: str | None =
     from litellm import exceptions as litellm
 
     status = _status(exc)
-    said = redact(_detail(exc))
+    said = redact_text(redact(_detail(exc)), _key_in_use(model, api_key_env))
     where = f"Model `{model}`"
     if isinstance(exc, litellm.ContextWindowExceededError):
         return PermanentError(f"{where}: the prompt does not fit the model's context window (HTTP {status or 400})."
@@ -89,6 +90,16 @@ def _key_hint(model: str, api_key_env: str | None) -> str:
         return "Set the provider's API key environment variable, or name one in the node's `api_key_env` param."
     return (f"Set {' or '.join(provider_key_envs(provider))} (or name another env var in the node's "
             "`api_key_env` param).")
+
+
+def _key_in_use(model: str, api_key_env: str | None) -> set[str]:
+    """The provider key litellm read itself (no `api_key_env`): masked whatever its length."""
+    if api_key_env:
+        return set()  # passed to `redactor` as the key in use
+    from components_catalog.models import provider_key_envs, provider_of
+
+    provider = provider_of(model)
+    return {os.environ[name] for name in (provider_key_envs(provider) if provider else ()) if os.environ.get(name)}
 
 
 def _status(exc: BaseException) -> int | None:

@@ -21,7 +21,7 @@ from .issues import InvalidSpec
 from .spec import PipelineSpec
 
 __all__ = ["ExportResult", "export_spec", "spec_document", "dump_document", "import_spec", "FORMATS",
-           "REDACTED", "secret_env_values", "format_for"]
+           "REDACTED", "secret_env_values", "format_for", "scrubbed_spec"]
 
 Format = Literal["json", "yaml"]
 FORMATS: tuple[str, ...] = ("json", "yaml")
@@ -72,6 +72,12 @@ def spec_document(spec: PipelineSpec, *, layout: bool = True) -> tuple[dict[str,
     for key in ("name", "description"):
         document[key] = _scrub(document[key], secrets, f"The pipeline's `{key}`", warnings)
     return document, warnings
+
+
+def scrubbed_spec(spec: PipelineSpec) -> tuple[PipelineSpec, list[str]]:
+    """`spec` with secret values turned into references (as exported), for code written from it."""
+    document, warnings = spec_document(spec)
+    return (spec if not warnings else PipelineSpec.model_validate(document)), warnings
 
 
 def dump_document(document: dict[str, Any], fmt: Format) -> bytes:

@@ -21,11 +21,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic_core import PydanticCustomError
 
 __all__ = ["SECRET_NAME_PATTERNS", "DEFAULT_ALLOWED_PATTERNS", "MIN_SECRET_LENGTH", "MASK", "CREDENTIAL_HEADERS",
            "Redactor", "allowed_secret_patterns", "is_allowed_secret_name", "allowed_name_problem",
            "is_secret_name", "secret_env_values", "env_redactor", "redactor_for", "redact_text",
-           "credential_header_problem", "literal_credentials", "LiteralCredentialError"]
+           "credential_header_problem", "literal_credentials", "LiteralCredentialError", "check_allowed_name",
+           "LITERAL_SECRET_ERROR", "literal_secret_error"]
 
 # Env vars whose values are secret whether or not components may read them (matched case-insensitively).
 SECRET_NAME_PATTERNS = ("*_API_KEY", "*_TOKEN", "*SECRET*", "*PASSWORD*", "*_PASSWD", "*_ACCESS_KEY*",
@@ -62,6 +64,14 @@ def allowed_name_problem(name: str) -> str | None:
     return (f"`{name}` is not an env var components may read. Allowed: {', '.join(patterns) or 'none'} "
             f"(PATCHWIRE_SECRETS). Use a name that matches, or add `{name}` to PATCHWIRE_SECRETS "
             "(comma-separated globs) where the pipeline runs")
+
+
+def check_allowed_name(name: str | None) -> str | None:
+    """A params validator for env-var names such as `api_key_env`: refuse names components may not read."""
+    problem = allowed_name_problem(name) if name else None
+    if problem:
+        raise ValueError(problem)
+    return name
 
 
 def is_secret_name(name: str) -> bool:
@@ -171,8 +181,16 @@ def redact_text(text: str, extra: Iterable[str] = ()) -> str:
 
 
 # --- credentials written into specs ---------------------------------------------------------------
+LITERAL_SECRET_ERROR = "literal_secret"  # a params error whose input must not be echoed back
+
+
 class LiteralCredentialError(ValueError):
     """A spec holds a credential as a literal value; refuse to store it."""
+
+
+def literal_secret_error(message: str) -> PydanticCustomError:
+    """A validation error for a literal credential: `validate` reports it without repeating the value."""
+    return PydanticCustomError(LITERAL_SECRET_ERROR, message)  # no context: `{...}` is kept as written
 
 
 def credential_header_problem(name: str, value: str) -> str | None:
