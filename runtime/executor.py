@@ -4,10 +4,9 @@ No rounds, no levels, no rescans: finishing a node walks only its own out-edges,
 cost per node is constant and a pipeline's latency is its critical path. Scheduling is all
 this module does; persistence, the CLI and the UI consume the event stream.
 
-Secret values (`runtime.secrets`) are masked where values leave a node, before any event is built:
-outputs (also as handed to downstream nodes and stored in the cache: a secret one node echoed is never
-forwarded to another host; a node that needs a secret reads it with `ctx.secret`), traces, chunks, logs,
-errors. With no secret in the environment this costs one `is None` test per node.
+Secret values (`runtime.secrets`) are masked in everything that leaves a node (outputs, also those
+handed downstream or cached, traces, chunks, logs, errors): a node that needs a secret reads it with
+`ctx.secret`, never from upstream. With no secret in the environment this costs one test per node.
 """
 
 from __future__ import annotations
@@ -396,9 +395,9 @@ class Execution:
     def _error_info(self, exc: BaseException) -> ErrorInfo:
         message = str(exc) or type(exc).__name__
         tb = "".join(traceback.format_exception(exc))
-        # The environment's secrets too (libraries read keys), and every value read via ctx.secret.
-        return ErrorInfo(type=type(exc).__name__, message=redact_text(message, self._secrets),
-                         traceback=redact_text(tb, self._secrets))
+        return ErrorInfo(  # the environment's secrets (libraries read keys) and those read via ctx.secret
+            type=type(exc).__name__, message=redact_text(message, self._secrets),
+            traceback=redact_text(tb, self._secrets))
 
     def _current_redactor(self) -> Redactor | None:
         """The run's redactor, rebuilt when a component read a new secret through `ctx.secret`."""

@@ -97,6 +97,10 @@ class Redactor:
 
     def value(self, obj: Any) -> Any:
         """`obj` with secrets masked: new containers/models only where something changed; others as they are."""
+        if obj.__class__ is str:  # the common case first: this runs on every output of every node
+            return self.text(obj)
+        if obj.__class__ in (dict, list, tuple) and not obj:
+            return obj
         if isinstance(obj, str):
             return self.text(obj)
         if isinstance(obj, dict):
