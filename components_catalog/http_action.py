@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from runtime import Component, RunContext, component
 from runtime.errors import PermanentError, RetryableError
+from runtime.secrets import credential_header_problem, literal_secret_error
 
 from .net_guard import check_url, redact_url
 
@@ -69,6 +70,9 @@ class HttpParams(BaseModel):
                 raise ValueError(f"header name {name!r} is not valid")
             if "${secret:" in SECRET_REF.sub("", value) or "\n" in value or "\r" in value:
                 raise ValueError(f"header `{name}`: write secrets as `${{secret:ENV_VAR_NAME}}`, on one line")
+            problem = credential_header_problem(name, value)
+            if problem:
+                raise literal_secret_error(problem)
         return headers
 
 

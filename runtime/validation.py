@@ -14,6 +14,7 @@ from .component import ComponentInfo, PortInfo, port_infos
 from .issues import Issue
 from .loading import short_repr, yaml_boolean_hint
 from .registry import Registry, default_registry
+from .secrets import LITERAL_SECRET_ERROR
 from .spec import EdgeSpec, NodeSpec, PipelineSpec
 from .types import is_assignable, list_item_type, type_label
 
@@ -122,7 +123,8 @@ def _param_issue(node: NodeSpec, info: ComponentInfo, error: Any) -> Issue:
     if error["type"] == "extra_forbidden":
         return _unknown_param(node, info, path)
     what = f"param `{path}` is invalid" if path else "params are invalid"
-    got = "" if error["type"] == "missing" else f" (got {short_repr(error.get('input'))})"
+    quiet = error["type"] in ("missing", LITERAL_SECRET_ERROR)  # a literal credential is not echoed back
+    got = "" if quiet else f" (got {short_repr(error.get('input'))})"
     return Issue(code="invalid_params", node_id=node.id, path=f"params.{path}" if path else "params",
                  message=f"{_who(node, info)}: {what}: {_reason(error)}{got}.", hint=_param_hint(info, error))
 

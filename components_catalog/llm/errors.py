@@ -14,23 +14,16 @@ from collections.abc import Callable
 from components_catalog.llm.providers import provider_key_envs, provider_of
 from runtime.context import RunContext
 from runtime.errors import ComponentError, PermanentError, RetryableError
+from runtime.secrets import redact_text
 
 __all__ = ["redactor", "map_model_error", "retry_after_seconds"]
 
 
 def redactor(ctx: RunContext, api_key: str | None) -> Callable[[str], str]:
-    """Masks the key in use, every secret the run has read and every `*_API_KEY` value in the environment."""
-    values = {v for k, v in os.environ.items() if k.endswith("_API_KEY") and len(v) >= 4}
-    if api_key:
-        values.add(api_key)
-    ordered = sorted(values, key=len, reverse=True)
-
-    def redact(text: str) -> str:
-        for value in ordered:
-            text = text.replace(value, "***")
-        return ctx.redact(text)
-
-    return redact
+    """Masks the key in use, every secret the run has read and every secret value in the environment
+    (the one rule: `runtime.secrets`)."""
+    extra = {api_key} if api_key else set()
+    return lambda text: redact_text(ctx.redact(text), extra)
 
 
 _MISSING_KEY = re.compile(r"missing .{0,40}(credentials|api[ _-]?key)|api[ _-]?key .{0,60}(not set|must be set|"
@@ -43,7 +36,7 @@ def map_model_error(exc: BaseException, model: str, *, api_key_env: str | None =
     from litellm import exceptions as litellm
 
     status = _status(exc)
-    said = redact(_detail(exc))
+    said = redact_text(redact(_detail(exc)), _key_in_use(model, api_key_env))
     where = f"Model `{model}`"
     if isinstance(exc, litellm.ContextWindowExceededError):
         return PermanentError(f"{where}: the prompt does not fit the model's context window (HTTP {status or 400})."
@@ -96,6 +89,16 @@ def _key_hint(model: str, api_key_env: str | None) -> str:
         return "Set the provider's API key environment variable, or name one in the node's `api_key_env` param."
     return (f"Set {' or '.join(provider_key_envs(provider))} (or name another env var in the node's "
             "`api_key_env` param).")
+
+
+def _key_in_use(model: str, api_key_env: str | None) -> set[str]:
+    """The provider key litellm read itself (no `api_key_env`): masked whatever its length."""
+    if api_key_env:
+        return set()  # passed to `redactor` as the key in use
+    from components_catalog.models import provider_key_envs, provider_of
+
+    provider = provider_of(model)
+    return {os.environ[name] for name in (provider_key_envs(provider) if provider else ()) if os.environ.get(name)}
 
 
 def _status(exc: BaseException) -> int | None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_valid
 from components_catalog.retrieval.chunking import chunk_documents, text_source_id
 from components_catalog.types import Document
 from runtime import Component, PermanentError, RunContext, component
+from runtime.secrets import check_allowed_name
 
 __all__ = ["ChromaIndex", "ChromaRetrieve", "check_where", "render_context"]
 
@@ -52,7 +53,7 @@ class EmbeddingParams(BaseModel):
         if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
             raise ValueError("api_key_env takes the NAME of an environment variable (like OPENAI_API_KEY), "
                              "never the key itself")
-        return value
+        return check_allowed_name(value)
 
 
 def check_where(where: Any, path: str = "where") -> None:

@@ -134,7 +134,7 @@ def forwarded_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The driver's settings for Ray workers (`runtime_env.env_vars`): `FORWARDED` names, plus the secrets
     components may read (`PATCHWIRE_SECRETS`, default `*_API_KEY`), by name. Workers of an existing cluster
     do not inherit the driver's environment; without these every row would fail there."""
-    from ..context import allowed_secret_patterns
+    from ..secrets import allowed_secret_patterns
 
     env = os.environ if environ is None else environ
     patterns = (*FORWARDED, *allowed_secret_patterns())

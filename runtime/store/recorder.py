@@ -29,6 +29,7 @@ from ..events import (
     RunStarted,
 )
 from ..results import jsonable
+from ..secrets import env_redactor
 from ..settings import database_url
 from .db import get_engine
 from .tables import NodeRecord, RunRecord, utcnow
@@ -167,8 +168,10 @@ class _Writer(threading.Thread):
         return None
 
     def _start(self, meta: _Meta, event: RunStarted) -> None:
+        redact = env_redactor()  # the events are masked by the executor; the spec pasted by a user is not
+        spec = meta.spec if redact is None else redact.value(meta.spec)
         run = RunRecord(id=event.run_id, pipeline_id=meta.pipeline_id, pipeline_name=event.pipeline,
-                        spec=meta.spec, source=meta.source, inputs=jsonable(event.inputs), owner=owner_id(),
+                        spec=spec, source=meta.source, inputs=jsonable(event.inputs), owner=owner_id(),
                         started_at=_ts(event.ts), heartbeat_at=utcnow())
         url = meta.url or database_url()
         active = _Active(run, url, {nid: NodeRecord(run_id=event.run_id, node_id=nid) for nid in event.node_ids})
