@@ -95,8 +95,6 @@ def _key_in_use(model: str, api_key_env: str | None) -> set[str]:
     """The provider key litellm read itself (no `api_key_env`): masked whatever its length."""
     if api_key_env:
         return set()  # passed to `redactor` as the key in use
-    from components_catalog.models import provider_key_envs, provider_of
-
     provider = provider_of(model)
     return {os.environ[name] for name in (provider_key_envs(provider) if provider else ()) if os.environ.get(name)}
 

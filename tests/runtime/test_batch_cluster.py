@@ -80,7 +80,7 @@ def test_a_cluster_started_without_the_settings_gets_them_from_the_driver(ray_cl
                  f"127.0.0.1:{ray_cluster.port}", "--plugin", str(plugin), "--quiet", env=env)
     assert done.returncode == 0, done.stderr + ray_cluster.tail()
     assert outputs(out) == {"PATCHWIRE_DATA_DIR": str(data_dir), "CHROMA_HOST": "chroma.internal.example",
-                            "PROBE_API_KEY": "sk-probe-value-123",  # an allowed secret travels by its name
+                            "PROBE_API_KEY": "***",  # an allowed secret travels by its name (masked in outputs)
                             "PATCHWIRE_API_TOKEN": "<unset>", "UNRELATED_SETTING": "<unset>"}
     assert "Provider List" not in done.stdout and done.stdout.splitlines()[0] == "rows: 5, succeeded: 5, failed: 0"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from runtime.codegen import generate_python
+from runtime.export.python import generate_python
 
 from runtime import Component, RunContext, component, execute, run
 from runtime.events import NodeChunk, NodeFailed, NodeFinished, NodeLog, RunFinished, RunStarted
@@ -190,7 +190,7 @@ async def test_with_no_secret_in_the_environment_nothing_is_masked() -> None:
 
 
 async def test_model_errors_mask_every_secret_value_not_only_api_keys(monkeypatch) -> None:
-    from components_catalog.model_errors import redactor
+    from components_catalog.llm.errors import redactor
 
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", AWS)
     ctx = RunContext(run_id="r", node_id="n", component_id="llm.chat")
@@ -254,7 +254,7 @@ def chat_spec(**params: Any) -> Any:
 
 
 def catalog_registry() -> Any:
-    from components_catalog.llm_chat import ChatCompletion
+    from components_catalog.llm.chat import ChatCompletion
 
     from components_catalog.http_action import HttpRequest
 
