@@ -12,16 +12,15 @@ A node's `api_base` comes from the spec, so possibly from an imported file. Befo
   env var. To any other base the call is made with the placeholder key `patchwire-no-key` (so litellm
   cannot fall back to the env key), and a node naming `api_key_env` fails instead.
 
-The addresses are checked right before the call, but litellm connects by name itself: a DNS answer
-that changes between the check and the connection (rebinding) is not caught. A base given as an IP
-address has no such window.
+The addresses are checked before the call, but litellm resolves the name again when it connects: a DNS
+answer that changes in between (rebinding) is not caught, nor is a redirect the provider's HTTP client
+follows. A base given as an IP address has no rebinding window.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -152,6 +151,8 @@ def check_model_base_blocking(model: str, api_base: str | None, api_key_env: str
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(check_model_base(model, api_base, api_key_env))
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, check_model_base(model, api_base, api_key_env)).result()
 

@@ -11,6 +11,7 @@ included: httpx's read timeout restarts with every chunk, so a provider dripping
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -62,15 +63,17 @@ async def call_model(ctx: RunContext, request: ModelRequest) -> ModelReply:
     Fallbacks are done here, not with litellm's `acompletion(fallbacks=...)`: that one tries the next model
     after any error (a bad key included), raises a bare `Exception` when all fail, and records nothing per call.
     """
+    models = [request.model, *request.fallbacks]
+    # Where each call may go, before reading a key, loading litellm or connecting anywhere.
+    bases = [await check_model_base(model, request.api_base, request.api_key_env) for model in models]
     api_key = ctx.secret(request.api_key_env) if request.api_key_env else None
     redact = redactor(ctx, api_key)
     # Every call: load_litellm also quiets the banners that whoever imported litellm first may have left on.
     litellm = load_litellm() if litellm_ready() else await ctx.to_thread(load_litellm)
     usages: list[TokenUsage] = []
-    models = [request.model, *request.fallbacks]
     for index, model in enumerate(models):
         try:
-            text, usage = await _call_one(ctx, litellm, request, model, api_key, redact, index > 0)
+            text, usage = await _call_one(ctx, litellm, request, model, bases[index], api_key, redact, index > 0)
         except RetryableError as exc:
             usages.append(TokenUsage(model=model, calls=1))
             if index + 1 == len(models):
@@ -82,13 +85,12 @@ async def call_model(ctx: RunContext, request: ModelRequest) -> ModelReply:
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
-async def _call_one(ctx: RunContext, litellm: Any, request: ModelRequest, model: str, api_key: str | None,
-                    redact: Callable[[str], str], fallback_used: bool) -> tuple[str, TokenUsage]:
+async def _call_one(ctx: RunContext, litellm: Any, request: ModelRequest, model: str, base: ModelBase,
+                    api_key: str | None, redact: Callable[[str], str], fallback_used: bool) -> tuple[str, TokenUsage]:
     if is_local_model(model):
         from components_catalog.llm.local_model import ensure_registered
 
         await ctx.to_thread(ensure_registered)
-    base = await check_model_base(model, request.api_base, request.api_key_env)  # before any connection
     params = request.params()
     entry: dict[str, Any] = {"model": model, "messages": request.messages, "params": params, "response": None,
                              "usage": None, "cost_usd": None, "latency_ms": None, "attempt": ctx.attempt,
@@ -117,14 +119,25 @@ async def _request(ctx: RunContext, litellm: Any, request: ModelRequest, model: 
     try:
         async with deadline:
             response = await litellm.acompletion(**kwargs)
-            if request.stream:
+            if not request.stream:
+                return _reply_text(response, model), response
+            try:
                 return await _consume_stream(ctx, litellm, response, request.messages, model)
-            return _reply_text(response, model), response
+            except BaseException:
+                await _close_stream(response)  # cut off (deadline, cancelled run): free the connection now
+                raise
     except TimeoutError:
         if not deadline.expired():
             raise
         raise RetryableError(f"Model `{model}` did not answer within {request.timeout_s:g} s (the node's `timeout_s` "
                              "param). It is a deadline for the whole call, streaming included.") from None
+
+
+async def _close_stream(stream: Any) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(Exception):
+            await aclose()
 
 
 def _with_base_note(error: ComponentError, exc: BaseException, base: ModelBase, model: str) -> ComponentError:
