@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from components_catalog.llm.bases import api_base_warnings
 from components_catalog.llm.calls import ModelRequest, call_model
 from components_catalog.llm.params import (
     ModelParams,
@@ -26,6 +27,7 @@ from components_catalog.llm.structured_output import json_schema_format, parse_j
 from components_catalog.safe_regex import compile_pattern, pattern_problem, search
 from components_catalog.types import Document, TokenUsage
 from runtime import Component, RunContext, component
+from runtime.component import ParamWarning
 from runtime.errors import RetryableError
 
 __all__ = ["ScoreParams", "Score", "groundedness", "keyword_score", "regex_score", "length_score"]
@@ -178,6 +180,11 @@ class Score(Component):
     keywords, a regex or its length. `passed` is score >= threshold."""
 
     params: ScoreParams
+
+    @classmethod
+    def param_warnings(cls, params: BaseModel) -> list[ParamWarning]:
+        assert isinstance(params, ScoreParams)
+        return api_base_warnings(params.model, params.api_base) if params.method == "judge" else []
     cacheable = True
 
     async def run(self, inputs: ScoreInputs, ctx: RunContext) -> ScoreOutputs:

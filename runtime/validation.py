@@ -94,6 +94,7 @@ def _resolve_node(node: NodeSpec, registry: Registry, issues: list[Issue]) -> Re
         issues.extend(_param_issue(node, info, error) for error in exc.errors(include_url=False))
         return None
     issues.extend(_unknown_params(node, info))
+    issues.extend(_param_warnings(node, info, params))
     try:
         inputs_model, outputs_model = info.ports(params)
         inputs = {p.name: p for p in port_infos(inputs_model)}
@@ -112,6 +113,21 @@ def _resolve_node(node: NodeSpec, registry: Registry, issues: list[Issue]) -> Re
         return None
     outputs[ERROR_PORT] = _ERROR_PORT_INFO
     return ResolvedNode(node, info, params, inputs, outputs, inputs_model, outputs_model)
+
+
+def _param_warnings(node: NodeSpec, info: ComponentInfo, params: BaseModel) -> list[Issue]:
+    """The component's own warnings about valid params, pinned to the node and the param."""
+    check = getattr(info.cls, "param_warnings", None)
+    if check is None:
+        return []
+    try:
+        warnings = check(params)
+    except Exception as exc:  # noqa: BLE001 - a component's own check must not break validation
+        return [Issue(code="param_check_failed", severity="warning", node_id=node.id, path="params",
+                      message=f"{_who(node, info)}: its params check failed ({type(exc).__name__}: {exc}).",
+                      hint="Report this to the component's author; the node may still run.")]
+    return [Issue(code=w.code, severity="warning", node_id=node.id, path=f"params.{w.param}",
+                  message=f"{_who(node, info)}: {w.message}", hint=w.hint) for w in warnings]
 
 
 def _who(node: NodeSpec, info: ComponentInfo) -> str:

@@ -12,6 +12,7 @@ os.environ.pop("DATABASE_URL", None)
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ.pop("PATCHWIRE_PLUGINS", None)
+os.environ.pop("PATCHWIRE_MODEL_BASES", None)  # tests trust model bases explicitly
 
 
 import pytest

@@ -1,7 +1,8 @@
 """How a failed model call reads: provider exceptions mapped to the runtime's two error kinds, with the fix.
 
 `RetryableError`: 429 (with its Retry-After), 5xx, timeouts, connection errors. `PermanentError`: 401,
-403, 400, 404, 402, context window (never retried). API keys never reach the messages: `redactor` masks them.
+403, 400, 404, 402, context window, an exhausted quota (a 429 that waiting does not fix) and content-policy
+refusals (never retried). API keys never reach the messages: `redactor` masks them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ def redactor(ctx: RunContext, api_key: str | None) -> Callable[[str], str]:
     return lambda text: redact_text(ctx.redact(text), extra)
 
 
+_QUOTA = re.compile(r"exceeded your current quota|insufficient[ _]quota|credit balance is too low", re.IGNORECASE)
+_CONTENT_POLICY = re.compile(r"content[ _]policy|safety system|content[ _]filter|content management policy",
+                             re.IGNORECASE)
 _MISSING_KEY = re.compile(r"missing .{0,40}(credentials|api[ _-]?key)|api[ _-]?key .{0,60}(not set|must be set|"
                           r"is required)|no (api )?key is set", re.IGNORECASE)
 
@@ -43,6 +47,15 @@ def map_model_error(exc: BaseException, model: str, *, api_key_env: str | None =
                               f" Shorten the prompt or use a model with a larger context window. Provider: {said}")
     if _MISSING_KEY.search(said):
         return PermanentError(f"{where}: no API key was found. {_key_hint(model, api_key_env)} Provider: {said}")
+    if _has_code(exc, "insufficient_quota") or _QUOTA.search(said):
+        return PermanentError(f"{where}: quota exhausted (HTTP {status or 429}): the provider account has no credit "
+                              "or quota left, so retrying will not help. Add credit or raise the limit in the "
+                              f"provider's billing settings, or use another key or model. Provider: {said}")
+    if (isinstance(exc, litellm.ContentPolicyViolationError) or _has_code(exc, "content_policy_violation")
+            or (status == 400 and _CONTENT_POLICY.search(said))):
+        return PermanentError(f"{where}: the provider's content policy refused the request (HTTP {status or 400}); "
+                              "the same input would be refused again. Rephrase the prompt or the context (or "
+                              f"what feeds them), or use a model with another policy. Provider: {said}")
     if isinstance(exc, litellm.RateLimitError) or status == 429:
         wait = retry_after_seconds(exc)
         hint = f"the provider asks to retry after {wait:g} s" if wait is not None else "retrying after a pause"
@@ -97,6 +110,12 @@ def _key_in_use(model: str, api_key_env: str | None) -> set[str]:
         return set()  # passed to `redactor` as the key in use
     provider = provider_of(model)
     return {os.environ[name] for name in (provider_key_envs(provider) if provider else ()) if os.environ.get(name)}
+def _has_code(exc: BaseException, code: str) -> bool:
+    """Whether the provider's error body names `code` as its `code` or `type` (OpenAI's error shape)."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        body = body["error"]
+    return isinstance(body, dict) and code in (body.get("code"), body.get("type"))
 
 
 def _status(exc: BaseException) -> int | None:

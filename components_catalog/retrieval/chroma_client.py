@@ -282,12 +282,16 @@ class _NoRetries(int):
         return True
 
 
-def litellm_kwargs(model: str, api_base: str | None, api_key: str | None) -> dict[str, Any]:
+def litellm_kwargs(model: str, api_base: str | None, api_key: str | None, *, trusted: bool) -> dict[str, Any]:
+    """`trusted`: whether `api_base` may receive keys from the environment (`bases.check_model_base`); if
+    not, a placeholder key stops litellm from reading the provider's env key by itself."""
+    from components_catalog.llm.bases import NO_KEY
+
     kwargs: dict[str, Any] = {"model": model, "max_retries": _NoRetries(0)}
     if api_base:
         kwargs["api_base"] = api_base
-    if api_key:
-        kwargs["api_key"] = api_key
+    if api_key or not trusted:
+        kwargs["api_key"] = api_key or NO_KEY
     return kwargs
 
 
@@ -302,12 +306,14 @@ async def embed(ctx: RunContext, texts: list[str], model: str, *, api_base: str 
         vectors = await ctx.to_thread(embed_local, texts)
         ctx.record("embedding", {"model": model, "texts": len(texts), "calls": 0, "offline": True})
         return vectors
+    from components_catalog.llm.bases import check_model_base
     from components_catalog.llm.errors import map_model_error, redactor
     from components_catalog.llm.providers import load_litellm
 
+    base = await check_model_base(model, api_base, api_key_env)  # before any connection, and before the key
     api_key = ctx.secret(api_key_env) if api_key_env else None
     litellm = await ctx.to_thread(load_litellm)  # the first import takes seconds: not on the event loop
-    kwargs = litellm_kwargs(model, api_base, api_key)
+    kwargs = litellm_kwargs(model, api_base, api_key, trusted=base.trusted)
     record: dict[str, Any] = {"model": model, "texts": len(texts), "calls": 0, "api_base": api_base,
                               "prompt_tokens": 0, "cost_usd": 0.0}
     ctx.record("embedding", record)  # updated in place: a failed call stays visible

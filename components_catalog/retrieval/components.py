@@ -14,9 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
+from components_catalog.llm.bases import api_base_warnings
 from components_catalog.retrieval.chunking import chunk_documents, text_source_id
 from components_catalog.types import Document
 from runtime import Component, PermanentError, RunContext, component
+from runtime.component import ParamWarning
 from runtime.secrets import check_allowed_name
 
 __all__ = ["ChromaIndex", "ChromaRetrieve", "check_where", "render_context"]
@@ -164,6 +166,11 @@ class ChromaRetrieve(Component):
 
     params: RetrieveParams
 
+    @classmethod
+    def param_warnings(cls, params: BaseModel) -> list[ParamWarning]:
+        assert isinstance(params, EmbeddingParams)
+        return api_base_warnings(params.embedding_model, params.api_base)
+
     async def run(self, inputs: RetrieveInputs, ctx: RunContext) -> RetrieveOutputs:
         from components_catalog.retrieval import chroma_client as cc
 
@@ -234,6 +241,11 @@ class ChromaIndex(Component):
     """Split documents into chunks, embed them and upsert them into a Chroma collection."""
 
     params: IndexParams
+
+    @classmethod
+    def param_warnings(cls, params: BaseModel) -> list[ParamWarning]:
+        assert isinstance(params, EmbeddingParams)
+        return api_base_warnings(params.embedding_model, params.api_base)
 
     async def run(self, inputs: IndexInputs, ctx: RunContext) -> IndexOutputs:
         from components_catalog.retrieval import chroma_client as cc

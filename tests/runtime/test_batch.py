@@ -251,6 +251,22 @@ def test_summary_reports_latency_tokens_cost_and_scores(plugin: Path, tmp_path: 
     assert record["usage"] == {"prompt_tokens": 2, "completion_tokens": 1, "total_tokens": 3, "cost_usd": 0.001}
 
 
+def test_model_rows_print_only_the_summary_and_no_litellm_banners(tmp_path: Path):
+    """Rows starting at once all load litellm on first use: none may use it half-imported (which failed rows)
+    or print its "Provider List" banner (which the offline `local/...` model triggers) on stdout."""
+    spec = write_spec(tmp_path, {"q": ("io.input", {"name": "query"}), "chat": ("llm.chat", {}),
+                                 "out": ("io.output", {})},
+                      [("q", "value", "chat", "prompt"), ("chat", "text", "out", "value")], name="local_chat")
+    dataset = tmp_path / "rows.jsonl"
+    dataset.write_text("".join(json.dumps({"query": f"What is row {i}?"}) + "\n" for i in range(6)))
+    proc = patchwire("batch", str(spec), str(dataset), "-o", str(tmp_path / "out.jsonl"), "--concurrency", "6",
+                     "--quiet", timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Provider List" not in proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "rows: 6, succeeded: 6, failed: 0" and lines[1].startswith("latency: p50 ")
+
+
 def test_bad_datasets_and_outputs_are_clear_errors(tmp_path: Path):
     spec = write_spec(tmp_path, {"q": ("io.input", {}), "out": ("io.output", {})}, [("q", "value", "out", "value")],
                       name="plain")

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from runtime.export.python import generate_python
 
 from runtime import Component, RunContext, component, execute, run
 from runtime.events import NodeChunk, NodeFailed, NodeFinished, NodeLog, RunFinished, RunStarted
 from runtime.export import REDACTED, export_spec
+from runtime.export.python import generate_python
 from runtime.secrets import (
     MIN_SECRET_LENGTH,
     SECRET_NAME_PATTERNS,
@@ -254,9 +254,8 @@ def chat_spec(**params: Any) -> Any:
 
 
 def catalog_registry() -> Any:
-    from components_catalog.llm.chat import ChatCompletion
-
     from components_catalog.http_action import HttpRequest
+    from components_catalog.llm.chat import ChatCompletion
 
     registry = sample_registry()
     registry.add(ChatCompletion)
