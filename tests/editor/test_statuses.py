@@ -16,11 +16,11 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 
 def test_the_editor_reads_the_runtime_literals() -> None:
-    assert statuses.NODE_STATUSES == typing.get_args(NodeStatus)
-    assert statuses.RUN_STATUSES == typing.get_args(RunStatus)
+    assert typing.get_args(NodeStatus) == statuses.NODE_STATUSES
+    assert typing.get_args(RunStatus) == statuses.RUN_STATUSES
     assert "interrupted" in statuses.RUN_STATUSES  # set by the store when the process died mid-run
-    assert statuses.TERMINAL_NODE_STATUSES == {"succeeded", "failed", "skipped", "cached", "cancelled"}
-    assert statuses.ENDED_RUN_STATUSES == {"succeeded", "failed", "cancelled", "interrupted"}
+    assert {"succeeded", "failed", "skipped", "cached", "cancelled"} == statuses.TERMINAL_NODE_STATUSES
+    assert {"succeeded", "failed", "cancelled", "interrupted"} == statuses.ENDED_RUN_STATUSES
     assert run_views.TERMINAL == statuses.TERMINAL_NODE_STATUSES
 
 
