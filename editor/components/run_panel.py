@@ -55,7 +55,8 @@ def run_status() -> rx.Component:
     summary = RunSummaryState.summary
     return rx.el.span(
         rx.match(RunState.status, *STATUS_TEXT, RunState.status),
-        rx.cond((RunState.status != "running") & (summary["latency"] != ""), rx.el.span(" in ", summary["latency"])),
+        rx.cond((RunState.status != "running") & (summary.length() > 0) & (summary["latency"] != ""),
+                rx.el.span(" in ", summary["latency"])),  # `{}` (no run): its missing latency is not ""
         class_name="pw-run-status pw-run-status-" + RunState.status,
         custom_attrs={"data-testid": "run-status", "data-status": RunState.status, "data-run-id": RunState.run_id,
                       "role": "status"},
