@@ -18,7 +18,9 @@ __all__ = [
 ]
 
 NodeStatus = Literal["queued", "running", "succeeded", "failed", "skipped", "cached", "cancelled"]
-RunStatus = Literal["running", "succeeded", "failed", "cancelled"]
+# `interrupted`: set by the store when the process running the run died (`store.runs.mark_interrupted_runs`);
+# a `RunFinished` never carries it. The editor and its canvas read both lists from here (`editor.statuses`).
+RunStatus = Literal["running", "succeeded", "failed", "cancelled", "interrupted"]
 
 
 @dataclass(slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
@@ -16,8 +16,10 @@ from .events import (
     NodeRetrying,
     NodeSkipped,
     NodeStarted,
+    NodeStatus,
     RunFinished,
     RunStarted,
+    RunStatus,
 )
 
 __all__ = ["RunResult", "NodeResult", "ResultCollector", "jsonable"]
@@ -27,7 +29,7 @@ __all__ = ["RunResult", "NodeResult", "ResultCollector", "jsonable"]
 class NodeResult:
     """One node's outcome (a plain dataclass: the collector updates it once per event)."""
 
-    status: Literal["queued", "running", "succeeded", "failed", "skipped", "cached", "cancelled"] = "queued"
+    status: NodeStatus = "queued"
     latency_ms: float | None = None
     attempts: int = 0
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -37,7 +39,7 @@ class NodeResult:
 
 class RunResult(BaseModel):
     run_id: str
-    status: Literal["running", "succeeded", "failed", "cancelled"] = "running"
+    status: RunStatus = "running"
     latency_ms: float | None = None
     outputs: dict[str, Any] = Field(default_factory=dict)
     nodes: dict[str, NodeResult] = Field(default_factory=dict)
