@@ -111,7 +111,7 @@ class RunState(rx.State):
         try:
             live = live_runs().start(plan, inputs, pipeline_id=editor.pipeline_id, source="editor", **presets)
         except InvalidInputs as exc:
-            return self._refuse(list(exc.problems))
+            return self._refuse(exc.texts(rv.missing_input_hint))
         self.problems, self.started_from, self.tab = [], start or "", "run"
         return await self._show_live(live, editor, replace_url=True)
 
