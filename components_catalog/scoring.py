@@ -29,6 +29,7 @@ from components_catalog.types import Document, TokenUsage
 from runtime import Component, RunContext, component
 from runtime.component import ParamWarning
 from runtime.errors import RetryableError
+from runtime.text import shorten
 
 __all__ = ["ScoreParams", "Score", "groundedness", "keyword_score", "regex_score", "length_score"]
 
@@ -113,7 +114,7 @@ def regex_score(answer: str, pattern: str) -> tuple[float, str]:
     match = search(compile_pattern(pattern), answer[:MAX_MATCH_CHARS], where="eval.score")
     if match is None:
         return 0.0, f"The pattern /{pattern}/ found no match in the answer ({len(answer)} characters)."
-    shown = match.group(0) if len(match.group(0)) <= 80 else match.group(0)[:77] + "..."
+    shown = shorten(match.group(0), 80)
     return 1.0, f"The pattern /{pattern}/ matched {shown!r} at character {match.start()}."
 
 

@@ -14,6 +14,8 @@ from typing import Any, TypedDict
 
 from runtime import PipelineSpec
 from runtime.builtins import coerce_input_text
+from runtime.issues import InputProblem
+from runtime.text import shorten
 
 from .statuses import TERMINAL_NODE_STATUSES
 
@@ -107,14 +109,18 @@ def parse_inputs(fields: Iterable[Mapping[str, Any]], values: Mapping[str, str])
             if required and kind == "boolean":
                 inputs[name] = False
             elif required:
-                problems.append(f"Input `{name}` is required: type a value in its field "
-                                "(or give its io.input node a `default`).")
+                problems.append(f"Input `{name}` is required: {missing_input_hint(name)}")
             continue
         try:
             inputs[name] = coerce_input_text(kind, text)
         except ValueError as exc:
-            problems.append(f"Input `{name}`: {exc}.")
+            problems.append(InputProblem.invalid(name, kind, text, str(exc)).message)
     return inputs, problems
+
+
+def missing_input_hint(name: str) -> str:
+    """How to give a required input in the run panel."""
+    return "type a value in its field (or give its io.input node a `default`)."
 
 
 def _entry(view: Mapping[str, Any]) -> dict[str, Any]:
@@ -203,7 +209,7 @@ def input_preview(inputs: Any, limit: int = 80) -> str:
         return ""
     parts = [f"{k}: {v if isinstance(v, str) else _text_of(v)}" for k, v in inputs.items()]
     text = " · ".join(p.replace("\n", " ") for p in parts)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shorten(text, limit, "…")
 
 
 def summary_from_record(run: Any) -> RunSummary:

@@ -12,10 +12,11 @@ from pydantic import BaseModel, ValidationError
 
 from .component import ComponentInfo, PortInfo, port_infos
 from .issues import Issue
-from .loading import short_repr, yaml_boolean_hint
+from .loading import yaml_boolean_hint
 from .registry import Registry, default_registry
 from .secrets import LITERAL_SECRET_ERROR
 from .spec import EdgeSpec, NodeSpec, PipelineSpec
+from .text import short_repr, shorten
 from .types import is_assignable, list_item_type, type_label
 
 __all__ = ["validate", "analyse", "Analysis", "ResolvedNode", "ERROR_PORT", "ERROR_PORT_TYPE"]
@@ -215,7 +216,7 @@ def _unknown_component(node: NodeSpec, registry: Registry) -> Issue:
     if failed:
         hint += (f" {len(failed)} plugin{'s' if len(failed) > 1 else ''} failed to load ("
                  + ", ".join(failed[:3]) + (", ..." if len(failed) > 3 else "") + "): see `patchwire components`.")
-    name = node.component if len(node.component) <= 100 else node.component[:97] + "..."
+    name = shorten(node.component, 100)
     return Issue(code="unknown_component", node_id=node.id,
                  message=f"Unknown component `{name}` on node `{node.id}`.{known}", hint=hint)
 

@@ -16,6 +16,7 @@ from components_catalog.llm.providers import provider_key_envs, provider_of
 from runtime.context import RunContext
 from runtime.errors import ComponentError, PermanentError, RetryableError
 from runtime.secrets import redact_text
+from runtime.text import shorten
 
 __all__ = ["redactor", "map_model_error", "retry_after_seconds"]
 
@@ -132,7 +133,7 @@ _PREFIXES = re.compile(r"^(?:litellm\.\w+:\s*|\w+Error:\s*|\w+Exception\s*-\s*)+
 def _detail(exc: BaseException) -> str:
     text = str(getattr(exc, "message", None) or exc or type(exc).__name__)
     text = _PREFIXES.sub("", text.strip())  # "litellm.X: Y: OpenAIException - " adds nothing
-    return text if len(text) <= 300 else text[:297] + "..."
+    return shorten(text, 300)
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:

@@ -10,6 +10,7 @@ import reflex as rx
 from runtime.store.db import session
 from runtime.store.reviews import AlreadyDecided, ReviewNotFound, decide_review, get_review, list_reviews
 from runtime.store.tables import ReviewTask, RunRecord
+from runtime.text import shorten
 
 from .. import routes
 from ..node_details import bounded, documents_in
@@ -24,7 +25,7 @@ def _pipelines(run_ids: set[str]) -> dict[str, str]:
 
 def review_row(task: ReviewTask, pipeline_id: str = "") -> dict[str, Any]:
     draft = task.draft_answer.replace("\n", " ")
-    return {"id": task.id, "question": task.question, "draft": draft if len(draft) <= 140 else draft[:139] + "…",
+    return {"id": task.id, "question": task.question, "draft": shorten(draft, 140, "…"),
             "score": "" if task.score is None else f"{task.score:.2f}", "status": task.status,
             "created": task.created_at.strftime("%Y-%m-%d %H:%M UTC"), "queue": task.queue, "run_id": task.run_id,
             "reviewer": task.reviewer or "", "pipeline_id": pipeline_id}

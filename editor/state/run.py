@@ -142,7 +142,7 @@ class RunState(rx.State):
         try:
             live = live_runs().start(plan, inputs, pipeline_id=editor.pipeline_id, source="editor", **presets)
         except InvalidInputs as exc:
-            return self._refuse(list(exc.problems))
+            return self._refuse(exc.texts(rv.missing_input_hint))
         self.tab = "run"
         return await self.show(live.run_id, started_from=start or "", replace_url=True)
 

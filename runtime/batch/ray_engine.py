@@ -38,20 +38,31 @@ def _plan(spec_json: str, plugins: tuple[str, ...]) -> Any:
     return plan
 
 
-def run_chunk(spec_json: str, plugins: tuple[str, ...], rows: list[Row], concurrency: int) -> list[dict[str, Any]]:
-    """A Ray task: run `rows` with asyncio (at most `concurrency` at once) and return their records."""
+def run_chunk(spec_json: str, plugins: tuple[str, ...], rows: list[Row], concurrency: int,
+              record: bool = False) -> list[dict[str, Any]]:
+    """A Ray task: run `rows` with asyncio (at most `concurrency` at once) and return their records.
+
+    `record`: store the rows' runs in the run history of the worker's DATABASE_URL (a local Ray started by
+    `patchwire batch` inherits this process's; on a cluster, set it on the workers). The URL is not sent
+    with the task: it may hold a password."""
+    from ..consumers import default_consumers, flush_records
+
     plan = _plan(spec_json, plugins)
+    consumers = default_consumers("batch", record=record)
 
     async def run_all() -> list[dict[str, Any]]:
         limit = asyncio.Semaphore(max(1, concurrency))
 
         async def one(row: Row) -> dict[str, Any]:
             async with limit:
-                return await run_row(plan, row)
+                return await run_row(plan, row, consumers)
 
         return list(await asyncio.gather(*(one(row) for row in rows)))
 
-    return asyncio.run(run_all())
+    try:
+        return asyncio.run(run_all())
+    finally:
+        flush_records()  # the task's runs are stored before it reports its rows done
 
 
 def chunk_rows(rows: Sequence[Row], cpus: int) -> list[list[Row]]:
@@ -61,7 +72,7 @@ def chunk_rows(rows: Sequence[Row], cpus: int) -> list[list[Row]]:
 
 
 def run_ray(spec_json: str, plugins: Sequence[str], rows: Sequence[Row], concurrency: int, address: str | None,
-            on_record: Callable[[dict[str, Any]], None]) -> int:
+            on_record: Callable[[dict[str, Any]], None], *, record: bool = False) -> int:
     """Run every row as part of a Ray task; `on_record` gets each record as its task finishes.
 
     Returns how many rows were lost to Ray tasks that failed for good (e.g. a worker killed for memory,
@@ -81,7 +92,7 @@ def run_ray(spec_json: str, plugins: Sequence[str], rows: Sequence[Row], concurr
         while waiting or in_flight:
             while waiting and len(in_flight) < max_tasks:
                 chunk = waiting.pop()
-                in_flight[task.remote(spec_ref, plugin_refs, chunk, per_task)] = len(chunk)
+                in_flight[task.remote(spec_ref, plugin_refs, chunk, per_task, record)] = len(chunk)
             done, _ = ray.wait(list(in_flight), num_returns=1)
             size = in_flight.pop(done[0])
             try:

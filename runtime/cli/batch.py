@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from .common import EXIT_FAILED, EXIT_OK, UsageError, add_plugin_arg, load_registry
+from .common import EXIT_FAILED, EXIT_OK, UsageError, add_plugin_arg, add_record_arg, load_registry
 
 __all__ = ["add_command", "Progress", "run_batch"]
 
@@ -29,6 +29,7 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     batch.add_argument("--retry-failed", action="store_true",
                        help="also run again the rows whose last result in the output did not succeed")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_record_arg(batch)
     add_plugin_arg(batch)
     batch.set_defaults(handler=cmd_batch)
 
@@ -55,6 +56,7 @@ def run_batch(args: argparse.Namespace) -> Any:
 
     from ..api import compile
     from ..batch.runner import ResultsFile, read_dataset, run_local, summarize
+    from ..consumers import default_consumers, flush_records
     from ..loading import load_spec
 
     plan = compile(load_spec(args.spec), load_registry(args))
@@ -68,6 +70,7 @@ def run_batch(args: argparse.Namespace) -> Any:
         results.open()
     _say_resuming(args, rows, todo, results)
     progress = Progress(len(rows), len(rows) - len(todo), enabled=not args.quiet)
+    recording = not getattr(args, "no_record", False)  # callers from Python may build `args` without it
 
     def on_record(record: dict[str, Any]) -> None:
         results.append(record)
@@ -78,13 +81,15 @@ def run_batch(args: argparse.Namespace) -> Any:
             from ..batch.ray_engine import run_ray
 
             lost = run_ray(plan.spec.model_dump_json(), args.plugin, todo, args.concurrency, args.ray_address,
-                           on_record)
+                           on_record, record=recording)
             if lost:
                 print(f"warning: {lost} rows did not finish (a Ray task failed, see above); they are not in "
                       f"`{args.output}`: rerun the same command to run them.", file=sys.stderr)
         else:
-            asyncio.run(run_local(plan, todo, args.concurrency, on_record))
+            asyncio.run(run_local(plan, todo, args.concurrency, on_record,
+                                  default_consumers("batch", record=recording)))
     finally:
+        flush_records()
         results.close()
         progress.close()
     summary = summarize(results.latest[row.key] for row in rows if row.key in results.latest)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ..http_guard import is_loopback, token_problem
-from .common import EXIT_OK, UsageError, add_plugin_arg, load_registry
+from .common import EXIT_OK, UsageError, add_plugin_arg, add_record_arg, load_registry
 
 __all__ = ["add_command", "is_loopback"]
 
@@ -31,13 +31,13 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--request-timeout", type=float, default=None, metavar="SECONDS",
                        help="cancel a run and answer 504 after this long (default 300)")
     serve.add_argument("--no-access-log", action="store_true", help="do not log every request")
-    serve.add_argument("--no-record", action="store_true",
-                       help="do not store run records in the database (DATABASE_URL, default SQLite)")
+    add_record_arg(serve)
     add_plugin_arg(serve)
     serve.set_defaults(handler=cmd_serve)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from ..consumers import default_consumers
     from ..loading import load_spec
     from ..serving.app import (
         CONFIG_ENV,
@@ -54,8 +54,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = {"max_body_bytes": args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
                 "request_timeout_s": args.request_timeout or DEFAULT_REQUEST_TIMEOUT_S, "record": not args.no_record}
     try:
-        app = create_app(specs, registry, api_token=token, consumers=run_record_consumers(settings["record"]),
-                         **_app_settings(settings))  # compiles: every error before binding
+        app = create_app(specs, registry, api_token=token, **_app_settings(settings),  # compiles: errors before binding
+                         consumers=default_consumers("serve", record=settings["record"]))
     except ServeConfigError as exc:
         raise UsageError(str(exc)) from None
     import uvicorn
@@ -76,15 +76,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _app_settings(settings: dict) -> dict:
     return {k: v for k, v in settings.items() if k != "record"}
-
-
-def run_record_consumers(record: bool) -> list:
-    """Run records go to the configured database: one more consumer of each run's event stream."""
-    if not record:
-        return []
-    from ..store.recorder import RunRecorder
-
-    return [RunRecorder.factory("serve")]
 
 
 def _check_settings(args: argparse.Namespace, token: str | None) -> None:

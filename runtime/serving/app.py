@@ -33,6 +33,7 @@ from fastapi.security import HTTPBearer
 
 from ..api import compile as compile_plan
 from ..api import execute
+from ..consumers import ConsumerFactory, default_consumers
 from ..events import event_to_dict
 from ..http_guard import extra_hosts, token_problem
 from ..issues import InvalidInputs
@@ -51,9 +52,6 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_REQUEST_TIMEOUT_S = 300.0
 CONFIG_ENV = "PATCHWIRE_SERVE_CONFIG"  # how `patchwire serve --workers N` hands its settings to workers
 TOKEN_ENV = "PATCHWIRE_API_TOKEN"
-# A consumer factory is called once per run and returns a callable fed every event of that run, in order.
-# This is the hook for run records: `lambda plan, run_id: recorder.consume`.
-ConsumerFactory = Callable[[Plan, str], Callable[[Any], None]]
 # FastAPI's built-in OpenTelemetry hooks, all off: the service reports to no one (FASTAPI_OTEL_* ignored).
 NO_TELEMETRY: Any = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False,
                      "auto_configure": False}
@@ -130,7 +128,7 @@ def _add_routes(app: FastAPI, pipelines: dict[str, Pipeline], runner: _Runner, a
         try:
             execution = execute(pipeline.plan, inputs)
         except InvalidInputs as exc:
-            problems = _http_problems(pipeline, inputs, exc.problems)
+            problems = exc.texts(lambda input_name: _missing_input_hint(pipeline, input_name))
             raise ApiError(422, f"Invalid inputs for pipeline `{name}`: {' '.join(problems)}",
                            problems=problems) from None
         if "text/event-stream" in request.headers.get("accept", ""):
@@ -245,17 +243,10 @@ def _not_json(constant: str) -> Any:
     raise _NotJson(constant)
 
 
-def _http_problems(pipeline: Pipeline, given: dict[str, Any], problems: list[str]) -> list[str]:
-    """The input problems, with "missing input" phrased for an HTTP client rather than the CLI."""
-    missing = {name for name, (_, params) in pipeline.plan.inputs.items()
-               if name not in given and "default" not in params.model_fields_set}
-    out = []
-    for problem in problems:
-        name = next((n for n in missing if problem.startswith(f"Input `{n}` is required")), None)
-        out.append(problem if name is None else
-                   f"Input `{name}` is required: add it to `inputs` in the request body, e.g. "
-                   f'{{"inputs": {{"{name}": ...}}}} (schema: GET {pipeline.summary["url"]}).')
-    return out
+def _missing_input_hint(pipeline: Pipeline, name: str) -> str:
+    """How an HTTP client gives a required input."""
+    return (f'add it to `inputs` in the request body, e.g. {{"inputs": {{"{name}": ...}}}} '
+            f'(schema: GET {pipeline.summary["url"]}).')
 
 
 class _Runner:
@@ -359,9 +350,7 @@ def app_from_env() -> FastAPI:
         raise ServeConfigError(f"{CONFIG_ENV} is not set; start the service with `patchwire serve SPEC`.")
     config = json.loads(raw)
     specs = [load_spec(path) for path in config["specs"]]
-    from ..cli.serve import run_record_consumers
-
     return create_app(specs, default_registry(config.get("plugins", [])),
                       max_body_bytes=config.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES),
                       request_timeout_s=config.get("request_timeout_s", DEFAULT_REQUEST_TIMEOUT_S),
-                      consumers=run_record_consumers(config.get("record", True)))
+                      consumers=default_consumers("serve", record=config.get("record", True)))
