@@ -19,10 +19,46 @@ import pytest  # noqa: E402
 
 @pytest.fixture
 def fresh_database(tmp_path, monkeypatch):
-    """A private SQLite database for one test (engines are per URL, so dispose them around it)."""
+    """A private SQLite database for one test, prepared as an entry point does at start-up (engines are
+    per URL, so dispose them around it)."""
+    from runtime.store import prepare_database
     from runtime.store.db import reset_engines
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'patchwire.db'}")
     reset_engines()
+    prepare_database()
     yield
+    reset_engines()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL server on a loopback port, started once per session by the first test that
+    asks for it, stopped by its PID at the end (tests/infra/postgres.py)."""
+    from tests.infra.postgres import postgres_cluster as start
+
+    with start() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster) -> str:
+    """The URL of a new, empty PostgreSQL database for one test (no tables yet)."""
+    return postgres_cluster.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request, tmp_path, monkeypatch) -> str:
+    """`fresh_database` on SQLite and on PostgreSQL: a private database, prepared, set as DATABASE_URL."""
+    from runtime.store import prepare_database
+    from runtime.store.db import reset_engines
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'patchwire.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    monkeypatch.setenv("DATABASE_URL", url)
+    reset_engines()
+    prepare_database()
+    yield url
     reset_engines()

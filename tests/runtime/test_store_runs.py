@@ -1,4 +1,4 @@
-"""Runs recorded from their event stream into a real SQLite database."""
+"""Runs recorded from their event stream into a real database (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from runtime.testing.specs import make_spec
 REGISTRY = sample_registry()
 
 
-pytestmark = pytest.mark.usefixtures("fresh_database")
+pytestmark = pytest.mark.usefixtures("database")  # SQLite and PostgreSQL
 
 
 def spec():
@@ -110,6 +110,7 @@ async def test_a_review_decision_is_recorded_on_its_run():
     assert (run.review["task_id"], run.review["status"], run.review["reviewer"]) == (task.id, "edited", "ana")
 
 
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # it builds its own old SQLite file
 def test_an_older_database_gains_new_columns_without_losing_rows(tmp_path: Path, monkeypatch):
     import sqlite3
 

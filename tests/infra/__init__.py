@@ -1,0 +1,1 @@
+"""Real servers started by tests (loopback only, owned and stopped by PID)."""
