@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from components_catalog import chroma_client as cc
-from components_catalog.chunking import chunk_documents
 from components_catalog.demo_kb import SOURCE, kb_version, load_documents
+from components_catalog.retrieval import chroma_client as cc
+from components_catalog.retrieval.chunking import chunk_documents
 from runtime.errors import ComponentError
 
 __all__ = ["DEFAULT_COLLECTION", "VERSION_KEY", "index_demo_kb", "main"]

@@ -14,16 +14,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from components_catalog.model_calls import ModelRequest, call_model
-from components_catalog.model_params import (
+from components_catalog.llm.calls import ModelRequest, call_model
+from components_catalog.llm.params import (
     ModelParams,
     api_base_field,
     api_key_env_field,
     multiline,
     render_context,
 )
+from components_catalog.llm.structured_output import json_schema_format, parse_json_reply
 from components_catalog.safe_regex import compile_pattern, pattern_problem, search
-from components_catalog.structured_output import json_schema_format, parse_json_reply
 from components_catalog.types import Document, TokenUsage
 from runtime import Component, RunContext, component
 from runtime.errors import RetryableError
@@ -127,7 +127,7 @@ def length_score(answer: str, low: int | None, high: int | None) -> tuple[float,
 def groundedness(answer: str, context: str) -> tuple[float, str, list[dict[str, Any]]]:
     """Mean over answer sentences of the best cosine similarity to a context sentence (blocking)."""
     from components_catalog.embeddings import default_embedder
-    from components_catalog.local_model import split_sentences
+    from components_catalog.llm.local_model import split_sentences
 
     claims, sources = split_sentences(answer), split_sentences(context)
     if not sources:

@@ -21,17 +21,17 @@ def registry() -> Registry:
 def usable_models() -> tuple[dict[str, str], ...]:
     """Model choices ({name, label}) for the inspector's model picker; free text is always allowed too.
 
-    `components_catalog.models.usable_models()` when the catalog provides it, else none. It imports
+    `components_catalog.llm.model_list.usable_models()` when the catalog provides it, else none. It imports
     litellm (seconds), so callers run it in a thread, once per process.
     """
     try:
-        from components_catalog.models import usable_models as catalog_models
+        from components_catalog.llm.model_list import usable_models as catalog_models
     except ImportError:
         return ()
     try:
         options = catalog_models()
-    except Exception:  # noqa: BLE001 - a broken catalog must not break the inspector
-        log.exception("components_catalog.models.usable_models() failed; the model picker offers free text only")
+    except Exception:
+        log.exception("components_catalog.llm.model_list.usable_models() failed; the model picker offers free text only")
         return ()
     return tuple({"name": str(getattr(o, "name", o)), "label": str(getattr(o, "label", "") or getattr(o, "name", o))}
                  for o in options)

@@ -17,7 +17,7 @@ async def mark_interrupted() -> None:
 
     try:
         marked = await asyncio.to_thread(mark_interrupted_runs)
-    except Exception:  # noqa: BLE001 - a database problem must not stop the editor from starting
+    except Exception:
         log.exception("could not mark interrupted runs")
         return
     if marked:

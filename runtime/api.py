@@ -14,7 +14,7 @@ from .spec import PipelineSpec
 __all__ = ["execute", "run", "compile"]
 
 
-def compile(spec: PipelineSpec, registry: Registry | None = None) -> Plan:  # noqa: A001 - public name
+def compile(spec: PipelineSpec, registry: Registry | None = None) -> Plan:
     """Validate and compile `spec` once, to run it many times. Raises `InvalidSpec`."""
     return compile_plan(spec, registry if registry is not None else default_registry())
 

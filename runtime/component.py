@@ -232,7 +232,7 @@ def _annotation(hint: Any) -> str:
 def _hints(obj: Any, name: str) -> dict[str, Any]:
     try:
         return typing.get_type_hints(obj)
-    except Exception as exc:  # noqa: BLE001 - unresolvable forward refs
+    except Exception as exc:
         raise ComponentDefinitionError(
             f"Component `{name}`: cannot resolve type hints ({exc}). Import the models used in annotations "
             "at module level.") from exc

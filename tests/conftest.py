@@ -14,7 +14,7 @@ os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ.pop("PATCHWIRE_PLUGINS", None)
 
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture

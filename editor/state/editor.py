@@ -97,7 +97,7 @@ class EditorState(rx.State):
         try:
             await asyncio.to_thread(store.save_pipeline, self.pipeline_id, graph.spec_to_dict(self._spec),
                                     expected_revision=self.revision)
-        except Exception:  # noqa: BLE001 - a conflict or a deleted pipeline: nothing more to do here
+        except Exception:
             log.warning("could not save pipeline %s while leaving it", self.pipeline_id, exc_info=True)
 
     def _fail_load(self, pipeline_id: str, message: str) -> None:

@@ -97,7 +97,7 @@ class RunState(rx.State):
         except InvalidSpec as exc:
             problems = [_issue_text(i) for i in exc.issues if i.severity == "error"] + problems
             plan = None
-        except Exception as exc:  # noqa: BLE001 - a component that cannot be built: say so, run nothing
+        except Exception as exc:
             log.exception("compiling pipeline %s failed", editor.pipeline_id)
             problems = [f"The pipeline could not be prepared: {type(exc).__name__}: {exc}"] + problems
             plan = None

@@ -25,7 +25,7 @@ async def write(pipeline_id: str, data: dict[str, Any], revision: int
     except store.PipelineNotFound:
         return None, ("Not saved: this pipeline was deleted (e.g. from the pipelines list). Export it now if you "
                       "want to keep it."), False
-    except Exception as exc:  # noqa: BLE001 - a database error must reach the user, not a traceback
+    except Exception as exc:
         log.exception("saving pipeline %s failed", pipeline_id)
         return None, (f"Not saved: the database refused the write ({type(exc).__name__}: {exc}). Your edits are "
                       "kept in this tab; saving retries on the next edit."), False

@@ -1,4 +1,4 @@
-"""components_catalog.chunking: sizes, overlap, natural boundaries, deterministic ids, unicode."""
+"""components_catalog.retrieval.chunking: sizes, overlap, natural boundaries, deterministic ids, unicode."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from components_catalog.chunking import chunk_documents, chunk_id, split_text, text_source_id
+from components_catalog.retrieval.chunking import chunk_documents, chunk_id, split_text, text_source_id
 from components_catalog.types import Document
 
 TEXT = ("Patchwire runs pipelines. Each node starts when its inputs resolve, so independent branches run in "

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from components_catalog import chroma_client as cc
-from components_catalog.chunking import chunk_id
 from components_catalog.demo_index import VERSION_KEY, index_demo_kb, main
 from components_catalog.demo_kb import kb_version, load_documents
-from components_catalog.retrieval import ChromaRetrieve
+from components_catalog.retrieval import chroma_client as cc
+from components_catalog.retrieval.chunking import chunk_id
+from components_catalog.retrieval.components import ChromaRetrieve
 from runtime import Registry, run
 from runtime.builtins import PipelineInput, PipelineOutput
 from runtime.testing.specs import make_spec

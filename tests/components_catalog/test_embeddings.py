@@ -98,7 +98,7 @@ def test_cosine_scores_handles_unnormalised_input() -> None:
 
 def test_importing_embeddings_or_local_model_loads_no_heavy_library() -> None:
     heavy = "{'onnxruntime', 'chromadb', 'tokenizers', 'litellm'}"
-    modules = "components_catalog.embeddings, components_catalog.local_model"
+    modules = "components_catalog.embeddings, components_catalog.llm.local_model"
     code = f"import sys, {modules}; print(sorted({heavy} & set(sys.modules)))"
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
@@ -108,7 +108,7 @@ def test_importing_embeddings_or_local_model_loads_no_heavy_library() -> None:
 def test_chroma_embedding_function_round_trips_through_its_config() -> None:
     from chromadb.utils.embedding_functions import config_to_embedding_function
 
-    from components_catalog.chroma_embedding import MiniLMEmbeddingFunction
+    from components_catalog.retrieval.chroma_embedding import MiniLMEmbeddingFunction
 
     ef = MiniLMEmbeddingFunction()
     assert not ef.is_legacy()
@@ -123,7 +123,7 @@ def test_a_chroma_collection_uses_it_without_downloading_anything(tmp_path: Path
     import chromadb
     from chromadb.config import Settings
 
-    from components_catalog.chroma_embedding import MiniLMEmbeddingFunction
+    from components_catalog.retrieval.chroma_embedding import MiniLMEmbeddingFunction
 
     client = chromadb.PersistentClient(path=str(tmp_path), settings=Settings(anonymized_telemetry=False))
     docs = client.get_or_create_collection("docs", embedding_function=MiniLMEmbeddingFunction())

@@ -7,17 +7,17 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from components_catalog.llm_chat import ChatCompletion, ChatInputs, ChatParams
-from components_catalog.llm_router import LLMRouter, RouterInputs, RouterParams, parse_route
-from components_catalog.local_model import NO_CONTEXT_ANSWER
-from components_catalog.model_calls import load_litellm
-from components_catalog.model_params import render_context
-from components_catalog.text_rewrite import (
+from components_catalog.llm.chat import ChatCompletion, ChatInputs, ChatParams
+from components_catalog.llm.local_model import NO_CONTEXT_ANSWER
+from components_catalog.llm.params import render_context
+from components_catalog.llm.providers import load_litellm
+from components_catalog.llm.rewrite import (
     DEFAULT_REWRITE_INSTRUCTION,
     QueryRewrite,
     RewriteInputs,
     RewriteParams,
 )
+from components_catalog.llm.router import LLMRouter, RouterInputs, RouterParams, parse_route
 from components_catalog.types import Document
 from runtime import NodeChunk, NodeFinished, NodeSkipped, execute
 from runtime.context import RunContext

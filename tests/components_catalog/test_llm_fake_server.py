@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from components_catalog.llm_chat import ChatCompletion
-from components_catalog.llm_router import LLMRouter
-from components_catalog.model_calls import load_litellm
+from components_catalog.llm.chat import ChatCompletion
+from components_catalog.llm.providers import load_litellm
+from components_catalog.llm.rewrite import QueryRewrite
+from components_catalog.llm.router import LLMRouter
 from components_catalog.scoring import Score
-from components_catalog.text_rewrite import QueryRewrite
 from runtime import (
     NodeChunk,
     NodeFailed,

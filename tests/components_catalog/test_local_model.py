@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components_catalog.embeddings import count_tokens
-from components_catalog.local_model import MODEL_NAME, NO_CONTEXT_ANSWER, ensure_registered, split_prompt
+from components_catalog.llm.local_model import MODEL_NAME, NO_CONTEXT_ANSWER, ensure_registered, split_prompt
 
 CONTEXT = (
     "Paris is the capital of France. Berlin is the capital of Germany. "

@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from components_catalog.model_calls import ModelRequest, call_model, load_litellm, sum_usage
-from components_catalog.model_errors import map_model_error, retry_after_seconds
-from components_catalog.structured_output import parse_json_reply
+from components_catalog.llm.calls import ModelRequest, call_model, sum_usage
+from components_catalog.llm.errors import map_model_error, retry_after_seconds
+from components_catalog.llm.providers import load_litellm
+from components_catalog.llm.structured_output import parse_json_reply
 from components_catalog.types import TokenUsage
 from runtime.context import RunContext
 from runtime.errors import PermanentError, RetryableError

@@ -14,14 +14,8 @@ from typing import Any
 
 import pytest
 
-from components_catalog.model_calls import load_litellm
-from components_catalog.models import (
-    MODELS_PER_PROVIDER,
-    list_models,
-    provider_key_envs,
-    provider_of,
-    usable_models,
-)
+from components_catalog.llm.model_list import MODELS_PER_PROVIDER, list_models, usable_models
+from components_catalog.llm.providers import load_litellm, provider_key_envs, provider_of
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +73,7 @@ def test_listing_is_fast_after_litellm_is_imported(monkeypatch: pytest.MonkeyPat
 
 
 class _Tags(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         body = json.dumps({"models": [{"name": "llama3.2:latest"}, {"name": "qwen3:4b"}]}).encode()
         self.send_response(200 if self.path == "/api/tags" else 404)
         self.send_header("Content-Type", "application/json")
@@ -87,7 +81,7 @@ class _Tags(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 
@@ -119,8 +113,8 @@ def test_an_unreachable_ollama_lists_nothing_and_says_why(monkeypatch: pytest.Mo
 
 
 def test_importing_the_model_modules_imports_no_heavy_library() -> None:
-    code = ("import sys, components_catalog.models, components_catalog.llm_chat, components_catalog.llm_router, "
-            "components_catalog.text_rewrite, components_catalog.scoring, components_catalog.model_calls; "
+    code = ("import sys, components_catalog.llm.model_list, components_catalog.llm.chat, components_catalog.llm.router, "
+            "components_catalog.llm.rewrite, components_catalog.scoring, components_catalog.llm.calls; "
             "print(sorted(m for m in ('litellm', 'numpy', 'httpx', 'onnxruntime', 'chromadb') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"

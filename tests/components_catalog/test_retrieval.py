@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from components_catalog import chroma_client as cc
-from components_catalog.chroma_embedding import LiteLLMEmbeddingFunction
-from components_catalog.chunking import chunk_id, text_source_id
 from components_catalog.embeddings import default_embedder
-from components_catalog.retrieval import (
+from components_catalog.retrieval import chroma_client as cc
+from components_catalog.retrieval.chroma_embedding import LiteLLMEmbeddingFunction
+from components_catalog.retrieval.chunking import chunk_id, text_source_id
+from components_catalog.retrieval.components import (
     ChromaIndex,
     ChromaRetrieve,
     IndexInputs,
@@ -353,7 +353,7 @@ def test_one_client_per_place_created_once_across_threads_without_telemetry(fres
 
 
 def test_importing_the_components_imports_no_heavy_library():
-    code = ("import sys, components_catalog.retrieval, components_catalog.chroma_client; "
+    code = ("import sys, components_catalog.retrieval.components, components_catalog.retrieval.chroma_client; "
             "print(sorted({'chromadb', 'litellm', 'onnxruntime', 'numpy'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"

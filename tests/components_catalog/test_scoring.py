@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from components_catalog.model_calls import load_litellm
+from components_catalog.llm.providers import load_litellm
 from components_catalog.scoring import Score, ScoreInputs, ScoreParams
 from components_catalog.types import Document
 from runtime import MemoryCache, NodeCached, NodeFinished, execute

@@ -41,7 +41,7 @@ def _die_with_parent() -> None:  # preexec_fn (Linux): SIGTERM the server when p
 def http_status(url: str, headers: dict[str, str] | None = None) -> int:
     request = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback test server
+        with urllib.request.urlopen(request, timeout=5) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code

@@ -158,7 +158,7 @@ def test_local_and_ray_give_identical_outputs_on_200_rows(branching, tmp_path: P
 def test_the_ray_engine_reuses_a_ray_already_started_in_the_process(branching, tmp_path: Path, ray_address: str):
     import argparse
 
-    from runtime.batch_cli import run_batch
+    from runtime.cli.batch import run_batch
 
     spec, dataset = branching
     out = tmp_path / "in_process.jsonl"

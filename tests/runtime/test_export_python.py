@@ -17,7 +17,7 @@ import pytest
 from pydantic_core import to_jsonable_python
 
 from runtime import Component, RunContext, component, run
-from runtime.codegen import CodegenError, generate_python
+from runtime.export.python import CodegenError, generate_python
 from runtime.loading import load_spec
 from runtime.registry import default_registry
 from runtime.testing.components import TextValue, sample_registry
@@ -169,7 +169,7 @@ def test_main_reads_inputs_like_the_cli_and_prints_the_same_outputs_without_the_
 @pytest.mark.parametrize("text", ["nan", "inf", "-Infinity", "1e400"])
 def test_generated_input_parsing_refuses_nan_and_infinity_like_the_cli(text: str):
     from runtime.builtins import coerce_input_text
-    from runtime.codegen.prelude import MAIN
+    from runtime.export.python.prelude import MAIN
 
     namespace: dict = {}
     exec("import json\nfrom typing import Any\n" + MAIN.split("\ndef parse_inputs", 1)[0], namespace)

@@ -20,7 +20,7 @@ import pytest
 import uvicorn
 
 from runtime.export import export_spec
-from runtime.serve import CONFIG_ENV, ServeConfigError, app_from_env, create_app
+from runtime.serving.app import CONFIG_ENV, ServeConfigError, app_from_env, create_app
 from runtime.testing.components import sample_registry
 from runtime.testing.specs import make_spec
 
@@ -336,9 +336,9 @@ def test_cli_serves_a_spec_file_and_records_its_runs(tmp_path: Path, fresh_datab
 
 
 def test_the_cli_modules_stay_light():
-    """`serve_cli`, `export_cli` and `batch_cli` load on every `patchwire` start: no web stack, Ray or YAML."""
-    code = ("import sys, runtime.serve_cli, runtime.export_cli, runtime.batch_cli; "
+    """The `runtime.cli` package loads on every `patchwire` start: no web stack, Ray or YAML."""
+    code = ("import sys, runtime.cli; "
             "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette', 'ray', 'yaml', 'httpx', "
-            "'runtime.serve', 'runtime.batch', 'runtime.export', 'runtime.codegen') if m in sys.modules))")
+            "'runtime.serving', 'runtime.batch', 'runtime.export', 'runtime.export.python') if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert proc.stdout.strip() == "[]", proc.stderr

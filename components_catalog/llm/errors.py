@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable
 
+from components_catalog.llm.providers import provider_key_envs, provider_of
 from runtime.context import RunContext
 from runtime.errors import ComponentError, PermanentError, RetryableError
 
@@ -88,8 +89,6 @@ def _permanent_hint(exc: BaseException, status: int | None, model: str, api_key_
 
 def _key_hint(model: str, api_key_env: str | None) -> str:
     """Which env var to set. By name only: litellm's own lookups can start a device login for some providers."""
-    from components_catalog.models import provider_key_envs, provider_of
-
     if api_key_env:
         return f"Check the value of {api_key_env} (named by the node's `api_key_env` param)."
     provider = provider_of(model)

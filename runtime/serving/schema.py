@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .plan import Plan
+from ..plan import Plan
 
 __all__ = ["inputs_schema", "outputs_schema", "RUN_BODY_SCHEMA", "RUN_RESULT_SCHEMA"]
 

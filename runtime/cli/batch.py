@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from .cli import EXIT_FAILED, EXIT_OK, UsageError, _add_plugin_arg, _registry, register_command
+from .common import EXIT_FAILED, EXIT_OK, UsageError, add_plugin_arg, load_registry
 
 __all__ = ["add_command", "Progress", "run_batch"]
 
@@ -27,12 +27,12 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     batch.add_argument("--ray-address", metavar="ADDR", default=None,
                        help="an existing Ray cluster (default: start a local Ray)")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_plugin_arg(batch)
+    add_plugin_arg(batch)
     batch.set_defaults(handler=cmd_batch)
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import BatchError
+    from ..batch.runner import BatchError
 
     if args.concurrency < 1:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}.")
@@ -51,11 +51,11 @@ def run_batch(args: argparse.Namespace) -> Any:
     """Run the rows not yet in the output; return the summary of every row of the dataset."""
     import asyncio
 
-    from .api import compile
-    from .batch import ResultsFile, read_dataset, run_local, summarize
-    from .loading import load_spec
+    from ..api import compile
+    from ..batch.runner import ResultsFile, read_dataset, run_local, summarize
+    from ..loading import load_spec
 
-    plan = compile(load_spec(args.spec), _registry(args))
+    plan = compile(load_spec(args.spec), load_registry(args))
     rows = read_dataset(args.dataset)
     _check_required_columns(plan, rows, args.dataset)
     _warn_unused_columns(plan, rows)
@@ -74,7 +74,7 @@ def run_batch(args: argparse.Namespace) -> Any:
 
     try:
         if args.engine == "ray":
-            from .batch_ray import run_ray
+            from ..batch.ray_engine import run_ray
 
             lost = run_ray(plan.spec.model_dump_json(), args.plugin, todo, args.concurrency, args.ray_address,
                            on_record)
@@ -94,7 +94,7 @@ def run_batch(args: argparse.Namespace) -> Any:
 
 
 def _key(record: dict[str, Any]) -> str:
-    from .batch import row_key
+    from ..batch.runner import row_key
 
     return row_key(record["row"], record.get("id"))
 
@@ -162,5 +162,3 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
 
-
-register_command(add_command)

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from .cli import EXIT_OK, UsageError, _add_plugin_arg, _registry, register_command
+from .common import EXIT_OK, UsageError, add_plugin_arg, load_registry
 
 __all__ = ["add_command", "is_loopback"]
 
@@ -34,7 +34,7 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--no-access-log", action="store_true", help="do not log every request")
     serve.add_argument("--no-record", action="store_true",
                        help="do not store run records in the database (DATABASE_URL, default SQLite)")
-    _add_plugin_arg(serve)
+    add_plugin_arg(serve)
     serve.set_defaults(handler=cmd_serve)
 
 
@@ -48,8 +48,8 @@ def is_loopback(host: str) -> bool:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .loading import load_spec
-    from .serve import (
+    from ..loading import load_spec
+    from ..serving.app import (
         CONFIG_ENV,
         DEFAULT_MAX_BODY_BYTES,
         DEFAULT_REQUEST_TIMEOUT_S,
@@ -59,7 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     token = os.environ.get(TOKEN_ENV) or None
     _check_settings(args, token)
-    registry = _registry(args)
+    registry = load_registry(args)
     specs = [load_spec(path) for path in args.specs]
     settings = {"max_body_bytes": args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
                 "request_timeout_s": args.request_timeout or DEFAULT_REQUEST_TIMEOUT_S, "record": not args.no_record}
@@ -78,7 +78,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers > 1:  # each worker builds its own app from the same settings
         os.environ[CONFIG_ENV] = json.dumps({"specs": [str(Path(p).resolve()) for p in args.specs],
                                              "plugins": args.plugin, **settings})
-        uvicorn.run("runtime.serve:app_from_env", factory=True, workers=args.workers, **options)
+        uvicorn.run("runtime.serving.app:app_from_env", factory=True, workers=args.workers, **options)
     else:
         uvicorn.run(app, **options)
     return EXIT_OK
@@ -92,7 +92,7 @@ def run_record_consumers(record: bool) -> list:
     """Run records go to the configured database: one more consumer of each run's event stream."""
     if not record:
         return []
-    from .store.recorder import RunRecorder
+    from ..store.recorder import RunRecorder
 
     return [RunRecorder.factory("serve")]
 
@@ -111,5 +111,3 @@ def _check_settings(args: argparse.Namespace, token: str | None) -> None:
         print(f"warning: {TOKEN_ENV} is only {len(token)} characters; use at least {MIN_TOKEN_LENGTH} random "
               "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`).", file=sys.stderr)
 
-
-register_command(add_command)

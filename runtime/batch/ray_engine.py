@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .batch import BatchError, Row, run_row
+from .runner import BatchError, Row, run_row
 
 __all__ = ["run_ray", "run_chunk", "chunk_rows"]
 
@@ -28,9 +28,9 @@ def _plan(spec_json: str, plugins: tuple[str, ...]) -> Any:
     key = (hashlib.sha256(spec_json.encode()).hexdigest(), plugins)
     plan = _PLANS.get(key)
     if plan is None:
-        from .api import compile
-        from .loading import parse_spec
-        from .registry import default_registry
+        from ..api import compile
+        from ..loading import parse_spec
+        from ..registry import default_registry
 
         plan = _PLANS[key] = compile(parse_spec(spec_json), default_registry(plugins))
     return plan
@@ -124,7 +124,7 @@ def _connect(address: str | None) -> tuple[Any, bool]:
 
 
 def _is_loopback(address: str) -> bool:
-    from .serve_cli import is_loopback
+    from ..cli.serve import is_loopback
 
     host = address.removeprefix("ray://").rsplit(":", 1)[0]
     return is_loopback(host)

@@ -15,8 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..plan import EXTEND, Plan, PlanNode
-from ..spec import DEFAULT_POLICY
+from ...plan import EXTEND, Plan, PlanNode
+from ...spec import DEFAULT_POLICY
 
 __all__ = ["Source", "Wire", "Step", "Program", "build_program", "RESERVED_NAMES"]
 

@@ -13,24 +13,16 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-__all__ = ["ModelOption", "ModelListing", "usable_models", "list_models", "provider_key_envs", "provider_of",
-           "MODELS_PER_PROVIDER"]
+from components_catalog.llm.providers import load_litellm, provider_key_envs
+
+__all__ = ["ModelOption", "ModelListing", "usable_models", "list_models", "MODELS_PER_PROVIDER"]
 
 MODELS_PER_PROVIDER = 6
 LOCAL_OPTION_LABEL = "Offline extractive stand-in — not an LLM"
-_KEY_ENVS: dict[str, tuple[str, ...]] = {
-    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
-    "together_ai": ("TOGETHERAI_API_KEY", "TOGETHER_AI_API_KEY"),
-    "perplexity": ("PERPLEXITYAI_API_KEY", "PERPLEXITY_API_KEY"),
-    "cohere_chat": ("COHERE_API_KEY",),
-    "fireworks_ai": ("FIREWORKS_AI_API_KEY", "FIREWORKSAI_API_KEY"),
-    "huggingface": ("HUGGINGFACE_API_KEY", "HF_TOKEN"),
-}
 # Providers that need more than a key (deployments, cloud credentials, device login), duplicates of
 # another entry, or are listed separately: the picker leaves them out; they still work as model strings.
 _SKIPPED = frozenset({
@@ -62,31 +54,12 @@ class ModelListing(BaseModel):
     notes: list[str] = Field(default_factory=list, description="Why something expected is missing")
 
 
-def provider_key_envs(provider: str) -> list[str]:
-    """The env var names that carry `provider`'s API key (litellm's naming)."""
-    if provider in _KEY_ENVS:
-        return list(_KEY_ENVS[provider])
-    names = [f"{provider.upper()}_API_KEY", f"{provider.replace('_', '').upper()}_API_KEY"]
-    return list(dict.fromkeys(n.replace("-", "_") for n in names))
-
-
-def provider_of(model: str, litellm: Any = None) -> str:
-    """`openai` for `openai/gpt-4o` and (from litellm's price list) for a bare `gpt-4o`; else ''."""
-    if "/" in model:
-        return model.split("/", 1)[0]
-    litellm = litellm or sys.modules.get("litellm")
-    info = litellm.model_cost.get(model, {}) if litellm is not None else {}
-    return str(info.get("litellm_provider", ""))
-
-
 def usable_models() -> list[ModelOption]:
     """The models a node can use right now (see `list_models` for notes on what is missing)."""
     return list_models().options
 
 
 def list_models() -> ModelListing:
-    from components_catalog.model_calls import load_litellm
-
     litellm = load_litellm()
     options = [ModelOption(name="local/extractive", provider="local", label=LOCAL_OPTION_LABEL, offline=True,
                            note="Answers by extracting context sentences (MiniLM); deterministic, free, offline")]

@@ -1,31 +1,26 @@
 """The one way catalog components call a model: `litellm.acompletion`, one retry layer, all recorded.
 
 litellm's own retries are off (`num_retries=0`, `max_retries=0`): the node policy is the only retry
-layer. Provider failures become `RetryableError` or `PermanentError` (see `model_errors`); a malformed
+layer. Provider failures become `RetryableError` or `PermanentError` (see `errors`); a malformed
 reply is a `RetryableError`. Every call, failed ones included, is appended to the node's `model_calls`
 record. API keys never reach params, records, logs or error messages.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 
-from components_catalog.model_errors import map_model_error, redactor
+from components_catalog.llm.errors import map_model_error, redactor
+from components_catalog.llm.providers import is_local_model, load_litellm
 from components_catalog.types import TokenUsage
 from runtime.context import RunContext
 from runtime.errors import ComponentError, RetryableError
 
-__all__ = ["ModelRequest", "ModelReply", "call_model", "load_litellm", "is_local_model", "sum_usage"]
-
-LOCAL_PREFIX = "local/"
-
+__all__ = ["ModelRequest", "ModelReply", "call_model", "sum_usage"]
 
 @dataclass(frozen=True)
 class ModelRequest:
@@ -58,19 +53,6 @@ class ModelReply:
     fallback_used: bool
 
 
-def is_local_model(model: str) -> bool:
-    return model.startswith(LOCAL_PREFIX)
-
-
-def load_litellm() -> ModuleType:
-    """Import litellm with the bundled cost map (else it fetches one online) and quiet error banners."""
-    if "litellm" not in sys.modules:
-        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    litellm: Any = importlib.import_module("litellm")
-    litellm.suppress_debug_info = True
-    return litellm
-
-
 async def call_model(ctx: RunContext, request: ModelRequest) -> ModelReply:
     """Call `request.model`, then each fallback on a `RetryableError`; `PermanentError`s fail at once.
 
@@ -99,7 +81,7 @@ async def call_model(ctx: RunContext, request: ModelRequest) -> ModelReply:
 async def _call_one(ctx: RunContext, litellm: Any, request: ModelRequest, model: str, api_key: str | None,
                     redact: Callable[[str], str], fallback_used: bool) -> tuple[str, TokenUsage]:
     if is_local_model(model):
-        from components_catalog.local_model import ensure_registered
+        from components_catalog.llm.local_model import ensure_registered
 
         await ctx.to_thread(ensure_registered)
     params = request.params()

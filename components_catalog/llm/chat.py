@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from components_catalog.model_calls import ModelRequest, call_model
-from components_catalog.model_params import (
+from components_catalog.llm.calls import ModelRequest, call_model
+from components_catalog.llm.params import (
     ModelParams,
     api_base_field,
     api_key_env_field,
@@ -18,7 +18,7 @@ from components_catalog.model_params import (
     render_context,
     user_message,
 )
-from components_catalog.structured_output import (
+from components_catalog.llm.structured_output import (
     json_schema_format,
     parse_json_reply,
     schema_definition_problem,

@@ -12,10 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field, create_model, field_validator, model_validator
 
+from components_catalog.llm.calls import ModelRequest, call_model
+from components_catalog.llm.params import ModelParams, api_base_field, api_key_env_field, chat_messages
+from components_catalog.llm.providers import is_local_model
+from components_catalog.llm.structured_output import json_schema_format
 from components_catalog.logic import port_name_problem
-from components_catalog.model_calls import ModelRequest, call_model, is_local_model
-from components_catalog.model_params import ModelParams, api_base_field, api_key_env_field, chat_messages
-from components_catalog.structured_output import json_schema_format
 from runtime import Component, RunContext, component
 from runtime.errors import RetryableError
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
-from components_catalog.chunking import chunk_documents, text_source_id
+from components_catalog.retrieval.chunking import chunk_documents, text_source_id
 from components_catalog.types import Document
 from runtime import Component, PermanentError, RunContext, component
 
@@ -164,7 +164,7 @@ class ChromaRetrieve(Component):
     params: RetrieveParams
 
     async def run(self, inputs: RetrieveInputs, ctx: RunContext) -> RetrieveOutputs:
-        from components_catalog import chroma_client as cc
+        from components_catalog.retrieval import chroma_client as cc
 
         p = self.params
         if not inputs.query or not inputs.query.strip():
@@ -235,7 +235,7 @@ class ChromaIndex(Component):
     params: IndexParams
 
     async def run(self, inputs: IndexInputs, ctx: RunContext) -> IndexOutputs:
-        from components_catalog import chroma_client as cc
+        from components_catalog.retrieval import chroma_client as cc
 
         p = self.params
         sources = _source_documents(inputs)

@@ -30,15 +30,15 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from .api import compile as compile_plan
-from .api import execute
-from .events import event_to_dict
-from .issues import InvalidInputs
-from .plan import Plan
-from .registry import Registry, default_registry
-from .results import ResultCollector
-from .serve_schema import RUN_BODY_SCHEMA, RUN_RESULT_SCHEMA, inputs_schema, outputs_schema
-from .spec import PipelineSpec
+from ..api import compile as compile_plan
+from ..api import execute
+from ..events import event_to_dict
+from ..issues import InvalidInputs
+from ..plan import Plan
+from ..registry import Registry, default_registry
+from ..results import ResultCollector
+from ..spec import PipelineSpec
+from .schema import RUN_BODY_SCHEMA, RUN_RESULT_SCHEMA, inputs_schema, outputs_schema
 
 __all__ = ["create_app", "app_from_env", "ServeConfigError", "ConsumerFactory", "DEFAULT_MAX_BODY_BYTES",
            "DEFAULT_REQUEST_TIMEOUT_S", "CONFIG_ENV"]
@@ -156,7 +156,7 @@ def _compile_all(specs: Sequence[PipelineSpec], registry: Registry) -> dict[str,
 
 
 def _descriptions(plan: Plan) -> tuple[dict[str, Any], dict[str, Any]]:
-    from .export import spec_document
+    from ..export.spec_files import spec_document
 
     spec = plan.spec
     url = f"/v1/pipelines/{spec.name}"
@@ -274,7 +274,7 @@ class _Runner:
         for factory in self.factories:
             try:
                 consumers.append(_guarded(factory(pipeline.plan, run_id)))
-            except Exception:  # noqa: BLE001 - a broken recorder must not fail the request
+            except Exception:
                 log.exception("event consumer factory %r failed; run %s is not recorded by it", factory, run_id)
         return consumers
 
@@ -332,7 +332,7 @@ def _guarded(consume: Callable[[Any], None]) -> Callable[[Any], None]:
             return
         try:
             consume(event)
-        except Exception:  # noqa: BLE001 - reported once; the run goes on
+        except Exception:
             failed = True
             log.exception("event consumer %r failed; it gets no further events of this run", consume)
 
@@ -341,14 +341,14 @@ def _guarded(consume: Callable[[Any], None]) -> Callable[[Any], None]:
 
 def app_from_env() -> FastAPI:
     """The app described by `PATCHWIRE_SERVE_CONFIG` (set by `patchwire serve` for its worker processes)."""
-    from .loading import load_spec
+    from ..loading import load_spec
 
     raw = os.environ.get(CONFIG_ENV)
     if not raw:
         raise ServeConfigError(f"{CONFIG_ENV} is not set; start the service with `patchwire serve SPEC`.")
     config = json.loads(raw)
     specs = [load_spec(path) for path in config["specs"]]
-    from .serve_cli import run_record_consumers
+    from ..cli.serve import run_record_consumers
 
     return create_app(specs, default_registry(config.get("plugins", [])),
                       max_body_bytes=config.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES),

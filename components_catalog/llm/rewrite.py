@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from components_catalog.model_calls import ModelRequest, call_model, is_local_model
-from components_catalog.model_params import (
+from components_catalog.llm.calls import ModelRequest, call_model
+from components_catalog.llm.params import (
     ModelParams,
     api_base_field,
     api_key_env_field,
@@ -20,6 +20,7 @@ from components_catalog.model_params import (
     multiline,
     user_message,
 )
+from components_catalog.llm.providers import is_local_model
 from components_catalog.types import TokenUsage
 from runtime import Component, RunContext, component
 
@@ -59,7 +60,7 @@ def _unusable(text: str, instruction: str, local: bool) -> str | None:
     if not text:
         return "the model returned an empty reply"
     if local:
-        from components_catalog.local_model import NO_CONTEXT_ANSWER
+        from components_catalog.llm.local_model import NO_CONTEXT_ANSWER
 
         if text.startswith(NO_CONTEXT_ANSWER[:40]):  # also when max_tokens cut the notice short
             return "the model found no context to rewrite from (offline extractive stand-in)"

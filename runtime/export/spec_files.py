@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .issues import InvalidSpec
-from .spec import PipelineSpec
+from ..issues import InvalidSpec
+from ..spec import PipelineSpec
 
 __all__ = ["ExportResult", "export_spec", "spec_document", "dump_document", "import_spec", "FORMATS",
            "REDACTED", "secret_env_values", "format_for"]
@@ -86,7 +86,7 @@ def dump_document(document: dict[str, Any], fmt: Format) -> bytes:
 
 def secret_env_values() -> dict[str, str]:
     """Secret value -> env-var name, for the vars that components may read and the usual secret names."""
-    from .context import allowed_secret_patterns
+    from ..context import allowed_secret_patterns
 
     patterns = (*allowed_secret_patterns(), *SECRET_ENV_PATTERNS)
     found = {}
@@ -130,14 +130,14 @@ def import_spec(source: str | os.PathLike[str] | bytes, *, fmt: Format | None = 
 
     With a `registry`, the components, params and wiring are checked too (warnings do not fail).
     """
-    from .loading import load_spec, parse_spec
+    from ..loading import load_spec, parse_spec
 
     if isinstance(source, bytes):
         spec = parse_spec(source, fmt=fmt or "json", source="<import>")
     else:
         spec = load_spec(Path(source))
     if registry is not None:
-        from .validation import validate
+        from ..validation import validate
 
         issues = validate(spec, registry)
         if any(i.severity == "error" for i in issues):

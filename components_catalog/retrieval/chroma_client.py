@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from components_catalog.chunking import CHUNK_ID_LENGTH
+from components_catalog.retrieval.chunking import CHUNK_ID_LENGTH
 from components_catalog.types import Document
 from runtime.context import RunContext
 from runtime.errors import ComponentError, PermanentError, RetryableError
@@ -66,7 +66,7 @@ def _new_client(where: Place) -> ClientAPI:
     import chromadb
     from chromadb.config import Settings
 
-    import components_catalog.chroma_embedding  # noqa: F401 - registers our embedding functions by name
+    import components_catalog.retrieval.chroma_embedding  # noqa: F401 - registers our embedding functions by name
 
     settings = Settings(anonymized_telemetry=False)
     if where[0] == "path":
@@ -75,7 +75,7 @@ def _new_client(where: Place) -> ClientAPI:
         raise PermanentError(f"CHROMA_PORT must be a port number, got {where[2]!r}.")
     try:
         return chromadb.HttpClient(host=where[1], port=int(where[2]), settings=settings)
-    except Exception as exc:  # noqa: BLE001 - connection failures come in many types
+    except Exception as exc:
         raise RetryableError(f"Cannot reach {where} ({type(exc).__name__}: {exc}). Is the server running? "
                              "Unset CHROMA_HOST and CHROMA_PORT to use the embedded Chroma instead.") from exc
 
@@ -175,7 +175,10 @@ def store_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 
 def embedding_function(model: str, *, api_base: str | None = None, api_key_env: str | None = None) -> Any:
     """The chromadb embedding function a collection made for `model` keeps in its configuration."""
-    from components_catalog.chroma_embedding import LiteLLMEmbeddingFunction, MiniLMEmbeddingFunction
+    from components_catalog.retrieval.chroma_embedding import (
+        LiteLLMEmbeddingFunction,
+        MiniLMEmbeddingFunction,
+    )
 
     if model == LOCAL_MODEL:
         return MiniLMEmbeddingFunction()
@@ -218,8 +221,8 @@ async def embed(ctx: RunContext, texts: list[str], model: str, *, api_base: str 
         vectors = await ctx.to_thread(embed_local, texts)
         ctx.record("embedding", {"model": model, "texts": len(texts), "calls": 0, "offline": True})
         return vectors
-    from components_catalog.model_calls import load_litellm
-    from components_catalog.model_errors import map_model_error, redactor
+    from components_catalog.llm.errors import map_model_error, redactor
+    from components_catalog.llm.providers import load_litellm
 
     api_key = ctx.secret(api_key_env) if api_key_env else None
     litellm = await ctx.to_thread(load_litellm)  # the first import takes seconds: not on the event loop

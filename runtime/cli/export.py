@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .cli import EXIT_OK, UsageError, _add_plugin_arg, _registry, register_command
+from .common import EXIT_OK, UsageError, add_plugin_arg, load_registry
 
 __all__ = ["add_commands", "write_atomically"]
 
@@ -25,20 +25,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         help="output format (default: from the -o suffix, else json)")
     export.add_argument("-o", "--output", metavar="FILE", default="-", help="output file (default: stdout)")
     export.add_argument("--no-layout", action="store_true", help="leave out the editor's node positions")
-    _add_plugin_arg(export)
+    add_plugin_arg(export)
     export.set_defaults(handler=cmd_export)
 
     python = sub.add_parser("export-python", help="write a plain-asyncio Python module (no Patchwire executor)")
     python.add_argument("spec", help="pipeline spec file (.json, .yaml)")
     python.add_argument("-o", "--output", metavar="FILE", default="-", help="output file (default: stdout)")
-    _add_plugin_arg(python)
+    add_plugin_arg(python)
     python.set_defaults(handler=cmd_export_python)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export_spec, format_for, import_spec
+    from ..export.spec_files import export_spec, format_for, import_spec
 
-    spec = import_spec(args.spec, registry=_registry(args))
+    spec = import_spec(args.spec, registry=load_registry(args))
     fmt = format_for(args.output if args.output != "-" else "", args.format)
     implied = format_for(args.output, None) if Path(args.output).suffix.lower() in SUFFIXES else fmt
     if implied != fmt:
@@ -54,10 +54,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_export_python(args: argparse.Namespace) -> int:
-    from .codegen import CodegenError, generate_python
-    from .loading import load_spec
+    from ..export.python import CodegenError, generate_python
+    from ..loading import load_spec
 
-    registry = _registry(args)
+    registry = load_registry(args)
     try:
         script = Path(args.output).name if args.output != "-" else "pipeline.py"
         code = generate_python(load_spec(args.spec), registry, source=args.spec, script=script)
@@ -95,5 +95,3 @@ def write_atomically(path: Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
 
-
-register_command(add_commands)

@@ -18,8 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..registry import Registry
-from ..spec import PipelineSpec
+from ...registry import Registry
+from ...spec import PipelineSpec
 from .emit import CodegenError, emit_module
 from .graph import build_program
 
@@ -32,7 +32,7 @@ def generate_python(spec: PipelineSpec, registry: Registry, *, source: str = "<s
                     script: str = "pipeline.py", formatter: str | None = "auto") -> str:
     """The module's source text. Raises `InvalidSpec` for an invalid spec, `CodegenError` when a component
     cannot be imported by name. `formatter`: "auto" (ruff when installed), or None to skip formatting."""
-    from ..plan import compile_plan
+    from ...plan import compile_plan
 
     plan = compile_plan(spec, registry)
     program = build_program(plan)
@@ -45,7 +45,7 @@ def generate_python(spec: PipelineSpec, registry: Registry, *, source: str = "<s
 
 def spec_digest(spec: PipelineSpec) -> str:
     """A short hash of the spec's canonical JSON without its layout: which spec the code came from."""
-    from ..export import dump_document, spec_document
+    from ..spec_files import dump_document, spec_document
 
     document, _ = spec_document(spec, layout=False)
     return hashlib.sha256(dump_document(document, "json")).hexdigest()[:16]

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .builtins import coerce_input_text
-from .issues import InvalidInputs
-from .plan import Plan
+from ..builtins import coerce_input_text
+from ..issues import InvalidInputs
+from ..plan import Plan
 
 __all__ = ["Row", "BatchError", "read_dataset", "row_inputs", "run_row", "ResultsFile", "Summary",
            "summarize", "run_local", "row_key"]
@@ -146,7 +146,7 @@ def _row_problem(problem: str, plan: Plan) -> str:
 # --- running one row ---------------------------------------------------------------------------------
 async def run_row(plan: Plan, row: Row) -> dict[str, Any]:
     """One output record: row, id, status, outputs, error, latency, token usage and scores."""
-    from .api import run
+    from ..api import run
 
     record: dict[str, Any] = {"row": row.index}
     if row.id is not None:

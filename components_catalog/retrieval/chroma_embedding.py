@@ -71,8 +71,8 @@ class LiteLLMEmbeddingFunction(EmbeddingFunction[Documents]):
     def __call__(self, input: Documents) -> Embeddings:
         import os
 
-        from components_catalog.chroma_client import litellm_kwargs, vectors_of
-        from components_catalog.model_calls import load_litellm
+        from components_catalog.llm.providers import load_litellm
+        from components_catalog.retrieval.chroma_client import litellm_kwargs, vectors_of
 
         key = os.environ.get(self.api_key_env) if self.api_key_env else None
         response = load_litellm().embedding(input=list(input), **litellm_kwargs(self.model, self.api_base, key))

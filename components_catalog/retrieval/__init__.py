@@ -1,0 +1,1 @@
+"""Retrieval from Chroma (`retrieval.chroma`, `retrieval.chroma_index`): the client, embeddings, chunking."""

@@ -1,0 +1,58 @@
+"""`patchwire`: the command line. One table of subcommands; each module adds its own.
+
+Exit codes: 0 success, 1 the run failed or was cancelled, 2 invalid spec, inputs or usage. The command
+modules stay light (their work loads inside the handlers), so `patchwire run` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from ..issues import InvalidInputs, InvalidSpec
+from . import batch, core, export, serve
+from .common import EXIT_FAILED, EXIT_INVALID, UsageError, print_issues
+
+__all__ = ["main", "build_parser", "COMMANDS"]
+
+# Each entry adds its subcommands to the parser, in the order `patchwire --help` lists them.
+COMMANDS = (core.add_commands, serve.add_command, export.add_commands, batch.add_command)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="patchwire", description="Run and check Patchwire pipelines.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except InvalidSpec as exc:
+        print_issues(exc.issues)
+        return EXIT_INVALID
+    except InvalidInputs as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # whoever read stdout went away (`patchwire run ... | head`): nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python exits
+        return EXIT_FAILED
+    except Exception as exc:
+        if os.environ.get("PATCHWIRE_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc}\n"
+              "  hint: run again with PATCHWIRE_DEBUG=1 for the traceback, and report it.", file=sys.stderr)
+        return EXIT_FAILED
+
