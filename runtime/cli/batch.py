@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from .common import EXIT_FAILED, EXIT_OK, UsageError, add_plugin_arg, load_registry
+from .common import EXIT_FAILED, EXIT_OK, UsageError, add_plugin_arg, load_registry, prepare_store
 
 __all__ = ["add_command", "Progress", "run_batch"]
 
@@ -38,6 +38,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}.")
     if args.ray_address and args.engine != "ray":
         raise UsageError("--ray-address needs --engine ray.")
+    prepare_store()  # review tasks (and run records) go to the database: migrated once, before any row runs
     try:
         summary = run_batch(args)
     except BatchError as exc:

@@ -12,9 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-from .common import EXIT_OK, UsageError, add_plugin_arg, load_registry
+from .common import EXIT_OK, UsageError, add_plugin_arg, load_registry, prepare_store
 
-__all__ = ["add_command", "is_loopback"]
+__all__ = ["add_command", "is_loopback", "run_record_consumers", "health_checks"]
 
 TOKEN_ENV = "PATCHWIRE_API_TOKEN"
 MIN_TOKEN_LENGTH = 16
@@ -65,9 +65,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "request_timeout_s": args.request_timeout or DEFAULT_REQUEST_TIMEOUT_S, "record": not args.no_record}
     try:
         app = create_app(specs, registry, api_token=token, consumers=run_record_consumers(settings["record"]),
-                         **_app_settings(settings))  # compiles: every error before binding
+                         checks=health_checks(settings["record"]), **_app_settings(settings))  # compiles first
     except ServeConfigError as exc:
         raise UsageError(str(exc)) from None
+    if settings["record"]:
+        prepare_store()  # here, before any worker starts: migrations never race, and a bad database stops us
     import uvicorn
 
     names = ", ".join(spec.name for spec in specs)
@@ -95,6 +97,15 @@ def run_record_consumers(record: bool) -> list:
     from ..store.recorder import RunRecorder
 
     return [RunRecorder.factory("serve")]
+
+
+def health_checks(record: bool) -> dict:
+    """What /healthz reports besides the service itself: the database the runs are recorded in."""
+    if not record:
+        return {}
+    from ..store.health import database_status
+
+    return {"database": database_status}
 
 
 def _check_settings(args: argparse.Namespace, token: str | None) -> None:

@@ -9,6 +9,8 @@
   `GET /healthz`, OpenAPI docs at `/docs`.
 - Bearer-token auth when a token is configured; a body size limit (413) and a per-request time limit
   (504, the run is cancelled); bad input gets a 4xx naming the problem.
+- A run whose record could not be stored answers 503 naming the database problem, never a silent 200;
+  `/healthz` reports each of `checks` (e.g. the database) and answers 503 while one fails.
 
 Stateless: plans are compiled once at startup and nothing is kept between requests, so any number of
 processes can sit behind a load balancer. Each run is one event stream with several consumers (the
@@ -22,7 +24,7 @@ import hmac
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,8 +51,11 @@ DEFAULT_REQUEST_TIMEOUT_S = 300.0
 CONFIG_ENV = "PATCHWIRE_SERVE_CONFIG"  # how `patchwire serve --workers N` hands its settings to workers
 TOKEN_ENV = "PATCHWIRE_API_TOKEN"
 # A consumer factory is called once per run and returns a callable fed every event of that run, in order.
-# This is the hook for run records: `lambda plan, run_id: recorder.consume`.
+# This is the hook for run records: `lambda plan, run_id: recorder.consume`. A consumer that keeps records
+# may also have `stored(run_id) -> awaitable`, failing when the run's records were lost: the request then
+# answers 503 instead of 200.
 ConsumerFactory = Callable[[Plan, str], Callable[[Any], None]]
+RECORD_WAIT_S = 10.0  # how long a finished run waits for its record to be confirmed stored
 # FastAPI's built-in OpenTelemetry hooks, all off: the service reports to no one (FASTAPI_OTEL_* ignored).
 NO_TELEMETRY: Any = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False,
                      "auto_configure": False}
@@ -79,10 +84,12 @@ class Pipeline:
 
 def create_app(specs: Sequence[PipelineSpec], registry: Registry | None = None, *, api_token: str | None = None,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
-               consumers: Sequence[ConsumerFactory] = ()) -> FastAPI:
+               consumers: Sequence[ConsumerFactory] = (),
+               checks: Mapping[str, Callable[[], str]] | None = None) -> FastAPI:
     """The FastAPI app serving `specs` (compiled now; raises `InvalidSpec` or `ServeConfigError`).
 
     `api_token`: required bearer token; None reads `PATCHWIRE_API_TOKEN` (unset or empty: no auth).
+    `checks`: name -> blocking callable returning "ok" or the problem, reported by `/healthz`.
     """
     if max_body_bytes <= 0 or request_timeout_s <= 0:
         raise ServeConfigError("max_body_bytes and request_timeout_s must be positive.")
@@ -94,14 +101,18 @@ def create_app(specs: Sequence[PipelineSpec], registry: Registry | None = None, 
     runner = _Runner(request_timeout_s, tuple(consumers), max_body_bytes)
     auth = [Depends(_bearer_check(token))] if token else []
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
-    _add_routes(app, pipelines, runner, auth)
+    _add_routes(app, pipelines, runner, auth, dict(checks or {}))
     return app
 
 
-def _add_routes(app: FastAPI, pipelines: dict[str, Pipeline], runner: _Runner, auth: list[Any]) -> None:
+def _add_routes(app: FastAPI, pipelines: dict[str, Pipeline], runner: _Runner, auth: list[Any],
+                checks: dict[str, Callable[[], str]]) -> None:
     @app.get("/healthz", tags=["service"])
-    async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "pipelines": len(pipelines)}
+    async def healthz() -> Response:
+        report = {name: await asyncio.to_thread(check) for name, check in checks.items()}
+        healthy = all(value == "ok" for value in report.values())
+        return JSONResponse({"status": "ok" if healthy else "error", "pipelines": len(pipelines), **report},
+                            status_code=200 if healthy else 503)
 
     @app.get("/v1/pipelines", tags=["pipelines"], dependencies=auth)
     async def list_pipelines() -> dict[str, Any]:
@@ -139,6 +150,7 @@ RUN_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed JSON"}, 413: {"description": "Body too large"},
     422: {"description": "Missing, unknown or mistyped inputs"},
     504: {"description": "The run exceeded the request time limit and was cancelled"},
+    503: {"description": "The run's record could not be stored in the database (the detail says why)"},
 }
 
 
@@ -269,14 +281,19 @@ class _Runner:
         self.factories = factories
         self.max_body_bytes = max_body_bytes
 
-    def _consumers(self, pipeline: Pipeline, run_id: str, first: Callable[[Any], None]) -> list[Callable]:
-        consumers = [first]
+    def _consumers(self, pipeline: Pipeline, run_id: str,
+                   first: Callable[[Any], None]) -> tuple[list[Callable], list[Awaitable[None]]]:
+        """The run's consumers, and the receipts of those that keep records (see ConsumerFactory)."""
+        consumers, receipts = [first], []
         for factory in self.factories:
             try:
-                consumers.append(_guarded(factory(pipeline.plan, run_id)))
+                consumer = factory(pipeline.plan, run_id)
+                if hasattr(consumer, "stored"):
+                    receipts.append(consumer.stored(run_id))  # type: ignore[attr-defined]
+                consumers.append(_guarded(consumer))
             except Exception:
                 log.exception("event consumer factory %r failed; run %s is not recorded by it", factory, run_id)
-        return consumers
+        return consumers, receipts
 
     async def pump(self, execution: Any, consumers: list[Callable[[Any], None]]) -> bool:
         """Feed every event to every consumer; on timeout cancel the run. Returns True when it timed out."""
@@ -296,13 +313,19 @@ class _Runner:
 
     async def respond(self, pipeline: Pipeline, execution: Any) -> Response:
         collector = ResultCollector()
-        timed_out = await self.pump(execution, self._consumers(pipeline, execution.run_id, collector))
+        consumers, receipts = self._consumers(pipeline, execution.run_id, collector)
+        timed_out = await self.pump(execution, consumers)
         result = collector.result
         assert result is not None
         if timed_out:
             raise ApiError(504, f"Pipeline `{pipeline.name}` took longer than the {self.timeout_s:g} s request "
                                 "limit; the run was cancelled. Raise --request-timeout, or run long jobs with "
                                 "`patchwire batch`.", run_id=result.run_id)
+        problem = await _unrecorded(receipts)
+        if problem:
+            raise ApiError(503, f"Pipeline `{pipeline.name}` ran (status {result.status}), but its run record was "
+                                f"not stored: {problem}. The result is in `result`; check the database "
+                                "(GET /healthz).", run_id=result.run_id, result=result.to_json())
         body = json.dumps(result.to_json(), ensure_ascii=False).encode()
         return Response(body, status_code=200 if result.status == "succeeded" else 500,
                         media_type="application/json")
@@ -310,17 +333,33 @@ class _Runner:
     async def stream(self, pipeline: Pipeline, execution: Any) -> AsyncIterator[str]:
         """Server-sent events: `event: <kind>` and `data: <event as JSON>` per run event, in order."""
         queue: asyncio.Queue[Any] = asyncio.Queue()
-        consumers = self._consumers(pipeline, execution.run_id, queue.put_nowait)
+        consumers, receipts = self._consumers(pipeline, execution.run_id, queue.put_nowait)
         task = asyncio.create_task(self.pump(execution, consumers))
         task.add_done_callback(lambda _: queue.put_nowait(_END))
         try:
             while (event := await queue.get()) is not _END:
                 data = json.dumps(event_to_dict(event), ensure_ascii=False, separators=(",", ":"))
                 yield f"event: {event.kind}\ndata: {data}\n\n"
+            problem = await _unrecorded(receipts)
+            if problem:  # the status line went out long ago: the stream's last event says it
+                data = json.dumps({"run_id": execution.run_id, "detail": f"The run record was not stored: {problem}"})
+                yield f"event: record_error\ndata: {data}\n\n"
         finally:  # the client went away, or the stream ended
             if not task.done():
                 execution.cancel("the client disconnected")
                 await asyncio.wait([task], timeout=5)
+
+
+async def _unrecorded(receipts: list[Awaitable[None]]) -> str | None:
+    """None once every record-keeping consumer has confirmed the run is stored; otherwise why it is not."""
+    for receipt in receipts:
+        try:
+            await asyncio.wait_for(receipt, RECORD_WAIT_S)
+        except TimeoutError:
+            return f"the database did not confirm it within {RECORD_WAIT_S:g} s"
+        except Exception as exc:  # noqa: BLE001 - whatever the store raised is the message
+            return str(exc)
+    return None
 
 
 def _guarded(consume: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -348,9 +387,10 @@ def app_from_env() -> FastAPI:
         raise ServeConfigError(f"{CONFIG_ENV} is not set; start the service with `patchwire serve SPEC`.")
     config = json.loads(raw)
     specs = [load_spec(path) for path in config["specs"]]
-    from ..cli.serve import run_record_consumers
+    from ..cli.serve import health_checks, run_record_consumers
 
     return create_app(specs, default_registry(config.get("plugins", [])),
                       max_body_bytes=config.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES),
                       request_timeout_s=config.get("request_timeout_s", DEFAULT_REQUEST_TIMEOUT_S),
-                      consumers=run_record_consumers(config.get("record", True)))
+                      consumers=run_record_consumers(config.get("record", True)),
+                      checks=health_checks(config.get("record", True)))

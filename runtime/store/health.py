@@ -13,7 +13,7 @@ from sqlalchemy.engine import URL, Engine
 from ..settings import database_url
 
 __all__ = ["DatabaseUnavailable", "engine_error", "connection_error", "check_database", "database_health",
-           "where", "first_line"]
+           "database_status", "where", "first_line"]
 
 EXTRA_HINT = "pip install 'patchwire[postgres]'"
 
@@ -41,7 +41,7 @@ def engine_error(url_text: str, exc: Exception) -> DatabaseUnavailable:
 
     if isinstance(exc, NoSuchModuleError):
         name = url_text.partition(":")[0]
-        return DatabaseUnavailable(f"DATABASE_URL names a database SQLAlchemy does not know (`{name}`). Patchwire "
+        return DatabaseUnavailable(f"DATABASE_URL names a kind of database Patchwire cannot use (`{name}:`). Patchwire "
                                    "stores its data in SQLite (the default) or PostgreSQL, e.g. "
                                    "postgresql+psycopg://user:password@host:5432/patchwire.")
     if isinstance(exc, ArgumentError):
@@ -109,10 +109,15 @@ def check_database(engine: Engine) -> None:
 
 def database_health(url: str | None = None) -> dict[str, Any]:
     """`{"database": "ok"}`, or `{"database": "<why it is not usable>"}`: one `SELECT 1`, for /healthz."""
+    return {"database": database_status(url)}
+
+
+def database_status(url: str | None = None) -> str:
+    """"ok", or why the database is not usable (driver missing, unreachable, credentials refused)."""
     from .db import get_engine
 
     try:
         check_database(get_engine(url or database_url()))
     except DatabaseUnavailable as exc:
-        return {"database": str(exc)}
-    return {"database": "ok"}
+        return str(exc)
+    return "ok"

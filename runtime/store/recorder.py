@@ -89,6 +89,7 @@ class RunRecorder:
         any of them could not be stored."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
+        future.add_done_callback(_retrieved)  # nobody awaiting it (a cancelled request) is not an error
         _writer().watchers[run_id] = (loop, future)
         return future
 
@@ -230,6 +231,11 @@ class _Writer(threading.Thread):
             if now - active.beat >= HEARTBEAT_S:
                 active.run.heartbeat_at = utcnow()
                 active.beat = now
+
+
+def _retrieved(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _resolve(future: asyncio.Future[None], error: Exception | None) -> None:

@@ -79,7 +79,7 @@ def test_getting_an_engine_creates_no_tables(empty_url):
 def all_models() -> sa.MetaData:
     """Every table class registered on SQLModel's metadata, the editor's pins included."""
     import editor.pins  # noqa: F401 - the editor's table is in the migrations too
-    import runtime.store.pipelines  # noqa: F401
+    import runtime.store.pipelines
     import runtime.store.tables  # noqa: F401
 
     return SQLModel.metadata
