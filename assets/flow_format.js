@@ -1,6 +1,7 @@
 // Pure helpers of the pipeline canvas: the server's compact wire format (editor/views.py) to React Flow
 // nodes/edges, the merge that keeps what the browser owns, the external stores, the dagre layout.
 import dagre from "@dagrejs/dagre";
+import { TERMINAL_NODE_STATUSES } from "./run_statuses.js";
 
 // A tiny external store: nodes subscribe to their own entry, so a status or issue change
 // re-renders only the nodes it concerns (never the whole nodes list).
@@ -116,7 +117,7 @@ export function layoutLR(nodes, edges) {
   return positions;
 }
 
-const TERMINAL = new Set(["succeeded", "cached", "failed", "skipped", "cancelled"]);
+const TERMINAL = new Set(TERMINAL_NODE_STATUSES);
 
 // How an edge looks in a run: "fired" (its source port carried a value), "dim" (the source is done and
 // the port did not fire: a branch not taken), or "" (no run, or the source has not finished).

@@ -4,6 +4,7 @@
 import React, { createContext, memo, useContext, useEffect, useLayoutEffect, useMemo, useRef, useSyncExternalStore } from "react";
 import { BaseEdge, Handle, Position, getBezierPath, useConnection, useUpdateNodeInternals } from "@xyflow/react";
 import { ERROR_PORT, canFeed, edgeFlow, formatMs, inputsOf, outputsOf, typeColor } from "./flow_format.js";
+import { IDLE } from "./run_statuses.js";
 
 export const CanvasContext = createContext(null);
 
@@ -67,7 +68,7 @@ function NodeRun({ id }) {
   const ctx = useContext(CanvasContext);
   const status = useNodeEntry(ctx.status, id);
   const probe = useRef(null);  // its own element: attached before this component's layout effects run
-  const st = (status && status.status) || "idle";
+  const st = (status && status.status) || IDLE;
   const cache = (status && status.cache) || "";
   useLayoutEffect(() => {
     const el = probe.current && probe.current.closest(".pw-node");
@@ -78,7 +79,7 @@ function NodeRun({ id }) {
   return (
     <>
       <span ref={probe} hidden />
-      {st !== "idle" ? <RunLine id={id} status={status} /> : null}
+      {st !== IDLE ? <RunLine id={id} status={status} /> : null}
     </>
   );
 }

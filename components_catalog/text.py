@@ -44,6 +44,9 @@ class TemplateParams(BaseModel):
                                 description="Variables that may stay unconnected (undefined in the template: "
                                             "use `{% if x is defined %}` or `{{ x | default('') }}`)")
     strict: bool = Field(True, description="Fail on undefined variables instead of rendering them empty")
+    max_render_s: float = Field(10.0, gt=0, le=3600,
+                                description="Stop a render that runs longer than this many seconds (a runaway "
+                                            "loop); applies with or without the node's `timeout_s`")
 
 
 class TemplateOutputs(BaseModel):
@@ -52,37 +55,12 @@ class TemplateOutputs(BaseModel):
 
 @functools.lru_cache(maxsize=2)
 def _environment(strict: bool) -> Any:
-    """An immutable sandbox with autoescape off, RAG filters, and guards against huge `*`/`**` results."""
-    from jinja2 import StrictUndefined, Undefined
-    from jinja2.exceptions import SecurityError
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    """The sandbox (`template_sandbox`, imported here: Jinja loads only when a template is used) plus RAG filters."""
+    from .template_sandbox import new_prompt_environment
 
-    class PromptEnvironment(ImmutableSandboxedEnvironment):
-        intercepted_binops = frozenset({"*", "**"})  # also stops constant folding of these at compile time
-
-        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            if operator == "**" and _is_number(left) and _is_number(right) and abs(right) > 100 and abs(left) > 1:
-                raise SecurityError(f"the power {left!r} ** {right!r} is too large for a template")
-            if operator == "*" and _repeat_size(left, right) > MAX_TEMPLATE_OUTPUT_CHARS:
-                raise SecurityError("repeating a sequence that many times is too large for a template")
-            return super().call_binop(context, operator, left, right)
-
-    env = PromptEnvironment(autoescape=False, undefined=StrictUndefined if strict else Undefined,
-                            keep_trailing_newline=True)
-    env.globals.pop("lipsum", None)
+    env = new_prompt_environment(strict, MAX_TEMPLATE_OUTPUT_CHARS)
     env.filters.update(texts=_texts, numbered=_numbered)
     return env
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _repeat_size(left: Any, right: Any) -> int:
-    for seq, times in ((left, right), (right, left)):
-        if isinstance(seq, str | list | tuple) and isinstance(times, int):
-            return len(seq) * times
-    return 0
 
 
 def _text_of(item: Any) -> str:
@@ -100,13 +78,20 @@ def _texts(items: Any) -> list[str]:
 
 def _numbered(items: Any, start: int = 1, sep: str = "\n\n") -> str:
     """Filter `numbered`: `[1] first text` / `[2] second text`, for citing sources in prompts."""
-    return sep.join(f"[{i}] {_text_of(item)}" for i, item in enumerate(items or [], start))
+    from .template_sandbox import check_size
+
+    texts = [f"[{i}] {_text_of(item)}" for i, item in enumerate(items or [], start)]
+    check_size("the filter `numbered`", sum(map(len, texts)) + len(sep) * max(len(texts) - 1, 0),
+               MAX_TEMPLATE_OUTPUT_CHARS, "use a shorter separator")
+    return sep.join(texts)
 
 
 @functools.lru_cache(maxsize=256)
 def _compile(source: str, strict: bool) -> tuple[Template, tuple[str, ...]]:
     """The compiled template and the variables it reads (first use first); ValueError on a syntax error."""
-    from jinja2 import TemplateSyntaxError, meta, nodes
+    from jinja2 import TemplateSyntaxError, nodes
+
+    from .template_sandbox import undeclared_variables
 
     env = _environment(strict)
     try:
@@ -119,7 +104,7 @@ def _compile(source: str, strict: bool) -> tuple[Template, tuple[str, ...]]:
         raise ValueError(f"`{{% {name} %}}` on line {tag.lineno} reads another template file, and a template here "
                          "is self-contained: paste that text in, or build it with another `text.template` node "
                          "wired into a variable")
-    undeclared = meta.find_undeclared_variables(ast)
+    undeclared = undeclared_variables(env, ast)
     ordered = dict.fromkeys(n.name for n in ast.find_all(nodes.Name) if n.name in undeclared)
     return template, tuple(ordered)
 
@@ -153,10 +138,19 @@ class TextTemplate(Component):
     async def run(self, inputs: BaseModel, ctx: RunContext) -> TemplateOutputs:
         from jinja2.exceptions import SecurityError, UndefinedError
 
+        from .template_sandbox import TemplateTooLarge
+
         template, _ = _compile(self.params.template, self.params.strict)
         values = {name: getattr(inputs, name) for name in inputs.model_fields_set}
+        limit = self.params.max_render_s
         try:
-            text = await _render_in_thread(template, values)
+            text = await _render_in_thread(template, values, limit)
+        except _RenderTimedOut:
+            raise PermanentError(f"The template of node `{ctx.node_id}` was stopped after rendering for {limit:g} s "
+                                 "(`max_render_s`): a loop in it runs too long. Loop over less, or raise "
+                                 "`max_render_s`.") from None
+        except TemplateTooLarge as exc:
+            raise PermanentError(f"The template of node `{ctx.node_id}` was stopped: {exc}.") from None
         except SecurityError as exc:
             raise PermanentError(f"The template of node `{ctx.node_id}` was stopped by the sandbox: "
                                  f"{str(exc).rstrip('.')}. Templates may read variables and their public "
@@ -175,10 +169,15 @@ class _Stopped(BaseException):
     """Raised inside a render thread whose node was cancelled (timeout, Ctrl-C, a failed sibling)."""
 
 
-async def _render_in_thread(template: Template, values: dict[str, Any]) -> str:
-    """`_render` in a daemon thread that is stopped when the node is cancelled. A template can loop for
-    hours (`{% for i in range(99999) %}{% for j in range(99999) %}...`) and a thread cannot be killed:
-    without this, a timed-out render keeps a CPU busy and `patchwire run` never exits."""
+class _RenderTimedOut(Exception):
+    """The render ran past `max_render_s`."""
+
+
+async def _render_in_thread(template: Template, values: dict[str, Any], limit_s: float) -> str:
+    """`_render` in a daemon thread that is stopped when the node is cancelled or after `limit_s`
+    (`_RenderTimedOut`). A template can loop for hours (`{% for i in range(99999) %}{% for j in
+    range(99999) %}...`) and a thread cannot be killed: without this, a timed-out render keeps a CPU
+    busy and `patchwire run` never exits."""
     loop = asyncio.get_running_loop()
     done: asyncio.Future[str] = loop.create_future()
 
@@ -198,12 +197,23 @@ async def _render_in_thread(template: Template, values: dict[str, Any]) -> str:
 
     thread = threading.Thread(target=work, name="patchwire-template", daemon=True)
     thread.start()
+    deadline = asyncio.timeout(limit_s)
     try:
-        return await done
+        async with deadline:
+            return await done
     except asyncio.CancelledError:
-        if thread.ident is not None:  # raise _Stopped in the thread at its next Python instruction
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_Stopped))
+        _stop(thread)
         raise
+    except TimeoutError:
+        if not deadline.expired():
+            raise  # the template's own error
+        _stop(thread)
+        raise _RenderTimedOut from None
+
+
+def _stop(thread: threading.Thread) -> None:
+    if thread.ident is not None:  # raise _Stopped in the thread at its next Python instruction
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_Stopped))
 
 
 def _render(template: Template, values: dict[str, Any]) -> str:

@@ -10,6 +10,8 @@ from starlette.routing import Route
 
 from runtime.store import pipelines as store
 
+from . import routes
+
 __all__ = ["api"]
 
 
@@ -29,6 +31,6 @@ async def get_spec(request: Request) -> JSONResponse:
 
 
 api = Starlette(routes=[
-    Route("/api/pipelines", list_pipelines),
-    Route("/api/pipelines/{pipeline_id}/spec", get_spec),
+    Route(routes.API_PIPELINES, list_pipelines),
+    Route(routes.API_PIPELINE_SPEC, get_spec),
 ])

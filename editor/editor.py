@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from . import routes
 from .api import api
 from .errors import backend_exception_handler
 from .pages import editor_page, pipelines_page, reviews_page
@@ -15,7 +16,7 @@ app = rx.App(
     api_transformer=[api, gate],  # the gate LAST, so it wraps the API routes as well as page and websocket
     backend_exception_handler=backend_exception_handler,
 )
-app.add_page(pipelines_page.index_page, route="/", title="Patchwire", on_load=pipelines_page.INDEX_ON_LOAD)
+app.add_page(pipelines_page.index_page, route=routes.INDEX, title="Patchwire", on_load=pipelines_page.INDEX_ON_LOAD)
 app.add_page(pipelines_page.pipelines_page, route=pipelines_page.ROUTE, title="Pipelines · Patchwire",
              on_load=pipelines_page.ON_LOAD)
 app.add_page(editor_page.editor_page, route=editor_page.ROUTE, title="Patchwire editor", on_load=editor_page.ON_LOAD)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from runtime.text import bounded as _bounded
+
 from .run_views import format_cost, format_ms
 
 __all__ = ["bounded", "node_detail", "live_detail", "documents_in", "model_calls", "CACHE_LABELS",
@@ -25,36 +27,7 @@ CACHE_LABELS = {"cache": "cache hit (same inputs and params as an earlier run)",
 def bounded(value: Any, *, limit: int = STRING_LIMIT, items: int = ITEMS_LIMIT, depth: int = 12) -> tuple[Any, bool]:
     """A JSON-ready copy with long strings and lists cut (marked `… (N chars)` / `… N more`), and whether
     anything was cut."""
-    cut = False
-
-    def walk(v: Any, level: int) -> Any:
-        nonlocal cut
-        if isinstance(v, str):
-            if len(v) > limit:
-                cut = True
-                return v[:limit] + f"… ({len(v)} chars)"
-            return v
-        if isinstance(v, bool | int | float) or v is None:
-            return v
-        if level >= depth:
-            cut = True
-            return "…"
-        if isinstance(v, Mapping):
-            keys = list(v)
-            if len(keys) > items:
-                cut = True
-            out = {str(k): walk(v[k], level + 1) for k in keys[:items]}
-            if len(keys) > items:
-                out["…"] = f"{len(keys) - items} more keys"
-            return out
-        if isinstance(v, list | tuple):
-            if len(v) > items:
-                cut = True
-            rest = [f"… {len(v) - items} more"] if len(v) > items else []
-            return [walk(x, level + 1) for x in v[:items]] + rest
-        return str(v)
-
-    return walk(value, 0), cut
+    return _bounded(value, limit=limit, items=items, depth=depth)
 
 
 def _is_document(value: Any) -> bool:

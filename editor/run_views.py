@@ -7,23 +7,68 @@ its entries small (it is re-sent whole at most ~25 times a second).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypedDict
 
 from runtime import PipelineSpec
 from runtime.builtins import coerce_input_text
+from runtime.issues import InputProblem
+from runtime.text import shorten
 
-__all__ = ["TERMINAL", "input_fields", "input_texts", "parse_inputs", "compact_status", "stored_status", "stored_views",
-           "summary_from_record", "input_preview", "history_row", "format_ms", "format_cost"]
+from .statuses import TERMINAL_NODE_STATUSES
 
-TERMINAL = frozenset({"succeeded", "failed", "skipped", "cached", "cancelled"})
+__all__ = ["TERMINAL", "InputField", "RunSummary", "HistoryRow", "input_fields", "input_texts", "parse_inputs",
+           "compact_status", "stored_status", "stored_views", "summary_from_record", "input_preview", "history_row",
+           "format_ms", "format_cost"]
+
+TERMINAL = TERMINAL_NODE_STATUSES
 _KINDS = {"string": "text", "number": "number", "integer": "integer", "boolean": "boolean", "json": "json"}
 
 
-def input_fields(spec: PipelineSpec) -> list[dict[str, Any]]:
+class InputField(TypedDict):
+    """One field of the run bar (typed, so the page reads `field["name"]` as a string var, no casts)."""
+
+    name: str
+    node_id: str
+    type: str
+    kind: str  # the widget: text | number | integer | boolean | json
+    required: bool
+    placeholder: str
+    description: str
+
+
+class RunSummary(TypedDict, total=False):
+    status: str
+    latency: str
+    latency_ms: float | None
+    tokens: int
+    cost: str
+    node_sum: str
+    error: str
+    final_answer: str
+    review_status: str
+    reviewer: str
+    started: str
+    inputs: str
+
+
+class HistoryRow(TypedDict):
+    id: str
+    status: str
+    started: str
+    latency: str
+    cost: str
+    tokens: int
+    inputs: str
+    review: str
+    source: str  # where the run came from: editor | cli | batch | serve | ... (any value is shown)
+
+
+def input_fields(spec: PipelineSpec) -> list[InputField]:
     """One run-panel field per `io.input` node, in spec order: name, type, widget kind, default, help."""
-    fields = []
+    fields: list[InputField] = []
     for node in spec.nodes:
         if node.component != "io.input":
             continue
@@ -31,12 +76,11 @@ def input_fields(spec: PipelineSpec) -> list[dict[str, Any]]:
         kind = str(params.get("type") or "string")
         has_default = "default" in params
         default = params.get("default")
-        fields.append({
-            "name": str(params.get("name") or node.id), "node_id": node.id, "type": kind,
-            "kind": _KINDS.get(kind, "text"), "required": not has_default,
-            "placeholder": "" if not has_default else f"default: {_text_of(default)}",
-            "description": str(params.get("description") or ""),
-        })
+        fields.append(InputField(
+            name=str(params.get("name") or node.id), node_id=node.id, type=kind, kind=_KINDS.get(kind, "text"),
+            required=not has_default, placeholder="" if not has_default else f"default: {_text_of(default)}",
+            description=str(params.get("description") or ""),
+        ))
     return fields
 
 
@@ -48,8 +92,6 @@ def input_texts(inputs: Any) -> dict[str, str]:
 
 
 def _text_of(value: Any) -> str:
-    import json
-
     return value if isinstance(value, str) else json.dumps(value)
 
 
@@ -67,14 +109,18 @@ def parse_inputs(fields: Iterable[Mapping[str, Any]], values: Mapping[str, str])
             if required and kind == "boolean":
                 inputs[name] = False
             elif required:
-                problems.append(f"Input `{name}` is required: type a value in its field "
-                                "(or give its io.input node a `default`).")
+                problems.append(f"Input `{name}` is required: {missing_input_hint(name)}")
             continue
         try:
             inputs[name] = coerce_input_text(kind, text)
         except ValueError as exc:
-            problems.append(f"Input `{name}`: {exc}.")
+            problems.append(InputProblem.invalid(name, kind, text, str(exc)).message)
     return inputs, problems
+
+
+def missing_input_hint(name: str) -> str:
+    """How to give a required input in the run panel."""
+    return "type a value in its field (or give its io.input node a `default`)."
 
 
 def _entry(view: Mapping[str, Any]) -> dict[str, Any]:
@@ -133,8 +179,6 @@ def _epoch(value: datetime | None) -> float | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        from datetime import UTC
-
         value = value.replace(tzinfo=UTC)
     return value.timestamp()
 
@@ -165,31 +209,32 @@ def input_preview(inputs: Any, limit: int = 80) -> str:
         return ""
     parts = [f"{k}: {v if isinstance(v, str) else _text_of(v)}" for k, v in inputs.items()]
     text = " · ".join(p.replace("\n", " ") for p in parts)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shorten(text, limit, "…")
 
 
-def summary_from_record(run: Any) -> dict[str, Any]:
+def summary_from_record(run: Any) -> RunSummary:
     """The run summary's numbers from a stored RunRecord (status, latency, tokens, cost, review)."""
     review = run.review or {}
     error = run.error or {}
-    return {
-        "status": run.status, "latency": format_ms(run.latency_ms), "latency_ms": run.latency_ms,
-        "tokens": int(run.total_tokens or 0), "cost": format_cost(run.cost_usd) if run.total_tokens else "—",
-        "node_sum": format_ms(run.node_latency_sum_ms),
-        "error": f"{error.get('type', 'Error')}: {error.get('message', '')}" if error else "",
-        "final_answer": run.final_answer or "", "review_status": str(review.get("status") or ""),
-        "reviewer": str(review.get("reviewer") or ""), "started": _when(run.started_at),
-        "inputs": input_preview(run.inputs, 200),
-    }
+    return RunSummary(
+        status=run.status, latency=format_ms(run.latency_ms), latency_ms=run.latency_ms,
+        tokens=int(run.total_tokens or 0), cost=format_cost(run.cost_usd) if run.total_tokens else "—",
+        node_sum=format_ms(run.node_latency_sum_ms),
+        error=f"{error.get('type', 'Error')}: {error.get('message', '')}" if error else "",
+        final_answer=run.final_answer or "", review_status=str(review.get("status") or ""),
+        reviewer=str(review.get("reviewer") or ""), started=_when(run.started_at),
+        inputs=input_preview(run.inputs, 200),
+    )
 
 
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
 
 
-def history_row(run: Any) -> dict[str, Any]:
+def history_row(run: Any) -> HistoryRow:
     """One row of the run history list."""
-    return {"id": run.id, "status": run.status, "started": _when(run.started_at),
-            "latency": format_ms(run.latency_ms) or "—", "cost": format_cost(run.cost_usd) if run.total_tokens else "—",
-            "tokens": int(run.total_tokens or 0), "inputs": input_preview(run.inputs),
-            "review": str((run.review or {}).get("status") or ""), "source": run.source}
+    return HistoryRow(id=run.id, status=run.status, started=_when(run.started_at),
+                      latency=format_ms(run.latency_ms) or "—",
+                      cost=format_cost(run.cost_usd) if run.total_tokens else "—", tokens=int(run.total_tokens or 0),
+                      inputs=input_preview(run.inputs), review=str((run.review or {}).get("status") or ""),
+                      source=str(run.source or ""))

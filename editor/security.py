@@ -9,11 +9,12 @@ Pure ASGI, because it must see websocket scopes (Starlette's BaseHTTPMiddleware 
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
+
+from runtime.http_guard import bearer_token, host_refusal, tokens_match
 
 from .settings import ServerSettings, server_settings
 
@@ -35,7 +36,7 @@ class Gate:
         self.allowed_hosts = settings.allowed_hosts()
 
     def _ok(self, value: str | None) -> bool:
-        return bool(value and self.token) and hmac.compare_digest(value.encode(), self.token.encode())  # type: ignore[union-attr]
+        return tokens_match(value, self.token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -43,12 +44,10 @@ class Gate:
         headers = _headers(scope)
         host = headers.get("host", "")
         if host.lower() not in self.allowed_hosts:
-            return await _deny(scope, send, 400, f"Host `{host}` is not allowed here. If this is how you reach "
-                                                 "Patchwire, add it to PATCHWIRE_ALLOWED_HOSTS.")
+            return await _deny(scope, send, 400, host_refusal(host))
         if not self.token:
             return await self.app(scope, receive, send)
-        auth = headers.get("authorization", "")
-        bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+        bearer = bearer_token(headers.get("authorization", ""))
         if self._ok(_cookie(headers.get("cookie", ""), self.cookie)) or self._ok(bearer):
             return await self.app(scope, receive, send)
         if scope["type"] == "http" and scope.get("method") in ("GET", "HEAD"):

@@ -12,14 +12,21 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from runtime.http_guard import (
+    MIN_TOKEN_LENGTH,
+    allowed_hosts,
+    extra_hosts,
+    host_names,
+    is_loopback,
+    token_problem,
+)
 
 __all__ = ["ServerSettings", "server_settings", "LOOPBACK_HOSTS", "MIN_TOKEN_LENGTH"]
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-MIN_TOKEN_LENGTH = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,24 +38,18 @@ class ServerSettings:
 
     @property
     def exposed(self) -> bool:
-        return self.host not in LOOPBACK_HOSTS
+        return not is_loopback(self.host)
 
     @property
     def gated(self) -> bool:
         return bool(self.token)
 
     def host_names(self) -> list[str]:
-        names = ["127.0.0.1", "localhost", "[::1]"]
-        if self.exposed:
-            names += _machine_names()
-            if self.host not in ("0.0.0.0", "::"):
-                names.append(f"[{self.host}]" if ":" in self.host else self.host)
-        names += list(self.extra_hosts)
-        return list(dict.fromkeys(names))
+        return list(host_names(self.host, self.extra_hosts))
 
     def allowed_hosts(self) -> frozenset[str]:
         """`Host` header values the gate accepts (a DNS-rebinding guard): each name, with and without port."""
-        return frozenset(h for name in self.host_names() for h in (name, f"{name}:{self.port}"))
+        return allowed_hosts(host_names(self.host, self.extra_hosts), self.port)
 
     def origins(self) -> list[str]:
         """CORS and websocket origins: this app's own, nothing else."""
@@ -62,23 +63,8 @@ class ServerSettings:
                     "Set PATCHWIRE_AUTH_TOKEN to a long random secret, e.g. "
                     "`export PATCHWIRE_AUTH_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')`, "
                     "or leave PATCHWIRE_HOST unset to listen on 127.0.0.1 only."]
-        if self.token and len(self.token) < MIN_TOKEN_LENGTH:
-            return [f"PATCHWIRE_AUTH_TOKEN is {len(self.token)} characters long; use at least {MIN_TOKEN_LENGTH} "
-                    "(e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`)."]
-        return []
-
-
-def _machine_names() -> list[str]:
-    names: list[str] = []
-    try:
-        hostname = socket.gethostname()
-        names += [hostname, socket.getfqdn()]
-        for *_, sockaddr in socket.getaddrinfo(hostname, None):
-            address = str(sockaddr[0])
-            names.append(f"[{address}]" if ":" in address else address)
-    except OSError:
-        pass
-    return [n for n in names if n]
+        weak = token_problem("PATCHWIRE_AUTH_TOKEN", self.token)
+        return [weak] if weak else []
 
 
 def server_settings(env: Mapping[str, str] | None = None) -> ServerSettings:
@@ -88,6 +74,5 @@ def server_settings(env: Mapping[str, str] | None = None) -> ServerSettings:
         port = int(raw_port)
     except ValueError:
         raise SystemExit(f"PATCHWIRE_PORT must be a port number, got {raw_port!r}.") from None
-    extra = tuple(h.strip() for h in env.get("PATCHWIRE_ALLOWED_HOSTS", "").split(",") if h.strip())
     return ServerSettings(port=port, host=env.get("PATCHWIRE_HOST") or "127.0.0.1",
-                          token=env.get("PATCHWIRE_AUTH_TOKEN") or None, extra_hosts=extra)
+                          token=env.get("PATCHWIRE_AUTH_TOKEN") or None, extra_hosts=extra_hosts(env))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from .component import Component, component
 from .context import RunContext
+from .text import shorten
 
 __all__ = ["PipelineInput", "PipelineOutput", "INPUT_TYPES", "coerce_input_text", "check_input_value"]
 
@@ -93,8 +94,8 @@ def coerce_input_text(kind: str, text: str) -> Any:
         try:
             number = float(text)
         except ValueError:
-            raise ValueError(f"expected a number, got {_cut(repr(text))}") from None
-        return _finite(number, _cut(repr(text)))
+            raise ValueError(f"expected a number, got {shorten(repr(text), 40)}") from None
+        return _finite(number, shorten(repr(text), 40))
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -109,17 +110,13 @@ def check_input_value(kind: str, value: Any) -> Any:
         try:
             return float(value)
         except OverflowError:
-            raise ValueError(f"expected a finite number, got int {_cut(repr(value))}") from None
+            raise ValueError(f"expected a finite number, got int {shorten(repr(value), 40)}") from None
     try:
         checked = _ADAPTERS[kind].validate_python(value, strict=True)
     except ValidationError:
         article = "an" if kind == "integer" else "a"
         raise ValueError(f"expected {article} {kind}, got {type(value).__name__} {value!r}") from None
     return _finite(checked, f"{type(value).__name__} {value!r}") if kind == "number" else checked
-
-
-def _cut(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _finite(number: float, given: str) -> float:

@@ -26,7 +26,8 @@ from .context import RunContext
 from .errors import ComponentDefinitionError
 from .types import type_label
 
-__all__ = ["Component", "component", "ComponentInfo", "PortInfo", "NoParams", "RESERVED_PORTS", "port_infos"]
+__all__ = ["Component", "component", "ComponentInfo", "PortInfo", "NoParams", "ParamWarning", "RESERVED_PORTS",
+           "port_infos"]
 
 RESERVED_PORTS = frozenset({"error"})
 _ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)+$")
@@ -34,6 +35,19 @@ _ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)+$")
 
 class NoParams(BaseModel):
     """Params of a component that has none."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParamWarning:
+    """Something about a node's params worth a look before it runs (valid, but risky or surprising).
+
+    Returned by `Component.param_warnings`; validation reports it as a `warning` issue pinned to the
+    node and to `params.<param>`."""
+
+    param: str
+    message: str
+    hint: str = ""
+    code: str = "param_warning"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +140,11 @@ class Component:
     def ports(cls, params: BaseModel) -> tuple[type[BaseModel], type[BaseModel]]:
         """The inputs and outputs models for these params; override when ports depend on params."""
         return cls.info.inputs_model, cls.info.outputs_model
+
+    @classmethod
+    def param_warnings(cls, params: BaseModel) -> list[ParamWarning]:
+        """Warnings about valid params (shown by `validate` and the editor); override to add some."""
+        return []
 
     async def run(self, inputs: Any, ctx: RunContext) -> BaseModel:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -3,33 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import os
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from .errors import SecretError
+from .secrets import DEFAULT_ALLOWED_PATTERNS, allowed_secret_patterns, is_allowed_secret_name, redact_text
+from .secrets import secret_env_values as _secret_env_values
 
 __all__ = ["RunContext", "allowed_secret_patterns", "env_secret_values"]
 
 T = TypeVar("T")
-DEFAULT_SECRET_PATTERNS = ("*_API_KEY",)
+DEFAULT_SECRET_PATTERNS = DEFAULT_ALLOWED_PATTERNS  # kept for imports of the old name
 
 
-def allowed_secret_patterns() -> tuple[str, ...]:
-    """Env-var names (glob patterns) components may read: `PATCHWIRE_SECRETS`, comma-separated."""
-    configured = os.environ.get("PATCHWIRE_SECRETS")
-    if configured is None:
-        return DEFAULT_SECRET_PATTERNS
-    return tuple(p.strip() for p in configured.split(",") if p.strip())
-
-
-def env_secret_values(min_length: int = 8) -> set[str]:
-    """Values of the environment's allowed secret variables, to redact from errors and logs even when a
-    library (not `ctx.secret`) read them, e.g. litellm reading OPENAI_API_KEY."""
-    patterns = allowed_secret_patterns()
-    return {value for name, value in os.environ.items()
-            if len(value) >= min_length and any(fnmatch.fnmatchcase(name, p) for p in patterns)}
+def env_secret_values() -> set[str]:
+    """Values of the environment's secret variables (the one rule in `runtime.secrets`), to redact even
+    when a library (not `ctx.secret`) read them, e.g. litellm reading OPENAI_API_KEY."""
+    return set(_secret_env_values())
 
 
 class RunContext:
@@ -71,8 +62,8 @@ class RunContext:
 
     def secret(self, name: str) -> str:
         """The value of env var `name`, if the operator allowed it (`PATCHWIRE_SECRETS`)."""
-        patterns = allowed_secret_patterns()
-        if not any(fnmatch.fnmatchcase(name, p) for p in patterns):
+        if not is_allowed_secret_name(name):
+            patterns = allowed_secret_patterns()
             raise SecretError(
                 f"Node `{self.node_id}` asked for secret `{name}`, which is not allowed. "
                 f"Allowed: {', '.join(patterns) or 'none'}. Add it to PATCHWIRE_SECRETS to allow it.")
@@ -84,7 +75,5 @@ class RunContext:
         return value
 
     def redact(self, text: str) -> str:
-        """`text` with every secret value this run has read replaced by `***`."""
-        for value in self._secrets | env_secret_values():
-            text = text.replace(value, "***")
-        return text
+        """`text` with every secret value this run has read, and the environment's, replaced by `***`."""
+        return redact_text(text, self._secrets)

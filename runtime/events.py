@@ -6,19 +6,23 @@ Every node gets exactly one terminal event: finished, cached, skipped, failed or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import Field, TypeAdapter
 
 __all__ = [
     "RunStarted", "NodeStarted", "NodeChunk", "NodeLog", "NodeFinished", "NodeCached", "NodeSkipped",
     "NodeRetrying", "NodeFailed", "NodeCancelled", "RunFinished", "RunEvent", "ErrorInfo",
-    "NodeStatus", "RunStatus", "TERMINAL_NODE_EVENTS", "event_to_dict", "event_from_dict",
+    "NodeStatus", "RunStatus", "TERMINAL_NODE_EVENTS", "EVENT_TYPES", "Consumer", "EventFold", "event_to_dict",
+    "event_from_dict",
 ]
 
 NodeStatus = Literal["queued", "running", "succeeded", "failed", "skipped", "cached", "cancelled"]
-RunStatus = Literal["running", "succeeded", "failed", "cancelled"]
+# `interrupted`: set by the store when the process running the run died (`store.runs.mark_interrupted_runs`);
+# a `RunFinished` never carries it. The editor and its canvas read both lists from here (`editor.statuses`).
+RunStatus = Literal["running", "succeeded", "failed", "cancelled", "interrupted"]
 
 
 @dataclass(slots=True)
@@ -26,6 +30,10 @@ class ErrorInfo:
     type: str
     message: str
     traceback: str = ""
+
+    def brief(self) -> dict[str, str]:
+        """`{"type", "message"}`: what results and views show (the traceback stays in the run record)."""
+        return {"type": self.type, "message": self.message}
 
 
 @dataclass(slots=True, kw_only=True)
@@ -149,6 +157,47 @@ RunEvent = Annotated[
     Field(discriminator="kind"),
 ]
 TERMINAL_NODE_EVENTS = (NodeFinished, NodeCached, NodeSkipped, NodeFailed, NodeCancelled)
+EVENT_TYPES: tuple[type, ...] = get_args(get_args(RunEvent)[0])
+# What every entry point attaches to a run: called once per event, in order, on the event loop.
+Consumer = Callable[[RunEvent], None]
+
+
+def _kind(event_type: type) -> str:
+    return event_type.__dataclass_fields__["kind"].default  # type: ignore[attr-defined]
+
+
+def _ignore(fold: Any, event: Any) -> None:
+    return None
+
+
+class EventFold:
+    """Base of the consumers that fold a run's events into state.
+
+    A subclass handles an event kind with a method named after it (`on_node_finished`) and lists the
+    kinds it does not care about in `IGNORES`. The dispatch table is built once per class, so a fold
+    costs one dict lookup per event; a class that neither handles nor ignores some kind fails when it
+    is defined, naming the kinds. Adding an event kind therefore touches one place per consumer.
+    """
+
+    IGNORES: ClassVar[tuple[type, ...]] = ()
+    DISPATCH: ClassVar[dict[type, Callable[[Any, Any], Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        names = {event_type: f"on_{_kind(event_type)}" for event_type in EVENT_TYPES}
+        table = {event_type: getattr(cls, name, _ignore) for event_type, name in names.items()}
+        missing = [t.__name__ for t, handler in table.items() if handler is _ignore and t not in cls.IGNORES]
+        strays = sorted(n for n in dir(cls) if n.startswith("on_") and n not in names.values())
+        if missing or strays:
+            raise TypeError(f"{cls.__name__} does not fold every run event: "
+                            + (f"it neither handles nor ignores {', '.join(missing)} (add an `on_<kind>` method "
+                               "or list the class in IGNORES)" if missing else "")
+                            + ("; " if missing and strays else "")
+                            + (f"{', '.join(strays)} names no event kind" if strays else "") + ".")
+        cls.DISPATCH = table
+
+    def __call__(self, event: RunEvent) -> Any:
+        return self.DISPATCH[event.__class__](self, event)
 
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(RunEvent)
 

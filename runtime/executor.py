@@ -3,6 +3,10 @@
 No rounds, no levels, no rescans: finishing a node walks only its own out-edges, so the
 cost per node is constant and a pipeline's latency is its critical path. Scheduling is all
 this module does; persistence, the CLI and the UI consume the event stream.
+
+Secret values (`runtime.secrets`) are masked in everything that leaves a node (outputs, also those
+handed downstream or cached, traces, chunks, logs, errors): a node that needs a secret reads it with
+`ctx.secret`, never from upstream. With no secret in the environment this costs one test per node.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .cache import NodeCache, cache_key, default_cache
-from .context import RunContext, env_secret_values
+from .context import RunContext
 from .events import (
     ErrorInfo,
     NodeCached,
@@ -33,6 +37,7 @@ from .events import (
 )
 from .inputs import MISSING, InputTypeError, collect, short_repr
 from .plan import Plan, PlanNode
+from .secrets import Redactor, env_redactor, redact_text, redactor_for
 
 __all__ = ["Execution", "NodeOutputTypeError", "InputTypeError"]
 
@@ -78,6 +83,8 @@ class Execution:
         self._done: asyncio.Future[None] | None = None
         self._wakeup = asyncio.Event()
         self._secrets: set[str] = set()  # what components read through ctx.secret
+        self._redact: Redactor | None = None  # the run's secret values; None: nothing to mask
+        self._secrets_seen = 0  # len(self._secrets) when `_redact` was built
         self._outputs: dict[str, Any] = {}
         self._error: ErrorInfo | None = None
         self._started = self._finished = self._closed = False
@@ -158,6 +165,9 @@ class Execution:
                 self._consumer_error = self._consumer_error or exc
 
     def _sink(self, kind: str, node_id: str, payload: Any) -> None:
+        redact = self._current_redactor()
+        if redact is not None:
+            payload = redact.value(payload)
         if kind == "chunk":
             self._emit(NodeChunk(run_id=self.run_id, node_id=node_id, ts=_now(), text=payload))
         else:
@@ -167,7 +177,9 @@ class Execution:
         self._started = True
         self._t0 = _perf()
         plan = self.plan
-        self._emit(RunStarted(run_id=self.run_id, ts=_now(), pipeline=plan.spec.name, inputs=self.inputs,
+        self._redact = redact = env_redactor()
+        inputs = self.inputs if redact is None else redact.value(self.inputs)
+        self._emit(RunStarted(run_id=self.run_id, ts=_now(), pipeline=plan.spec.name, inputs=inputs,
                               node_ids=[n.id for n in plan.nodes]))
         if self._cancel_requested is not None:
             return self._abort(self._cancel_requested, "cancelled")
@@ -321,9 +333,15 @@ class Execution:
                                         error=self._error_info(exc), delay_s=delay))
                 await asyncio.sleep(delay)
                 attempt += 1
-        fired = {name: getattr(out, name) for name in out.model_fields_set}
-        self._emit(NodeFinished(run_id=run_id, node_id=node.id, ts=_now(), latency_ms=(_perf() - t0) * 1000,
-                                attempts=attempt, outputs=fired, trace=ctx.trace))
+        self._finish_node(node, out, ctx, (_perf() - t0) * 1000, key)
+
+    def _finish_node(self, node: PlanNode, out: Any, ctx: RunContext, latency_ms: float, key: str | None) -> None:
+        fired, trace = {name: getattr(out, name) for name in out.model_fields_set}, ctx.trace
+        redact = self._redact if len(self._secrets) == self._secrets_seen else self._current_redactor()
+        if redact is not None:
+            fired, trace = redact.value(fired), redact.value(trace)
+        self._emit(NodeFinished(run_id=self.run_id, node_id=node.id, ts=_now(), latency_ms=latency_ms,
+                                attempts=ctx.attempt, outputs=fired, trace=trace))
         if key:
             self._cache.put(key, fired)
         self._succeed(node, fired)
@@ -332,9 +350,10 @@ class Execution:
         """Finish the node from a preset or the cache and return None; else its cache key ("" if none)."""
         preset = self._presets.get(node.index) if self._presets else None
         if preset is not None:
-            self._emit(NodeCached(run_id=self.run_id, node_id=node.id, ts=_now(), outputs=preset[0], cache_key="",
+            outputs = self._masked(preset[0])
+            self._emit(NodeCached(run_id=self.run_id, node_id=node.id, ts=_now(), outputs=outputs, cache_key="",
                                   source=preset[1]))  # type: ignore[arg-type]
-            self._succeed(node, preset[0])
+            self._succeed(node, outputs)
             return None
         if not node.cacheable:
             return ""
@@ -342,6 +361,7 @@ class Execution:
         hit = self._cache.get(key)
         if hit is None:
             return key
+        hit = self._masked(hit)  # stored before a secret was set in the environment
         self._emit(NodeCached(run_id=self.run_id, node_id=node.id, ts=_now(), outputs=hit, cache_key=key))
         self._succeed(node, hit)
         return None
@@ -358,7 +378,7 @@ class Execution:
         error = self._error_info(exc)
         handled = node.error_edges or node.policy.on_error == "continue"
         self._emit(NodeFailed(run_id=self.run_id, node_id=node.id, ts=_now(), latency_ms=latency_ms,
-                              attempts=attempts, error=error, handled=handled, trace=trace))
+                              attempts=attempts, error=error, handled=handled, trace=self._masked(trace)))
         if not handled:
             prefix = f"Node `{node.id}`"
             message = error.message if error.message.startswith(prefix) else f"{prefix} failed: {error.message}"
@@ -375,9 +395,20 @@ class Execution:
     def _error_info(self, exc: BaseException) -> ErrorInfo:
         message = str(exc) or type(exc).__name__
         tb = "".join(traceback.format_exception(exc))
-        for secret in self._secrets | env_secret_values():  # the environment's too: libraries read keys
-            message, tb = message.replace(secret, "***"), tb.replace(secret, "***")
-        return ErrorInfo(type=type(exc).__name__, message=message, traceback=tb)
+        return ErrorInfo(  # the environment's secrets (libraries read keys) and those read via ctx.secret
+            type=type(exc).__name__, message=redact_text(message, self._secrets),
+            traceback=redact_text(tb, self._secrets))
+
+    def _current_redactor(self) -> Redactor | None:
+        """The run's redactor, rebuilt when a component read a new secret through `ctx.secret`."""
+        if len(self._secrets) != self._secrets_seen:
+            self._secrets_seen = len(self._secrets)
+            self._redact = redactor_for(self._secrets)
+        return self._redact
+
+    def _masked(self, value: Any) -> Any:
+        redact = self._current_redactor()
+        return value if redact is None else redact.value(value)
 
 
 def _build_inputs(node: PlanNode, kwargs: dict[str, Any]) -> Any:

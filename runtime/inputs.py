@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .plan import ITEM, InPort
+from .text import short_repr
 from .types import is_assignable, type_label
 
 __all__ = ["MISSING", "InputTypeError", "collect", "short_repr"]
@@ -53,9 +54,6 @@ def _check(port: InPort, expected: Any, value: Any) -> None:
         TypeAdapter(expected).validate_python(value, strict=True)
     except ValidationError:
         raise InputTypeError(f"input `{port.name}` expects {type_label(expected)}, but received "
-                             f"{type(value).__name__} {short_repr(value)}") from None
+                             f"{type(value).__name__} {short_repr(value, 80)}") from None
 
 
-def short_repr(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

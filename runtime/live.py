@@ -12,23 +12,13 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .events import (
-    NodeCached,
-    NodeCancelled,
-    NodeChunk,
-    NodeFailed,
-    NodeFinished,
-    NodeRetrying,
-    NodeSkipped,
-    NodeStarted,
-    RunFinished,
-    RunStarted,
-)
+from .events import Consumer, EventFold, NodeLog, RunStarted
 from .results import jsonable
+from .text import bounded
 
 __all__ = ["LiveRun", "LiveRuns", "NodeView", "live_runs", "preview"]
 
@@ -37,15 +27,7 @@ PREVIEW_CHARS = 400
 
 def preview(value: Any, limit: int = PREVIEW_CHARS) -> Any:
     """A JSON-ready, size-bounded copy of `value` for the browser (the full value stays in the run record)."""
-    data = jsonable(value)
-    if isinstance(data, str):
-        return data if len(data) <= limit else data[:limit] + f"… ({len(data)} chars)"
-    if isinstance(data, list):
-        items = [preview(item, limit // 2) for item in data[:20]]
-        return items + ([f"… {len(data) - 20} more"] if len(data) > 20 else [])
-    if isinstance(data, dict):
-        return {key: preview(item, limit // 2) for key, item in list(data.items())[:40]}
-    return data
+    return bounded(jsonable(value), limit=limit, items=20, keys=40)[0]
 
 
 @dataclass
@@ -71,10 +53,12 @@ class NodeView:
                 "streamed": self.streamed[-2000:]}
 
 
-class LiveRun:
+class LiveRun(EventFold):
     """One run: its execution task, the folded node views, and the views' subscribers."""
 
-    def __init__(self, execution: Any, *, pipeline_id: str | None, consumers: list[Callable[[Any], None]]):
+    IGNORES = (RunStarted, NodeLog)  # the views exist from the plan; logs are for the run record
+
+    def __init__(self, execution: Any, *, pipeline_id: str | None, consumers: list[Consumer]):
         self.execution = execution
         self.run_id: str = execution.run_id
         self.pipeline_id = pipeline_id
@@ -107,7 +91,7 @@ class LiveRun:
         try:
             async with self.execution as events:
                 async for event in events:
-                    self._fold(event)
+                    self(event)
                     for consume in self._consumers:
                         consume(event)
                     self.version += 1
@@ -144,38 +128,46 @@ class LiveRun:
             if snapshot["status"] != "running":
                 return
 
-    def _fold(self, event: Any) -> None:
-        kind = event.__class__
-        if kind is RunStarted:
-            return
-        if kind is RunFinished:
-            self._ended.set()
-            self.status, self.latency_ms, self.outputs = event.status, event.latency_ms, event.outputs
-            self.error = None if event.error is None else {"type": event.error.type, "message": event.error.message}
-            return
+    def on_run_finished(self, event: Any) -> None:
+        self._ended.set()
+        self.status, self.latency_ms, self.outputs = event.status, event.latency_ms, event.outputs
+        self.error = None if event.error is None else event.error.brief()
+
+    def on_node_started(self, event: Any) -> None:
         view = self.nodes[event.node_id]
-        if kind is NodeStarted:
-            view.status, view.started_at, view.attempts = "running", event.ts, event.attempt
-        elif kind is NodeChunk:
-            view.streamed += event.text
-        elif kind is NodeRetrying:
-            view.attempts = event.attempt
-            view.error = {"type": event.error.type, "message": event.error.message}
-        elif kind is NodeFinished:
-            view.status, view.finished_at, view.latency_ms = "succeeded", event.ts, event.latency_ms
-            view.attempts, view.fired, view.error = event.attempts, sorted(event.outputs), None
-        elif kind is NodeCached:
-            view.status, view.finished_at, view.latency_ms = "cached", event.ts, 0.0
-            view.fired, view.cache_source = sorted(event.outputs), event.source
-            view.started_at = view.started_at or event.ts
-        elif kind is NodeSkipped:
-            view.status, view.finished_at, view.skip_reason = "skipped", event.ts, event.reason
-        elif kind is NodeFailed:
-            view.status, view.finished_at, view.latency_ms = "failed", event.ts, event.latency_ms
-            view.attempts, view.error = event.attempts, {"type": event.error.type, "message": event.error.message}
-            view.fired = ["error"] if event.handled else []
-        elif kind is NodeCancelled:
-            view.status, view.finished_at, view.skip_reason = "cancelled", event.ts, event.reason
+        view.status, view.started_at, view.attempts = "running", event.ts, event.attempt
+
+    def on_node_chunk(self, event: Any) -> None:
+        self.nodes[event.node_id].streamed += event.text
+
+    def on_node_retrying(self, event: Any) -> None:
+        view = self.nodes[event.node_id]
+        view.attempts, view.error = event.attempt, event.error.brief()
+
+    def on_node_finished(self, event: Any) -> None:
+        view = self.nodes[event.node_id]
+        view.status, view.finished_at, view.latency_ms = "succeeded", event.ts, event.latency_ms
+        view.attempts, view.fired, view.error = event.attempts, sorted(event.outputs), None
+
+    def on_node_cached(self, event: Any) -> None:
+        view = self.nodes[event.node_id]
+        view.status, view.finished_at, view.latency_ms = "cached", event.ts, 0.0
+        view.fired, view.cache_source = sorted(event.outputs), event.source
+        view.started_at = view.started_at or event.ts
+
+    def on_node_skipped(self, event: Any) -> None:
+        view = self.nodes[event.node_id]
+        view.status, view.finished_at, view.skip_reason = "skipped", event.ts, event.reason
+
+    def on_node_failed(self, event: Any) -> None:
+        view = self.nodes[event.node_id]
+        view.status, view.finished_at, view.latency_ms = "failed", event.ts, event.latency_ms
+        view.attempts, view.error = event.attempts, event.error.brief()
+        view.fired = ["error"] if event.handled else []
+
+    def on_node_cancelled(self, event: Any) -> None:
+        view = self.nodes[event.node_id]
+        view.status, view.finished_at, view.skip_reason = "cancelled", event.ts, event.reason
 
 
 class LiveRuns:
@@ -188,15 +180,13 @@ class LiveRuns:
     def start(self, plan: Any, inputs: dict[str, Any], *, pipeline_id: str | None = None,
               record: bool = True, source: str = "editor", **execute_options: Any) -> LiveRun:
         """Start a run in the background; raises `InvalidInputs` before anything runs."""
+        from .consumers import default_consumers
         from .executor import Execution
 
         execution = Execution(plan, plan.resolve_inputs(inputs), run_id=uuid.uuid4().hex, **execute_options)
-        consumers: list[Callable[[Any], None]] = []
-        if record:
-            from .store.recorder import RunRecorder
-
-            consumers.append(RunRecorder(pipeline_id=pipeline_id, spec=plan.spec, source=source))
-        live = LiveRun(execution, pipeline_id=pipeline_id, consumers=consumers)
+        factories = default_consumers(source, record=record, pipeline_id=pipeline_id)
+        live = LiveRun(execution, pipeline_id=pipeline_id,
+                       consumers=[make(plan, execution.run_id) for make in factories])
         live.task = asyncio.get_running_loop().create_task(live.drive(), name=f"patchwire-run-{live.run_id}")
         self._runs[live.run_id] = live
         self._forget_old()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,9 @@ from pydantic import ValidationError
 
 from .issues import InvalidSpec, Issue
 from .spec import EdgeSpec, NodeSpec, PipelineSpec
+from .text import short_repr, shorten
 
-__all__ = ["load_spec", "parse_spec", "MAX_SPEC_BYTES", "schema_issues", "short_repr", "yaml_boolean_hint"]
+__all__ = ["load_spec", "parse_spec", "MAX_SPEC_BYTES", "schema_issues", "yaml_boolean_hint"]
 
 MAX_SPEC_BYTES = int(os.environ.get("PATCHWIRE_MAX_SPEC_BYTES", 64 * 1024 * 1024))
 MAX_SCHEMA_ISSUES = 200
@@ -91,6 +91,7 @@ def _parse_yaml(data: str | bytes, source: str) -> Any:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
+        _refuse_anchors(yaml, loader, data, source)
         return yaml.load(data, Loader=loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
@@ -104,6 +105,21 @@ def _parse_yaml(data: str | bytes, source: str) -> Any:
                                  hint="Save the spec as UTF-8 YAML text.")]) from None
 
 
+def _refuse_anchors(yaml: Any, loader: Any, data: str | bytes, source: str) -> None:
+    """Refuse `&name`/`*name`: a few hundred bytes of nested aliases load as a small shared structure
+    that expands to gigabytes when anything copies it (export, the editor's store, a JSON body)."""
+    if ("&" if isinstance(data, str) else b"&") not in data:  # an alias needs an anchor before it
+        return
+    for event in yaml.parse(data, Loader=loader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            line = event.start_mark.line + 1
+            raise InvalidSpec([Issue(
+                code="yaml_alias",
+                message=f"YAML anchors and aliases (`&name`/`*name`) are not allowed in a spec (`{source}`, "
+                        f"line {line}): write the value out in full.",
+                hint="Replace each `*name` with a copy of the value marked `&name`, and remove the `&name`.")])
+
+
 def schema_issues(exc: ValidationError, raw: dict[str, Any]) -> list[Issue]:
     """One `schema` issue per pydantic error, with the field path and the node id when there is one."""
     issues = []
@@ -111,7 +127,7 @@ def schema_issues(exc: ValidationError, raw: dict[str, Any]) -> list[Issue]:
         loc = error["loc"]
         path = ".".join(str(part) for part in loc)
         node_id = _node_id_at(raw, loc)
-        where = f"(node `{_cut(node_id)}`) " if node_id else ""
+        where = f"(node `{shorten(node_id, 64)}`) " if node_id else ""
         got = "" if error["type"] == "missing" else f" (got {short_repr(error.get('input'))})"
         msg = re.sub(r" or instance of \w+", "", error["msg"])  # class names mean nothing in a spec file
         issues.append(Issue(code="schema", path=path, node_id=node_id,
@@ -175,14 +191,3 @@ def _schema_hint(error_type: str, loc: tuple) -> str:
     return "See `patchwire schema` for the spec format."
 
 
-def _cut(text: str, limit: int = 64) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-_REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 3, 4, 4, 60, 60
-
-
-def short_repr(value: Any, limit: int = 60) -> str:
-    """`repr` cut to `limit` characters without building the whole text (a YAML alias bomb is huge)."""
-    return _cut(_REPR.repr(value), limit)

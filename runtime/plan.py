@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from .builtins import InputParams, check_input_value
 from .component import Component
-from .issues import InvalidInputs, InvalidSpec
+from .issues import InputProblem, InvalidInputs, InvalidSpec
 from .registry import Registry
 from .spec import DEFAULT_POLICY, EdgeSpec, NodePolicy, PipelineSpec
 from .types import accepts_whole, list_item_type
@@ -91,17 +91,12 @@ class Plan:
                 try:
                     values[name] = check_input_value(params.type, given[name])
                 except ValueError as exc:
-                    problems.append(f"Input `{name}`: {exc}.")
+                    problems.append(InputProblem.invalid(name, params.type, given[name], str(exc)))
             elif "default" in params.model_fields_set:
                 values[name] = params.default
             else:
-                problems.append(f"Input `{name}` is required: pass it with `--input {name}=...` "
-                                "(or give the io.input node a `default`).")
-        unknown = sorted(set(given) - set(self.inputs))
-        if unknown:
-            known = ", ".join(f"`{n}`" for n in self.inputs) or "none"
-            problems.append(f"Unknown input{'s' if len(unknown) > 1 else ''} "
-                            f"{', '.join(f'`{n}`' for n in unknown)}; this pipeline's inputs: {known}.")
+                problems.append(InputProblem.missing(name))
+        problems += [InputProblem.unknown(name, list(self.inputs)) for name in sorted(set(given) - set(self.inputs))]
         if problems:
             raise InvalidInputs(problems)
         return values

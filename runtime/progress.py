@@ -6,48 +6,52 @@ import json
 import sys
 from typing import Any, TextIO
 
-from .events import NodeCached, NodeCancelled, NodeFailed, NodeFinished, NodeRetrying, NodeSkipped
-from .executor import Execution
-from .plan import Plan
-from .results import ResultCollector, RunResult, jsonable
+from .events import EventFold, NodeChunk, NodeLog, NodeStarted, RunFinished, RunStarted
+from .results import RunResult, jsonable
 
-__all__ = ["run_with_progress", "print_outputs", "describe_event"]
+__all__ = ["ProgressPrinter", "print_outputs", "describe_event"]
 
 
-def describe_event(event: Any) -> str | None:
-    """One progress line for a node event, or None for events not worth a line."""
-    kind = event.__class__
-    if kind is NodeFinished:
+class ProgressLines(EventFold):
+    """One progress line per node event worth a line (None for the others)."""
+
+    IGNORES = (RunStarted, NodeStarted, NodeChunk, NodeLog, RunFinished)
+
+    def on_node_finished(self, event: Any) -> str:
         return f"  ok       {event.node_id:<24} {event.latency_ms:9.1f} ms"
-    if kind is NodeCached:
+
+    def on_node_cached(self, event: Any) -> str:
         return f"  cached   {event.node_id:<24} {'':>9}    (reused earlier outputs)"
-    if kind is NodeSkipped:
+
+    def on_node_skipped(self, event: Any) -> str:
         return f"  skipped  {event.node_id:<24} {'':>9}    {event.reason}"
-    if kind is NodeFailed:
+
+    def on_node_failed(self, event: Any) -> str:
         handled = " (handled)" if event.handled else ""
         return (f"  FAILED   {event.node_id:<24} {event.latency_ms:9.1f} ms {event.error.type}: "
                 f"{event.error.message}{handled}")
-    if kind is NodeRetrying:
+
+    def on_node_retrying(self, event: Any) -> str:
         return (f"  retry    {event.node_id:<24} attempt {event.attempt} in {event.delay_s:g} s after "
                 f"{event.error.type}: {event.error.message}")
-    if kind is NodeCancelled:
+
+    def on_node_cancelled(self, event: Any) -> str:
         return f"  cancelled {event.node_id:<23} {'':>9}    {event.reason}"
-    return None
 
 
-async def run_with_progress(plan: Plan, inputs: dict[str, Any], *, quiet: bool = False,
-                            stream: TextIO | None = None) -> RunResult:
-    out = stream or sys.stderr
-    collector = ResultCollector()
-    async with Execution(plan, plan.resolve_inputs(inputs)) as events:
-        async for event in events:
-            collector(event)
-            if not quiet:
-                line = describe_event(event)
-                if line:
-                    print(line, file=out, flush=True)
-    assert collector.result is not None
-    return collector.result
+describe_event = ProgressLines()  # `describe_event(event) -> str | None`
+
+
+class ProgressPrinter:
+    """A consumer printing each progress line to `stream` as it happens."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+
+    def __call__(self, event: Any) -> None:
+        line = describe_event(event)
+        if line:
+            print(line, file=self.stream, flush=True)
 
 
 def print_outputs(result: RunResult, stream: TextIO | None = None) -> None:

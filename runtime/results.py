@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
-from .events import (
-    NodeCached,
-    NodeCancelled,
-    NodeFailed,
-    NodeFinished,
-    NodeRetrying,
-    NodeSkipped,
-    NodeStarted,
-    RunFinished,
-    RunStarted,
-)
+from .events import EventFold, NodeChunk, NodeLog, NodeStatus, RunStatus
 
 __all__ = ["RunResult", "NodeResult", "ResultCollector", "jsonable"]
 
@@ -27,7 +17,7 @@ __all__ = ["RunResult", "NodeResult", "ResultCollector", "jsonable"]
 class NodeResult:
     """One node's outcome (a plain dataclass: the collector updates it once per event)."""
 
-    status: Literal["queued", "running", "succeeded", "failed", "skipped", "cached", "cancelled"] = "queued"
+    status: NodeStatus = "queued"
     latency_ms: float | None = None
     attempts: int = 0
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -37,7 +27,7 @@ class NodeResult:
 
 class RunResult(BaseModel):
     run_id: str
-    status: Literal["running", "succeeded", "failed", "cancelled"] = "running"
+    status: RunStatus = "running"
     latency_ms: float | None = None
     outputs: dict[str, Any] = Field(default_factory=dict)
     nodes: dict[str, NodeResult] = Field(default_factory=dict)
@@ -62,41 +52,62 @@ def jsonable(value: Any) -> Any:
     return to_jsonable_python(value, fallback=repr)
 
 
-class ResultCollector:
+_NOT_STARTED_YET = "events must start with RunStarted"
+
+
+class _NotStarted(dict):
+    def __missing__(self, key: str) -> Any:
+        raise RuntimeError(_NOT_STARTED_YET)
+
+
+_NOT_STARTED: dict[str, Any] = _NotStarted()
+
+
+class ResultCollector(EventFold):
     """Folds events into a `RunResult`; feed it every event in order."""
+
+    IGNORES = (NodeChunk, NodeLog)  # streamed text ends up in the outputs; logs are for the run record
 
     def __init__(self) -> None:
         self.result: RunResult | None = None
+        self._nodes: dict[str, NodeResult] = _NOT_STARTED  # the result's nodes, once RunStarted made them
 
-    def __call__(self, event: Any) -> None:
-        kind = event.__class__
-        if kind is RunStarted:
-            self.result = RunResult(run_id=event.run_id, nodes={nid: NodeResult() for nid in event.node_ids})
-            return
+    def on_run_started(self, event: Any) -> None:
+        self.result = RunResult(run_id=event.run_id, nodes={nid: NodeResult() for nid in event.node_ids})
+        self._nodes = self.result.nodes
+
+    def on_run_finished(self, event: Any) -> None:
         result = self.result
         if result is None:
-            raise RuntimeError("events must start with RunStarted")
-        if kind is RunFinished:
-            result.status = event.status
-            result.latency_ms = event.latency_ms
-            result.outputs = event.outputs
-            result.error = None if event.error is None else {"type": event.error.type,
-                                                             "message": event.error.message}
-            return
-        node = result.nodes[event.node_id]
-        if kind is NodeStarted:
-            node.status, node.attempts = "running", event.attempt
-        elif kind is NodeRetrying:
-            node.attempts = event.attempt
-        elif kind is NodeFinished:
-            node.status, node.latency_ms, node.attempts, node.outputs = (
-                "succeeded", event.latency_ms, event.attempts, event.outputs)
-        elif kind is NodeCached:
-            node.status, node.outputs, node.latency_ms = "cached", event.outputs, 0.0
-        elif kind is NodeSkipped:
-            node.status, node.skip_reason = "skipped", event.reason
-        elif kind is NodeFailed:
-            node.status, node.latency_ms, node.attempts = "failed", event.latency_ms, event.attempts
-            node.error = {"type": event.error.type, "message": event.error.message}
-        elif kind is NodeCancelled:
-            node.status, node.skip_reason = "cancelled", event.reason
+            raise RuntimeError(_NOT_STARTED_YET)
+        result.status, result.latency_ms, result.outputs = event.status, event.latency_ms, event.outputs
+        result.error = None if event.error is None else event.error.brief()
+
+    def on_node_started(self, event: Any) -> None:
+        node = self._nodes[event.node_id]
+        node.status, node.attempts = "running", event.attempt
+
+    def on_node_retrying(self, event: Any) -> None:
+        self._nodes[event.node_id].attempts = event.attempt
+
+    def on_node_finished(self, event: Any) -> None:
+        node = self._nodes[event.node_id]
+        node.status, node.latency_ms, node.attempts, node.outputs = (
+            "succeeded", event.latency_ms, event.attempts, event.outputs)
+
+    def on_node_cached(self, event: Any) -> None:
+        node = self._nodes[event.node_id]
+        node.status, node.outputs, node.latency_ms = "cached", event.outputs, 0.0
+
+    def on_node_skipped(self, event: Any) -> None:
+        node = self._nodes[event.node_id]
+        node.status, node.skip_reason = "skipped", event.reason
+
+    def on_node_failed(self, event: Any) -> None:
+        node = self._nodes[event.node_id]
+        node.status, node.latency_ms, node.attempts = "failed", event.latency_ms, event.attempts
+        node.error = event.error.brief()
+
+    def on_node_cancelled(self, event: Any) -> None:
+        node = self._nodes[event.node_id]
+        node.status, node.skip_reason = "cancelled", event.reason

@@ -12,9 +12,11 @@ from pydantic import BaseModel, ValidationError
 
 from .component import ComponentInfo, PortInfo, port_infos
 from .issues import Issue
-from .loading import short_repr, yaml_boolean_hint
+from .loading import yaml_boolean_hint
 from .registry import Registry, default_registry
+from .secrets import LITERAL_SECRET_ERROR
 from .spec import EdgeSpec, NodeSpec, PipelineSpec
+from .text import short_repr, shorten
 from .types import is_assignable, list_item_type, type_label
 
 __all__ = ["validate", "analyse", "Analysis", "ResolvedNode", "ERROR_PORT", "ERROR_PORT_TYPE"]
@@ -93,6 +95,7 @@ def _resolve_node(node: NodeSpec, registry: Registry, issues: list[Issue]) -> Re
         issues.extend(_param_issue(node, info, error) for error in exc.errors(include_url=False))
         return None
     issues.extend(_unknown_params(node, info))
+    issues.extend(_param_warnings(node, info, params))
     try:
         inputs_model, outputs_model = info.ports(params)
         inputs = {p.name: p for p in port_infos(inputs_model)}
@@ -113,6 +116,21 @@ def _resolve_node(node: NodeSpec, registry: Registry, issues: list[Issue]) -> Re
     return ResolvedNode(node, info, params, inputs, outputs, inputs_model, outputs_model)
 
 
+def _param_warnings(node: NodeSpec, info: ComponentInfo, params: BaseModel) -> list[Issue]:
+    """The component's own warnings about valid params, pinned to the node and the param."""
+    check = getattr(info.cls, "param_warnings", None)
+    if check is None:
+        return []
+    try:
+        warnings = check(params)
+    except Exception as exc:  # noqa: BLE001 - a component's own check must not break validation
+        return [Issue(code="param_check_failed", severity="warning", node_id=node.id, path="params",
+                      message=f"{_who(node, info)}: its params check failed ({type(exc).__name__}: {exc}).",
+                      hint="Report this to the component's author; the node may still run.")]
+    return [Issue(code=w.code, severity="warning", node_id=node.id, path=f"params.{w.param}",
+                  message=f"{_who(node, info)}: {w.message}", hint=w.hint) for w in warnings]
+
+
 def _who(node: NodeSpec, info: ComponentInfo) -> str:
     return f"Node `{node.id}` (`{info.id}` v{info.version})"
 
@@ -122,7 +140,8 @@ def _param_issue(node: NodeSpec, info: ComponentInfo, error: Any) -> Issue:
     if error["type"] == "extra_forbidden":
         return _unknown_param(node, info, path)
     what = f"param `{path}` is invalid" if path else "params are invalid"
-    got = "" if error["type"] == "missing" else f" (got {short_repr(error.get('input'))})"
+    quiet = error["type"] in ("missing", LITERAL_SECRET_ERROR)  # a literal credential is not echoed back
+    got = "" if quiet else f" (got {short_repr(error.get('input'))})"
     return Issue(code="invalid_params", node_id=node.id, path=f"params.{path}" if path else "params",
                  message=f"{_who(node, info)}: {what}: {_reason(error)}{got}.", hint=_param_hint(info, error))
 
@@ -197,7 +216,7 @@ def _unknown_component(node: NodeSpec, registry: Registry) -> Issue:
     if failed:
         hint += (f" {len(failed)} plugin{'s' if len(failed) > 1 else ''} failed to load ("
                  + ", ".join(failed[:3]) + (", ..." if len(failed) > 3 else "") + "): see `patchwire components`.")
-    name = node.component if len(node.component) <= 100 else node.component[:97] + "..."
+    name = shorten(node.component, 100)
     return Issue(code="unknown_component", node_id=node.id,
                  message=f"Unknown component `{name}` on node `{node.id}`.{known}", hint=hint)
 

@@ -12,6 +12,7 @@ os.environ.pop("DATABASE_URL", None)
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ.pop("PATCHWIRE_PLUGINS", None)
+os.environ.pop("PATCHWIRE_MODEL_BASES", None)  # tests trust model bases explicitly
 
 
 import pytest
@@ -31,20 +32,12 @@ def fresh_database(tmp_path, monkeypatch):
     reset_engines()
 
 
-@pytest.fixture(scope="session")
-def postgres_cluster():
-    """A throwaway PostgreSQL server on a loopback port, started once per session by the first test that
-    asks for it, stopped by its PID at the end (tests/infra/postgres.py)."""
-    from tests.infra.postgres import postgres_cluster as start
-
-    with start() as cluster:
-        yield cluster
-
-
-@pytest.fixture
-def postgres_url(postgres_cluster) -> str:
-    """The URL of a new, empty PostgreSQL database for one test (no tables yet)."""
-    return postgres_cluster.create_database()
+from tests.infra.fixtures import (  # noqa: E402,F401 - session fixtures for real services
+    chroma_server,
+    postgres_cluster,
+    postgres_url,
+    ray_cluster,
+)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -3,22 +3,26 @@
 litellm's own retries are off (`num_retries=0`, `max_retries=0`): the node policy is the only retry
 layer. Provider failures become `RetryableError` or `PermanentError` (see `errors`); a malformed
 reply is a `RetryableError`. Every call, failed ones included, is appended to the node's `model_calls`
-record. API keys never reach params, records, logs or error messages.
+record. API keys never reach params, records, logs or error messages, and keys from the environment go
+only where `bases.check_model_base` allows. `timeout_s` is a deadline for the whole call, streaming
+included: httpx's read timeout restarts with every chunk, so a provider dripping chunks never trips it.
 """
 
 from __future__ import annotations
 
-import sys
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from components_catalog.llm.bases import NO_KEY, ModelBase, check_model_base
 from components_catalog.llm.errors import map_model_error, redactor
-from components_catalog.llm.providers import is_local_model, load_litellm
+from components_catalog.llm.providers import is_local_model, litellm_ready, load_litellm
 from components_catalog.types import TokenUsage
 from runtime.context import RunContext
-from runtime.errors import ComponentError, RetryableError
+from runtime.errors import ComponentError, PermanentError, RetryableError
 
 __all__ = ["ModelRequest", "ModelReply", "call_model", "sum_usage"]
 
@@ -59,14 +63,17 @@ async def call_model(ctx: RunContext, request: ModelRequest) -> ModelReply:
     Fallbacks are done here, not with litellm's `acompletion(fallbacks=...)`: that one tries the next model
     after any error (a bad key included), raises a bare `Exception` when all fail, and records nothing per call.
     """
+    models = [request.model, *request.fallbacks]
+    # Where each call may go, before reading a key, loading litellm or connecting anywhere.
+    bases = [await check_model_base(model, request.api_base, request.api_key_env) for model in models]
     api_key = ctx.secret(request.api_key_env) if request.api_key_env else None
     redact = redactor(ctx, api_key)
-    litellm = sys.modules.get("litellm") or await ctx.to_thread(load_litellm)
+    # Every call: load_litellm also quiets the banners that whoever imported litellm first may have left on.
+    litellm = load_litellm() if litellm_ready() else await ctx.to_thread(load_litellm)
     usages: list[TokenUsage] = []
-    models = [request.model, *request.fallbacks]
     for index, model in enumerate(models):
         try:
-            text, usage = await _call_one(ctx, litellm, request, model, api_key, redact, index > 0)
+            text, usage = await _call_one(ctx, litellm, request, model, bases[index], api_key, redact, index > 0)
         except RetryableError as exc:
             usages.append(TokenUsage(model=model, calls=1))
             if index + 1 == len(models):
@@ -78,8 +85,8 @@ async def call_model(ctx: RunContext, request: ModelRequest) -> ModelReply:
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
-async def _call_one(ctx: RunContext, litellm: Any, request: ModelRequest, model: str, api_key: str | None,
-                    redact: Callable[[str], str], fallback_used: bool) -> tuple[str, TokenUsage]:
+async def _call_one(ctx: RunContext, litellm: Any, request: ModelRequest, model: str, base: ModelBase,
+                    api_key: str | None, redact: Callable[[str], str], fallback_used: bool) -> tuple[str, TokenUsage]:
     if is_local_model(model):
         from components_catalog.llm.local_model import ensure_registered
 
@@ -89,24 +96,54 @@ async def _call_one(ctx: RunContext, litellm: Any, request: ModelRequest, model:
                              "usage": None, "cost_usd": None, "latency_ms": None, "attempt": ctx.attempt,
                              "fallback_used": fallback_used}
     _append_call(ctx, entry)
-    kwargs = _litellm_kwargs(request, model, api_key)
+    kwargs = _litellm_kwargs(request, model, api_key or (None if base.trusted else NO_KEY))
     started = time.perf_counter()
     try:
-        if request.stream:
-            response = await litellm.acompletion(**kwargs)
-            text, response = await _consume_stream(ctx, litellm, response, request.messages, model)
-        else:
-            response = await litellm.acompletion(**kwargs)
-            text = _reply_text(response, model)
+        text, response = await _request(ctx, litellm, request, model, kwargs)
     except Exception as exc:  # noqa: BLE001 - every failure is mapped to the runtime's two kinds
         error = exc if isinstance(exc, ComponentError) else map_model_error(
             exc, model, api_key_env=request.api_key_env, timeout_s=request.timeout_s, redact=redact)
+        error = _with_base_note(error, exc, base, model)
         entry.update(latency_ms=_ms(started), error=str(error))
         raise error from None  # the provider's exception may quote the key: never chain it
     usage = _usage(litellm, response, model)
     entry.update(response=text, usage=usage.model_dump(exclude={"model", "cost_usd", "calls"}),
                  cost_usd=usage.cost_usd, latency_ms=_ms(started))
     return text, usage
+
+
+async def _request(ctx: RunContext, litellm: Any, request: ModelRequest, model: str,
+                   kwargs: dict[str, Any]) -> tuple[str, Any]:
+    """One litellm call, the stream read to its end, within `request.timeout_s` in all."""
+    deadline = asyncio.timeout(request.timeout_s)
+    try:
+        async with deadline:
+            response = await litellm.acompletion(**kwargs)
+            if not request.stream:
+                return _reply_text(response, model), response
+            try:
+                return await _consume_stream(ctx, litellm, response, request.messages, model)
+            except BaseException:
+                await _close_stream(response)  # cut off (deadline, cancelled run): free the connection now
+                raise
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        raise RetryableError(f"Model `{model}` did not answer within {request.timeout_s:g} s (the node's `timeout_s` "
+                             "param). It is a deadline for the whole call, streaming included.") from None
+
+
+async def _close_stream(stream: Any) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(Exception):
+            await aclose()
+
+
+def _with_base_note(error: ComponentError, exc: BaseException, base: ModelBase, model: str) -> ComponentError:
+    """After an auth failure at an untrusted base, say that the env key was withheld and how to send it."""
+    note = base.withheld_note(model) if getattr(exc, "status_code", None) in (401, 403) else ""
+    return PermanentError(f"{error} {note}") if note and isinstance(error, PermanentError) else error
 
 
 def _append_call(ctx: RunContext, entry: dict[str, Any]) -> None:

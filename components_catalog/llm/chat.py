@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from components_catalog.llm.bases import api_base_warnings
 from components_catalog.llm.calls import ModelRequest, call_model
 from components_catalog.llm.params import (
     ModelParams,
@@ -25,6 +26,7 @@ from components_catalog.llm.structured_output import (
 )
 from components_catalog.types import Document, TokenUsage
 from runtime import Component, RunContext, component
+from runtime.component import ParamWarning
 
 __all__ = ["ChatParams", "ChatInputs", "ChatOutputs", "ChatCompletion"]
 
@@ -73,6 +75,11 @@ class ChatCompletion(Component):
     """
 
     params: ChatParams
+
+    @classmethod
+    def param_warnings(cls, params: BaseModel) -> list[ParamWarning]:
+        assert isinstance(params, ChatParams)
+        return api_base_warnings(params.model, params.api_base)
 
     async def run(self, inputs: ChatInputs, ctx: RunContext) -> ChatOutputs:
         p = self.params

@@ -1,7 +1,8 @@
 """How a failed model call reads: provider exceptions mapped to the runtime's two error kinds, with the fix.
 
 `RetryableError`: 429 (with its Retry-After), 5xx, timeouts, connection errors. `PermanentError`: 401,
-403, 400, 404, 402, context window (never retried). API keys never reach the messages: `redactor` masks them.
+403, 400, 404, 402, context window, an exhausted quota (a 429 that waiting does not fix) and content-policy
+refusals (never retried). API keys never reach the messages: `redactor` masks them.
 """
 
 from __future__ import annotations
@@ -14,25 +15,22 @@ from collections.abc import Callable
 from components_catalog.llm.providers import provider_key_envs, provider_of
 from runtime.context import RunContext
 from runtime.errors import ComponentError, PermanentError, RetryableError
+from runtime.secrets import redact_text
+from runtime.text import shorten
 
 __all__ = ["redactor", "map_model_error", "retry_after_seconds"]
 
 
 def redactor(ctx: RunContext, api_key: str | None) -> Callable[[str], str]:
-    """Masks the key in use, every secret the run has read and every `*_API_KEY` value in the environment."""
-    values = {v for k, v in os.environ.items() if k.endswith("_API_KEY") and len(v) >= 4}
-    if api_key:
-        values.add(api_key)
-    ordered = sorted(values, key=len, reverse=True)
-
-    def redact(text: str) -> str:
-        for value in ordered:
-            text = text.replace(value, "***")
-        return ctx.redact(text)
-
-    return redact
+    """Masks the key in use, every secret the run has read and every secret value in the environment
+    (the one rule: `runtime.secrets`)."""
+    extra = {api_key} if api_key else set()
+    return lambda text: redact_text(ctx.redact(text), extra)
 
 
+_QUOTA = re.compile(r"exceeded your current quota|insufficient[ _]quota|credit balance is too low", re.IGNORECASE)
+_CONTENT_POLICY = re.compile(r"content[ _]policy|safety system|content[ _]filter|content management policy",
+                             re.IGNORECASE)
 _MISSING_KEY = re.compile(r"missing .{0,40}(credentials|api[ _-]?key)|api[ _-]?key .{0,60}(not set|must be set|"
                           r"is required)|no (api )?key is set", re.IGNORECASE)
 
@@ -43,13 +41,22 @@ def map_model_error(exc: BaseException, model: str, *, api_key_env: str | None =
     from litellm import exceptions as litellm
 
     status = _status(exc)
-    said = redact(_detail(exc))
+    said = redact_text(redact(_detail(exc)), _key_in_use(model, api_key_env))
     where = f"Model `{model}`"
     if isinstance(exc, litellm.ContextWindowExceededError):
         return PermanentError(f"{where}: the prompt does not fit the model's context window (HTTP {status or 400})."
                               f" Shorten the prompt or use a model with a larger context window. Provider: {said}")
     if _MISSING_KEY.search(said):
         return PermanentError(f"{where}: no API key was found. {_key_hint(model, api_key_env)} Provider: {said}")
+    if _has_code(exc, "insufficient_quota") or _QUOTA.search(said):
+        return PermanentError(f"{where}: quota exhausted (HTTP {status or 429}): the provider account has no credit "
+                              "or quota left, so retrying will not help. Add credit or raise the limit in the "
+                              f"provider's billing settings, or use another key or model. Provider: {said}")
+    if (isinstance(exc, litellm.ContentPolicyViolationError) or _has_code(exc, "content_policy_violation")
+            or (status == 400 and _CONTENT_POLICY.search(said))):
+        return PermanentError(f"{where}: the provider's content policy refused the request (HTTP {status or 400}); "
+                              "the same input would be refused again. Rephrase the prompt or the context (or "
+                              f"what feeds them), or use a model with another policy. Provider: {said}")
     if isinstance(exc, litellm.RateLimitError) or status == 429:
         wait = retry_after_seconds(exc)
         hint = f"the provider asks to retry after {wait:g} s" if wait is not None else "retrying after a pause"
@@ -98,6 +105,20 @@ def _key_hint(model: str, api_key_env: str | None) -> str:
             "`api_key_env` param).")
 
 
+def _key_in_use(model: str, api_key_env: str | None) -> set[str]:
+    """The provider key litellm read itself (no `api_key_env`): masked whatever its length."""
+    if api_key_env:
+        return set()  # passed to `redactor` as the key in use
+    provider = provider_of(model)
+    return {os.environ[name] for name in (provider_key_envs(provider) if provider else ()) if os.environ.get(name)}
+def _has_code(exc: BaseException, code: str) -> bool:
+    """Whether the provider's error body names `code` as its `code` or `type` (OpenAI's error shape)."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        body = body["error"]
+    return isinstance(body, dict) and code in (body.get("code"), body.get("type"))
+
+
 def _status(exc: BaseException) -> int | None:
     code = getattr(exc, "status_code", None)
     try:
@@ -112,7 +133,7 @@ _PREFIXES = re.compile(r"^(?:litellm\.\w+:\s*|\w+Error:\s*|\w+Exception\s*-\s*)+
 def _detail(exc: BaseException) -> str:
     text = str(getattr(exc, "message", None) or exc or type(exc).__name__)
     text = _PREFIXES.sub("", text.strip())  # "litellm.X: Y: OpenAIException - " adds nothing
-    return text if len(text) <= 300 else text[:297] + "..."
+    return shorten(text, 300)
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:

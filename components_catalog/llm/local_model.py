@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from components_catalog.embeddings import cosine_scores, count_tokens, default_embedder, truncate_to_tokens
+from components_catalog.llm.providers import load_litellm
 
 if TYPE_CHECKING:
     from litellm.types.llms.openai import ChatCompletionUsageBlock
@@ -248,6 +249,7 @@ def _handler_class() -> type:
     litellm calls these methods with keyword arguments only (`litellm/llms/custom_llm.py`).
     """
     os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # else litellm fetches a cost map online
+    load_litellm()  # the offline cost map, and quiet banners
     from litellm.llms.custom_llm import CustomLLM
 
     class LocalExtractiveLLM(CustomLLM):
@@ -281,7 +283,7 @@ def ensure_registered() -> Any:
     """Route `local/*` models to the extractive handler, idempotently (an existing `local` entry in
     `litellm.custom_provider_map` is kept, not replaced); returns the handler in use."""
     handler_class = _handler_class()  # imports litellm with the offline cost map
-    import litellm
+    litellm = load_litellm()
     from litellm.utils import custom_llm_setup
 
     with _register_lock:

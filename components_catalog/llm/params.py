@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from components_catalog.types import Document
+from runtime.secrets import check_allowed_name
 
 __all__ = ["DEFAULT_MODEL", "ModelParams", "api_base_field", "api_key_env_field", "multiline", "render_context",
            "user_message", "chat_messages"]
@@ -33,8 +34,11 @@ def api_base_field() -> Any:
 
 
 def api_key_env_field() -> Any:
-    return Field(None, description="Name of the env var holding the API key (empty: the provider's standard "
-                                   "one, e.g. OPENAI_API_KEY). The name only: never paste a key here")
+    """`api_key_env`; a name components may not read (PATCHWIRE_SECRETS) fails `validate`, not the run."""
+    field = Field(None, description="Name of the env var holding the API key (empty: the provider's standard "
+                                    "one, e.g. OPENAI_API_KEY). The name only: never paste a key here")
+    field.metadata.append(AfterValidator(check_allowed_name))  # applied as in `Annotated[str | None, ...]`
+    return field
 
 
 def multiline(default: str, description: str) -> Any:

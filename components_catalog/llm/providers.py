@@ -9,12 +9,14 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
 from types import ModuleType
 from typing import Any
 
-__all__ = ["LOCAL_PREFIX", "is_local_model", "load_litellm", "provider_key_envs", "provider_of"]
+__all__ = ["LOCAL_PREFIX", "is_local_model", "litellm_ready", "load_litellm", "provider_key_envs", "provider_of"]
 
 LOCAL_PREFIX = "local/"
+_load_lock = threading.Lock()
 _KEY_ENVS: dict[str, tuple[str, ...]] = {
     "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
     "together_ai": ("TOGETHERAI_API_KEY", "TOGETHER_AI_API_KEY"),
@@ -30,12 +32,24 @@ def is_local_model(model: str) -> bool:
 
 
 def load_litellm() -> ModuleType:
-    """Import litellm with the bundled cost map (else it fetches one online) and quiet error banners."""
-    if "litellm" not in sys.modules:
-        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    litellm: Any = importlib.import_module("litellm")
-    litellm.suppress_debug_info = True
-    return litellm
+    """Import litellm with the bundled cost map (else it fetches one online) and quiet its stdout banners
+    ("Provider List: ...", which it prints for every model it has no provider for, `local/...` included).
+
+    Call it on every use, not only the first: whoever imported litellm first may have left the banners on.
+    One thread imports at a time: concurrent first imports of litellm and its submodules fail with
+    "partially initialized module" errors."""
+    with _load_lock:
+        if "litellm" not in sys.modules:
+            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        litellm: Any = importlib.import_module("litellm")
+        litellm.suppress_debug_info = True
+        return litellm
+
+
+def litellm_ready() -> bool:
+    """Whether litellm is imported completely, so `load_litellm()` returns at once (else: in a thread)."""
+    module = sys.modules.get("litellm")
+    return module is not None and not getattr(getattr(module, "__spec__", None), "_initializing", False)
 
 
 def provider_key_envs(provider: str) -> list[str]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from components_catalog.llm.bases import api_base_warnings
 from components_catalog.llm.calls import ModelRequest, call_model
 from components_catalog.llm.params import (
     ModelParams,
@@ -23,6 +24,7 @@ from components_catalog.llm.params import (
 from components_catalog.llm.providers import is_local_model
 from components_catalog.types import TokenUsage
 from runtime import Component, RunContext, component
+from runtime.component import ParamWarning
 
 __all__ = ["DEFAULT_REWRITE_INSTRUCTION", "RewriteParams", "RewriteInputs", "RewriteOutputs", "QueryRewrite"]
 
@@ -79,6 +81,11 @@ class QueryRewrite(Component):
     """
 
     params: RewriteParams
+
+    @classmethod
+    def param_warnings(cls, params: BaseModel) -> list[ParamWarning]:
+        assert isinstance(params, RewriteParams)
+        return api_base_warnings(params.model, params.api_base)
 
     async def run(self, inputs: RewriteInputs, ctx: RunContext) -> RewriteOutputs:
         p, query = self.params, inputs.query.strip()

@@ -12,12 +12,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field, create_model, field_validator, model_validator
 
+from components_catalog.llm.bases import api_base_warnings
 from components_catalog.llm.calls import ModelRequest, call_model
 from components_catalog.llm.params import ModelParams, api_base_field, api_key_env_field, chat_messages
 from components_catalog.llm.providers import is_local_model
 from components_catalog.llm.structured_output import json_schema_format
 from components_catalog.logic import port_name_problem
 from runtime import Component, RunContext, component
+from runtime.component import ParamWarning
 from runtime.errors import RetryableError
 
 __all__ = ["Route", "RouterParams", "RouterInputs", "LLMRouter", "parse_route"]
@@ -112,6 +114,11 @@ class LLMRouter(Component):
     """
 
     params: RouterParams
+
+    @classmethod
+    def param_warnings(cls, params: BaseModel) -> list[ParamWarning]:
+        assert isinstance(params, RouterParams)
+        return api_base_warnings(params.model, params.api_base)
 
     @classmethod
     def ports(cls, params: BaseModel) -> tuple[type[BaseModel], type[BaseModel]]:

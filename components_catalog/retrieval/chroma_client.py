@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from components_catalog.retrieval.chunking import CHUNK_ID_LENGTH
 from components_catalog.types import Document
@@ -21,18 +21,20 @@ from runtime.errors import ComponentError, PermanentError, RetryableError
 from runtime.settings import data_dir
 
 if TYPE_CHECKING:
+    import httpx
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
 __all__ = ["LOCAL_MODEL", "MODEL_KEY", "Place", "collection_names", "embed", "embed_local", "embedding_function",
-           "find_collection", "get_client", "litellm_kwargs", "model_error", "open_for_indexing", "place",
-           "query", "store_metadata", "upsert_chunks", "vectors_of"]
+           "call", "find_collection", "get_client", "http_timeout", "is_transport_error", "litellm_kwargs", "model_error", "open_for_indexing", "place",
+           "query", "store_metadata", "unreachable", "upsert_chunks", "vectors_of"]
 
 LOCAL_MODEL = "local/minilm"
 MODEL_KEY = "patchwire:embedding_model"
 _SCALARS = (str, int, float, bool)
 _BATCH = 1000  # rows per upsert, well under Chroma's max batch size
 _EMBED_BATCH = 256  # texts per embedding request
+T = TypeVar("T")
 _clients: dict[tuple[str, ...], ClientAPI] = {}
 _clients_lock = threading.Lock()
 
@@ -68,16 +70,95 @@ def _new_client(where: Place) -> ClientAPI:
 
     import components_catalog.retrieval.chroma_embedding  # noqa: F401 - registers our embedding functions by name
 
-    settings = Settings(anonymized_telemetry=False)
     if where[0] == "path":
-        return chromadb.PersistentClient(path=where[1], settings=settings)
+        return chromadb.PersistentClient(path=where[1], settings=Settings(anonymized_telemetry=False))
     if not where[2].isdigit():
         raise PermanentError(f"CHROMA_PORT must be a port number, got {where[2]!r}.")
     try:
-        return chromadb.HttpClient(host=where[1], port=int(where[2]), settings=settings)
+        timeout = http_timeout()  # a bad PATCHWIRE_CHROMA_TIMEOUT_S is a setup error: say so before connecting
+    except ValueError as exc:
+        raise PermanentError(str(exc)) from None
+    try:
+        _heartbeat(where, timeout)
+        client = chromadb.HttpClient(host=where[1], port=int(where[2]), settings=Settings(anonymized_telemetry=False))
     except Exception as exc:
-        raise RetryableError(f"Cannot reach {where} ({type(exc).__name__}: {exc}). Is the server running? "
-                             "Unset CHROMA_HOST and CHROMA_PORT to use the embedded Chroma instead.") from exc
+        raise unreachable(where, exc) from exc
+    _bound_requests(client, timeout)
+    return client
+
+
+TIMEOUT_ENV = "PATCHWIRE_CHROMA_TIMEOUT_S"
+DEFAULT_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 5.0
+
+
+def http_timeout() -> httpx.Timeout:
+    """Connect within 5 s; each read, write and pool wait within `PATCHWIRE_CHROMA_TIMEOUT_S` (30 s).
+
+    chromadb's HTTP client has no timeout at all: a server that accepts connections and never answers
+    would hang the node (its request runs in a thread, beyond `timeout_s`) and then the process at exit.
+    """
+    import httpx
+
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    try:
+        seconds = float(raw) if raw else DEFAULT_TIMEOUT_S
+    except ValueError:
+        raise ValueError(f"{TIMEOUT_ENV} must be a number of seconds, got {raw!r}.") from None
+    if not seconds > 0:
+        raise ValueError(f"{TIMEOUT_ENV} must be more than 0 seconds, got {raw!r}.")
+    return httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT_S, seconds))
+
+
+def _heartbeat(where: Place, timeout: httpx.Timeout) -> None:
+    """Ask the server for its heartbeat with our timeouts before chromadb's first (unbounded) request."""
+    import httpx
+
+    response = httpx.get(f"http://{where[1]}:{where[2]}/api/v2/heartbeat", timeout=timeout)
+    response.raise_for_status()
+
+
+def _bound_requests(client: ClientAPI, timeout: httpx.Timeout) -> None:
+    """Give chromadb's own HTTP session (`timeout=None`) our timeouts for every later request."""
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if session is None:  # chromadb changed its internals: a test checks this never happens unnoticed
+        raise PermanentError("This chromadb version hides its HTTP session; Patchwire cannot bound the Chroma "
+                             "server's request timeouts. Install a chromadb version Patchwire supports.")
+    session.timeout = timeout
+
+
+def unreachable(where: Place, exc: BaseException) -> RetryableError:
+    """The error for a Chroma server that is down, unreachable or not answering."""
+    if isinstance(exc, RetryableError):
+        return exc
+    detail = "it did not answer in time" if _is_timeout(exc) else f"{type(exc).__name__}: {exc}"
+    return RetryableError(f"Cannot reach {where} ({detail}). Is the server running and answering? Check "
+                          "CHROMA_HOST and CHROMA_PORT, or unset both to use the embedded Chroma instead.")
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    import httpx
+
+    return isinstance(exc, httpx.TimeoutException) or "timed out" in str(exc).lower()
+
+
+def is_transport_error(exc: BaseException) -> bool:
+    """A failure to talk to the server at all (down, reset, timed out), as opposed to Chroma refusing."""
+    import httpx
+
+    return isinstance(exc, httpx.TransportError) or (
+        isinstance(exc, ValueError) and "Could not connect to a Chroma server" in str(exc))
+
+
+async def call(ctx: RunContext, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` off the event loop; a server that is down or not answering gets a message saying so."""
+    try:
+        return await ctx.to_thread(fn, *args)
+    except Exception as exc:
+        where = place()
+        if where[0] == "http" and is_transport_error(exc):
+            raise unreachable(where, exc) from None
+        raise
 
 
 # --- collections ----------------------------------------------------------------------------------------
@@ -201,12 +282,16 @@ class _NoRetries(int):
         return True
 
 
-def litellm_kwargs(model: str, api_base: str | None, api_key: str | None) -> dict[str, Any]:
+def litellm_kwargs(model: str, api_base: str | None, api_key: str | None, *, trusted: bool) -> dict[str, Any]:
+    """`trusted`: whether `api_base` may receive keys from the environment (`bases.check_model_base`); if
+    not, a placeholder key stops litellm from reading the provider's env key by itself."""
+    from components_catalog.llm.bases import NO_KEY
+
     kwargs: dict[str, Any] = {"model": model, "max_retries": _NoRetries(0)}
     if api_base:
         kwargs["api_base"] = api_base
-    if api_key:
-        kwargs["api_key"] = api_key
+    if api_key or not trusted:
+        kwargs["api_key"] = api_key or NO_KEY
     return kwargs
 
 
@@ -221,12 +306,14 @@ async def embed(ctx: RunContext, texts: list[str], model: str, *, api_base: str 
         vectors = await ctx.to_thread(embed_local, texts)
         ctx.record("embedding", {"model": model, "texts": len(texts), "calls": 0, "offline": True})
         return vectors
+    from components_catalog.llm.bases import check_model_base
     from components_catalog.llm.errors import map_model_error, redactor
     from components_catalog.llm.providers import load_litellm
 
+    base = await check_model_base(model, api_base, api_key_env)  # before any connection, and before the key
     api_key = ctx.secret(api_key_env) if api_key_env else None
     litellm = await ctx.to_thread(load_litellm)  # the first import takes seconds: not on the event loop
-    kwargs = litellm_kwargs(model, api_base, api_key)
+    kwargs = litellm_kwargs(model, api_base, api_key, trusted=base.trusted)
     record: dict[str, Any] = {"model": model, "texts": len(texts), "calls": 0, "api_base": api_base,
                               "prompt_tokens": 0, "cost_usd": 0.0}
     ctx.record("embedding", record)  # updated in place: a failed call stays visible

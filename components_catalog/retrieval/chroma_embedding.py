@@ -71,11 +71,14 @@ class LiteLLMEmbeddingFunction(EmbeddingFunction[Documents]):
     def __call__(self, input: Documents) -> Embeddings:
         import os
 
+        from components_catalog.llm.bases import check_model_base_blocking
         from components_catalog.llm.providers import load_litellm
         from components_catalog.retrieval.chroma_client import litellm_kwargs, vectors_of
 
+        base = check_model_base_blocking(self.model, self.api_base, self.api_key_env)  # the same egress guard
         key = os.environ.get(self.api_key_env) if self.api_key_env else None
-        response = load_litellm().embedding(input=list(input), **litellm_kwargs(self.model, self.api_base, key))
+        kwargs = litellm_kwargs(self.model, self.api_base, key, trusted=base.trusted)
+        response = load_litellm().embedding(input=list(input), **kwargs)
         return [np.asarray(v, dtype=np.float32) for v in vectors_of(response)]
 
     @staticmethod

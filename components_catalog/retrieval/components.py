@@ -14,9 +14,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
+from components_catalog.llm.bases import api_base_warnings
 from components_catalog.retrieval.chunking import chunk_documents, text_source_id
 from components_catalog.types import Document
 from runtime import Component, PermanentError, RunContext, component
+from runtime.component import ParamWarning
+from runtime.secrets import check_allowed_name
 
 __all__ = ["ChromaIndex", "ChromaRetrieve", "check_where", "render_context"]
 
@@ -52,7 +55,7 @@ class EmbeddingParams(BaseModel):
         if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
             raise ValueError("api_key_env takes the NAME of an environment variable (like OPENAI_API_KEY), "
                              "never the key itself")
-        return value
+        return check_allowed_name(value)
 
 
 def check_where(where: Any, path: str = "where") -> None:
@@ -163,22 +166,27 @@ class ChromaRetrieve(Component):
 
     params: RetrieveParams
 
+    @classmethod
+    def param_warnings(cls, params: BaseModel) -> list[ParamWarning]:
+        assert isinstance(params, EmbeddingParams)
+        return api_base_warnings(params.embedding_model, params.api_base)
+
     async def run(self, inputs: RetrieveInputs, ctx: RunContext) -> RetrieveOutputs:
         from components_catalog.retrieval import chroma_client as cc
 
         p = self.params
         if not inputs.query or not inputs.query.strip():
             raise PermanentError(f"Input `query` is empty: there is nothing to search `{p.collection}` for.")
-        client = await ctx.to_thread(cc.get_client)
-        collection = await ctx.to_thread(cc.find_collection, client, p.collection)
+        client = await cc.call(ctx, cc.get_client)
+        collection = await cc.call(ctx, cc.find_collection, client, p.collection)
         if collection is None:
-            names = await ctx.to_thread(cc.collection_names, client)
+            names = await cc.call(ctx, cc.collection_names, client)
             raise PermanentError(_missing_message(p.collection, names, str(cc.place())))
         if (error := cc.model_error(collection, p.embedding_model, "this node queries it")) is not None:
             raise PermanentError(error)
         vector = (await cc.embed(ctx, [inputs.query], p.embedding_model, api_base=p.api_base,
                                  api_key_env=p.api_key_env))[0]
-        found = await ctx.to_thread(cc.query, collection, vector, p.top_k, p.where and chroma_where(p.where))
+        found = await cc.call(ctx, cc.query, collection, vector, p.top_k, p.where and chroma_where(p.where))
         documents = [d for d in found if (d.score or 0.0) >= p.min_score]
         ctx.record("retrieval", {
             "query": inputs.query, "collection": p.collection, "top_k": p.top_k, "where": p.where,
@@ -234,6 +242,11 @@ class ChromaIndex(Component):
 
     params: IndexParams
 
+    @classmethod
+    def param_warnings(cls, params: BaseModel) -> list[ParamWarning]:
+        assert isinstance(params, EmbeddingParams)
+        return api_base_warnings(params.embedding_model, params.api_base)
+
     async def run(self, inputs: IndexInputs, ctx: RunContext) -> IndexOutputs:
         from components_catalog.retrieval import chroma_client as cc
 
@@ -243,12 +256,12 @@ class ChromaIndex(Component):
                                  id_prefix=p.id_prefix, extra_metadata=dict(inputs.metadata or {}))
         if not chunks:
             raise PermanentError(f"Nothing to index into `{p.collection}`: every document and text is blank.")
-        client = await ctx.to_thread(cc.get_client)
+        client = await cc.call(ctx, cc.get_client)
         ef_config = {"api_base": p.api_base, "api_key_env": p.api_key_env}
-        collection = await ctx.to_thread(cc.open_for_indexing, client, p.collection, p.embedding_model, ef_config)
+        collection = await cc.call(ctx, cc.open_for_indexing, client, p.collection, p.embedding_model, ef_config)
         vectors = await cc.embed(ctx, [c.text for c in chunks], p.embedding_model, api_base=p.api_base,
                                  api_key_env=p.api_key_env)
-        removed = await ctx.to_thread(cc.upsert_chunks, collection, chunks, vectors, p.id_prefix)
+        removed = await cc.call(ctx, cc.upsert_chunks, collection, chunks, vectors, p.id_prefix)
         ids = [c.id for c in chunks]
         ctx.record("indexing", {"collection": p.collection, "embedding_model": p.embedding_model,
                                 "documents": len(sources), "chunks": len(chunks), "ids": ids,

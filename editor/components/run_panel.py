@@ -7,42 +7,44 @@ from typing import Any
 
 import reflex as rx
 
+from .. import routes
+from ..run_views import HistoryRow, InputField
 from ..state.editor import EditorState
 from ..state.history import HistoryState
 from ..state.run import RunState
-from ..state.run_summary import RunSummaryState
+from ..state.run_summary import GanttRow, RunOutput, RunSummaryState
+from ..statuses import IDLE
 from .issues_panel import issues_panel
 from .json_view import json_tree
 
 __all__ = ["run_bar", "bottom_panel", "viewing_banner", "STATUS_TEXT"]
 
-STATUS_TEXT = (("idle", "Not run yet"), ("running", "Running…"), ("succeeded", "Succeeded"), ("failed", "Failed"),
+# One text per status the run bar can show: idle, then every `runtime.events.RunStatus` (a test checks both agree).
+STATUS_TEXT = ((IDLE, "Not run yet"), ("running", "Running…"), ("succeeded", "Succeeded"), ("failed", "Failed"),
                ("cancelled", "Stopped"), ("interrupted", "Interrupted (the server stopped)"))
 
 
-def _field(field: Any) -> rx.Component:
-    name = field["name"].to(str)
+def _field(field: rx.Var[InputField]) -> rx.Component:
+    name, placeholder, description = field["name"], field["placeholder"], field["description"]
     common = {"name": "in:" + name, "id": "run-input-" + name, "default_value": RunState.values[name].to(str),
               "custom_attrs": {"data-testid": "run-input-" + name}, "key": name + ":" + RunState.form_key.to(str),
-              "title": field["description"].to(str)}
+              "title": description}
     control = rx.match(
-        field["kind"].to(str),
-        ("number", rx.el.input(type="number", step="any", class_name="pw-input pw-run-num",
-                               placeholder=field["placeholder"].to(str), **common)),
-        ("integer", rx.el.input(type="number", step="1", class_name="pw-input pw-run-num",
-                                placeholder=field["placeholder"].to(str), **common)),
-        ("boolean", rx.el.select(rx.el.option(rx.cond(field["required"].to(bool), "false", "default"), value=""),
+        field["kind"],
+        ("number", rx.el.input(type="number", step="any", class_name="pw-input pw-run-num", placeholder=placeholder,
+                               **common)),
+        ("integer", rx.el.input(type="number", step="1", class_name="pw-input pw-run-num", placeholder=placeholder,
+                                **common)),
+        ("boolean", rx.el.select(rx.el.option(rx.cond(field["required"], "false", "default"), value=""),
                                  rx.el.option("true", value="true"), rx.el.option("false", value="false"),
                                  class_name="pw-input pw-run-num", **common)),
         ("json", rx.el.textarea(rows=1, class_name="pw-input pw-run-text pw-mono",
-                                placeholder=rx.cond(field["placeholder"].to(str) != "", field["placeholder"].to(str),
-                                                    "JSON"), **common)),
+                                placeholder=rx.cond(placeholder != "", placeholder, "JSON"), **common)),
         rx.el.textarea(rows=1, class_name="pw-input pw-run-text",
-                       placeholder=rx.cond(field["placeholder"].to(str) != "", field["placeholder"].to(str),
-                                           field["description"].to(str)), **common),
+                       placeholder=rx.cond(placeholder != "", placeholder, description), **common),
     )
     return rx.el.label(
-        rx.el.span(name, rx.cond(field["required"].to(bool), rx.el.span("*", class_name="pw-req")),
+        rx.el.span(name, rx.cond(field["required"], rx.el.span("*", class_name="pw-req")),
                    class_name="pw-run-name"),
         control,
         class_name="pw-run-field",
@@ -53,8 +55,8 @@ def run_status() -> rx.Component:
     summary = RunSummaryState.summary
     return rx.el.span(
         rx.match(RunState.status, *STATUS_TEXT, RunState.status),
-        rx.cond((RunState.status != "running") & (summary["latency"].to(str) != ""),
-                rx.el.span(" in ", summary["latency"].to(str))),
+        rx.cond((RunState.status != "running") & (summary.length() > 0) & (summary["latency"] != ""),
+                rx.el.span(" in ", summary["latency"])),  # `{}` (no run): its missing latency is not ""
         class_name="pw-run-status pw-run-status-" + RunState.status,
         custom_attrs={"data-testid": "run-status", "data-status": RunState.status, "data-run-id": RunState.run_id,
                       "role": "status"},
@@ -90,7 +92,7 @@ def viewing_banner() -> rx.Component:
         EditorState.viewing_run != "",
         rx.el.div(
             rx.el.span("Viewing an old run, exactly as it ran (read-only): ", rx.el.b(EditorState.viewing_label)),
-            rx.button("Back to editing", on_click=HistoryState.back_to_editing, size="1",
+            rx.button("Back to editing", on_click=RunState.back_to_editing, size="1",
                       custom_attrs={"data-testid": "back-to-editing"}),
             class_name="pw-viewing",
             custom_attrs={"data-testid": "viewing-banner", "data-run-id": EditorState.viewing_run},
@@ -121,37 +123,41 @@ def _stat(label: str, value: Any, testid: str) -> rx.Component:
                      class_name="pw-stat")
 
 
+def _output(output: rx.Var[RunOutput]) -> rx.Component:
+    return rx.el.div(
+        rx.el.div("Output ", rx.el.code(output["name"]), class_name="pw-stat-label"),
+        json_tree(output["value"], "run-output-" + output["name"], 1),
+        class_name="pw-output")
+
+
 def _summary() -> rx.Component:
     s = RunSummaryState.summary
     return rx.el.div(
         rx.el.div(
-            _stat("Status", s["status"].to(str), "summary-status"),
-            _stat("Total latency", s["latency"].to(str), "summary-latency"),
-            _stat("Node time (sum)", s["node_sum"].to(str), "summary-node-sum"),
-            _stat("Tokens", s["tokens"].to(str), "summary-tokens"),
-            _stat("Cost", s["cost"].to(str), "summary-cost"),
-            _stat("Inputs", s["inputs"].to(str), "summary-inputs"),
+            _stat("Status", s["status"], "summary-status"),
+            _stat("Total latency", s["latency"], "summary-latency"),
+            _stat("Node time (sum)", s["node_sum"], "summary-node-sum"),
+            _stat("Tokens", s["tokens"], "summary-tokens"),
+            _stat("Cost", s["cost"], "summary-cost"),
+            _stat("Inputs", s["inputs"], "summary-inputs"),
             class_name="pw-stats",
         ),
-        rx.cond(s["error"].to(str) != "", rx.el.div(s["error"].to(str), class_name="pw-run-error",
-                                                     custom_attrs={"data-testid": "run-error", "role": "alert"})),
+        rx.cond(s["error"] != "", rx.el.div(s["error"], class_name="pw-run-error",
+                                            custom_attrs={"data-testid": "run-error", "role": "alert"})),
         rx.cond(
-            s["final_answer"].to(str) != "",
-            rx.el.div(rx.el.div("Final answer (", s["review_status"].to(str), " by a reviewer)", class_name="pw-stat-label"),
-                      rx.el.div(s["final_answer"].to(str), class_name="pw-final"),
+            s["final_answer"] != "",
+            rx.el.div(rx.el.div("Final answer (", s["review_status"], " by a reviewer)", class_name="pw-stat-label"),
+                      rx.el.div(s["final_answer"], class_name="pw-final"),
                       custom_attrs={"data-testid": "run-final-answer"}),
-            rx.cond(s["review_status"].to(str) != "",
-                    rx.el.div("The reviewer ", s["review_status"].to(str), " the answer: there is no final answer.",
+            rx.cond(s["review_status"] != "",
+                    rx.el.div("The reviewer ", s["review_status"], " the answer: there is no final answer.",
                               class_name="pw-run-error", custom_attrs={"data-testid": "run-final-answer"})),
         ),
         rx.cond(RunSummaryState.review_task != "",
                 rx.el.a("Waiting for a human review: open it in the review inbox →",
-                        href="/reviews?task=" + RunSummaryState.review_task, class_name="pw-open",
+                        href=routes.review(RunSummaryState.review_task), class_name="pw-open",
                         custom_attrs={"data-testid": "run-review-link"})),
-        rx.foreach(RunSummaryState.outputs, lambda o: rx.el.div(
-            rx.el.div("Output ", rx.el.code(o["name"].to(str)), class_name="pw-stat-label"),
-            json_tree(o["value"], "run-output-" + o["name"].to(str), 1),
-            class_name="pw-output")),
+        rx.foreach(RunSummaryState.outputs, _output),
     )
 
 
@@ -173,20 +179,18 @@ def _run_tab() -> rx.Component:
     )
 
 
-def _timeline_row(row: Any) -> rx.Component:
+def _timeline_row(row: rx.Var[GanttRow]) -> rx.Component:
     return rx.el.div(
-        rx.el.span(row["node_id"].to(str), class_name="pw-gantt-name"),
+        rx.el.span(row["node_id"], class_name="pw-gantt-name"),
         rx.el.div(
-            rx.el.div(class_name="pw-gantt-bar pw-gantt-" + row["status"].to(str),
-                      style={"left": row["left"].to(str), "width": row["width"].to(str)},
-                      title=row["node_id"].to(str) + ": starts at " + row["start"].to(str) + ", takes "
-                      + row["duration"].to(str)),
+            rx.el.div(class_name="pw-gantt-bar pw-gantt-" + row["status"],
+                      style={"left": row["left"], "width": row["width"]},
+                      title=row["node_id"] + ": starts at " + row["start"] + ", takes " + row["duration"]),
             class_name="pw-gantt-track",
         ),
-        rx.el.span(row["duration"].to(str), class_name="pw-gantt-ms"),
-        class_name=rx.cond(row["critical"].to(bool), "pw-gantt-row pw-critical", "pw-gantt-row"),
-        custom_attrs={"data-testid": "timeline-row-" + row["node_id"].to(str),
-                      "data-critical": row["critical"].to(bool).to(str)},
+        rx.el.span(row["duration"], class_name="pw-gantt-ms"),
+        class_name=rx.cond(row["critical"], "pw-gantt-row pw-critical", "pw-gantt-row"),
+        custom_attrs={"data-testid": "timeline-row-" + row["node_id"], "data-critical": row["critical"].to(str)},
     )
 
 
@@ -196,12 +200,12 @@ def _timeline_tab() -> rx.Component:
         rx.cond(
             t.length() > 0,
             rx.el.div(
-                rx.el.p("Total ", rx.el.b(t["total"].to(str)), " · sum of node latencies ", rx.el.b(t["sum"].to(str)),
-                        " · parallelism saved ", rx.el.b(t["saved"].to(str)), " (", t["speedup"].to(str), ")",
+                rx.el.p("Total ", rx.el.b(t["total"]), " · sum of node latencies ", rx.el.b(t["sum"]),
+                        " · parallelism saved ", rx.el.b(t["saved"]), " (", t["speedup"], ")",
                         class_name="pw-muted", custom_attrs={"data-testid": "timeline-totals"}),
-                rx.el.p("Critical path: ", rx.el.code(t["path"].to(str)), class_name="pw-muted",
+                rx.el.p("Critical path: ", rx.el.code(t["path"]), class_name="pw-muted",
                         custom_attrs={"data-testid": "timeline-critical-path"}),
-                rx.foreach(t["rows"].to(list[dict[str, Any]]), _timeline_row),
+                rx.foreach(t["rows"], _timeline_row),
             ),
             rx.el.p("Run the pipeline to see when each node ran.", class_name="pw-muted"),
         ),
@@ -210,18 +214,21 @@ def _timeline_tab() -> rx.Component:
     )
 
 
-def _history_row(row: Any) -> rx.Component:
+def _history_row(row: rx.Var[HistoryRow]) -> rx.Component:
+    run_id, status, source = row["id"], row["status"], row["source"]
     return rx.el.tr(
-        rx.el.td(rx.el.span(row["status"].to(str), class_name="pw-chip pw-chip-" + row["status"].to(str))),
-        rx.el.td(row["started"].to(str), class_name="pw-muted"),
-        rx.el.td(row["latency"].to(str)),
-        rx.el.td(row["tokens"].to(str)),
-        rx.el.td(row["cost"].to(str)),
-        rx.el.td(row["inputs"].to(str), class_name="pw-history-inputs"),
-        rx.el.td(rx.cond(row["review"].to(str) != "", row["review"].to(str), "")),
-        on_click=HistoryState.open_run(row["id"].to(str)),
-        class_name=rx.cond(RunState.run_id == row["id"].to(str), "pw-history-row pw-history-on", "pw-history-row"),
-        custom_attrs={"data-testid": "history-item-" + row["id"].to(str), "data-status": row["status"].to(str),
+        rx.el.td(rx.el.span(status, class_name="pw-chip pw-chip-" + status)),
+        rx.el.td(row["started"], class_name="pw-muted"),
+        rx.el.td(rx.el.span(source, class_name="pw-source", title="Where the run came from",
+                            custom_attrs={"data-testid": "history-source-" + run_id, "data-source": source})),
+        rx.el.td(row["latency"]),
+        rx.el.td(row["tokens"]),
+        rx.el.td(row["cost"]),
+        rx.el.td(row["inputs"], class_name="pw-history-inputs"),
+        rx.el.td(row["review"]),
+        on_click=RunState.open_run(run_id),
+        class_name=rx.cond(RunState.run_id == run_id, "pw-history-row pw-history-on", "pw-history-row"),
+        custom_attrs={"data-testid": "history-item-" + run_id, "data-status": status,
                       "title": "Open this run as it ran (read-only)"},
     )
 
@@ -231,8 +238,8 @@ def _history_tab() -> rx.Component:
         rx.cond(
             HistoryState.rows.length() > 0,
             rx.el.table(
-                rx.el.thead(rx.el.tr(*[rx.el.th(h) for h in ("Status", "Started", "Latency", "Tokens", "Cost",
-                                                               "Inputs", "Review")])),
+                rx.el.thead(rx.el.tr(*[rx.el.th(h) for h in ("Status", "Started", "Source", "Latency", "Tokens",
+                                                               "Cost", "Inputs", "Review")])),
                 rx.el.tbody(rx.foreach(HistoryState.rows, _history_row)),
                 class_name="pw-table pw-history",
             ),

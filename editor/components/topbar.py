@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from .. import routes
 from ..state.editor import EditorState
 from ..state.new_pipeline import NewPipelineState
 from ..state.run import RunState
@@ -31,7 +32,7 @@ def save_status() -> rx.Component:
 
 def topbar() -> rx.Component:
     return rx.el.header(
-        rx.el.a("Patchwire", href="/pipelines", class_name="pw-brand", title="All pipelines",
+        rx.el.a("Patchwire", href=routes.PIPELINES, class_name="pw-brand", title="All pipelines",
                 custom_attrs={"data-testid": "pipelines-link"}),
         rx.debounce_input(
             rx.el.input(value=EditorState.pipeline_name, on_change=EditorState.rename, class_name="pw-name",
@@ -55,7 +56,7 @@ def topbar() -> rx.Component:
             _button("Versions", "versions-button", VersionsState.open_dialog, title="Named versions"),
             rx.el.a("Review inbox", rx.cond(RunState.pending_reviews > 0,
                                             rx.el.span(RunState.pending_reviews.to(str), class_name="pw-count-badge")),
-                    href="/reviews", class_name="pw-link", title="Answers waiting for a human decision",
+                    href=routes.REVIEWS, class_name="pw-link", title="Answers waiting for a human decision",
                     custom_attrs={"data-testid": "review-inbox-link", "data-pending": RunState.pending_reviews}),
             _button("New pipeline", "new-pipeline-button", NewPipelineState.open_dialog,
                     title="Empty, from a template, or import a spec file", variant="solid"),

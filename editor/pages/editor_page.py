@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from .. import routes
 from ..components.dialogs import new_pipeline_dialog, versions_dialog
 from ..components.flow import flow_canvas
 from ..components.inspector import inspector
@@ -16,11 +17,12 @@ from ..components.topbar import conflict_banner, topbar
 from ..state.canvas_status import CanvasStatusState
 from ..state.editor import EditorState
 from ..state.palette import PaletteState
+from ..state.pins import PinsState
 from ..state.run import RunState
 
 __all__ = ["editor_page", "ROUTE", "ON_LOAD"]
 
-ROUTE = "/pipelines/[pid]"
+ROUTE = routes.PIPELINE_PAGE
 ON_LOAD = [EditorState.load, PaletteState.load, RunState.load]
 
 
@@ -32,7 +34,7 @@ def hydration_marker() -> rx.Component:
 def _canvas() -> rx.Component:
     return flow_canvas(
         nodes=EditorState.nodes, positions=EditorState.positions, edges=EditorState.edges,
-        components=EditorState.components, node_status=CanvasStatusState.node_status, pins=RunState.pins,
+        components=EditorState.components, node_status=CanvasStatusState.node_status, pins=PinsState.pins,
         node_issues=EditorState.node_issues, compat=EditorState.compat, fit_view_key=EditorState.fit_view_key,
         focus=EditorState.focus, read_only=EditorState.viewing_run != "", dirty=EditorState.save_status != "saved",
         on_connect=EditorState.on_connect, on_drop_component=EditorState.on_drop_component,
@@ -47,7 +49,7 @@ def _missing() -> rx.Component:
     return rx.el.div(
         rx.el.h2("This pipeline cannot be opened"),
         rx.el.p(EditorState.load_error, custom_attrs={"data-testid": "load-error"}),
-        rx.el.a("See all pipelines", href="/pipelines"),
+        rx.el.a("See all pipelines", href=routes.PIPELINES),
         class_name="pw-missing-page",
     )
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from .. import routes
 from ..components.dialogs import new_pipeline_dialog
 from ..state.new_pipeline import NewPipelineState
 from ..state.pipelines import IndexState, PipelinesState
@@ -13,7 +14,7 @@ from .editor_page import hydration_marker
 
 __all__ = ["pipelines_page", "index_page", "ROUTE", "ON_LOAD", "INDEX_ON_LOAD"]
 
-ROUTE = "/pipelines"
+ROUTE = routes.PIPELINES
 ON_LOAD = PipelinesState.load
 INDEX_ON_LOAD = IndexState.open_recent
 
@@ -30,7 +31,7 @@ def _name_cell(row: Any) -> rx.Component:
             on_submit=lambda _form: PipelinesState.finish_rename(),
             class_name="pw-row",
         ),
-        rx.el.a(row["name"].to(str), href="/pipelines/" + pipeline_id, class_name="pw-open",
+        rx.el.a(row["name"].to(str), href=routes.pipeline(pipeline_id), class_name="pw-open",
                 custom_attrs={"data-testid": "open-" + pipeline_id}),
     )
 
@@ -72,7 +73,7 @@ def pipelines_page() -> rx.Component:
     return rx.el.div(
         hydration_marker(),
         rx.el.header(
-            rx.el.a("Patchwire", href="/", class_name="pw-brand"),
+            rx.el.a("Patchwire", href=routes.INDEX, class_name="pw-brand"),
             rx.el.span("Pipelines", class_name="pw-name"),
             rx.button("New pipeline", on_click=NewPipelineState.open_dialog, size="1",
                       custom_attrs={"data-testid": "new-pipeline-button"}),

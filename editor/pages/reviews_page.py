@@ -6,13 +6,14 @@ from typing import Any
 
 import reflex as rx
 
+from .. import routes
 from ..components.run_inspector import _doc
 from ..state.reviews import ReviewState as R
 from .editor_page import hydration_marker
 
 __all__ = ["reviews_page", "ROUTE", "ON_LOAD"]
 
-ROUTE = "/reviews"
+ROUTE = routes.REVIEWS
 ON_LOAD = R.load
 
 
@@ -92,9 +93,9 @@ def reviews_page() -> rx.Component:
     return rx.el.div(
         hydration_marker(),
         rx.el.header(
-            rx.el.a("Patchwire", href="/", class_name="pw-brand"),
+            rx.el.a("Patchwire", href=routes.INDEX, class_name="pw-brand"),
             rx.el.span("Review inbox", class_name="pw-name"),
-            rx.el.a("All pipelines", href="/pipelines", class_name="pw-open"),
+            rx.el.a("All pipelines", href=routes.PIPELINES, class_name="pw-open"),
             class_name="pw-topbar",
         ),
         rx.el.main(

@@ -2,6 +2,9 @@
 
 Handlers stay short: graph edits are pure functions in `editor.graph`, views in `editor.views`,
 persistence in `runtime.store.pipelines`. The spec lives in a backend-only var (`_spec`).
+
+The states shown beside the canvas (inspector, run bar, the node's run data) follow the shown spec and
+the selection through `follows_editor`: they import this module, never the reverse.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
 
 import reflex as rx
 from pydantic import ValidationError
@@ -20,16 +23,33 @@ from pydantic import ValidationError
 from runtime import PipelineSpec, validate
 from runtime.store import pipelines as store
 
-from .. import graph, views
+from .. import graph, routes, views
 from ..catalog import registry
 from ..history import History
 from .saving import write as _write
 
-__all__ = ["EditorState", "AUTOSAVE_DELAY_S"]
+__all__ = ["EditorState", "EditorFollower", "follows_editor", "AUTOSAVE_DELAY_S"]
 
 log = logging.getLogger(__name__)
 AUTOSAVE_DELAY_S = 0.6
 Edit = Callable[[PipelineSpec], PipelineSpec]
+
+
+class EditorFollower(Protocol):
+    async def follow_editor(self, editor: EditorState, *, clear: bool) -> None:
+        """The shown spec or the selection changed (`clear`: a new spec or selection, drop drafts)."""
+
+
+_followers: list[type[rx.State]] = []
+S = TypeVar("S", bound=type[rx.State])
+
+
+def follows_editor(state: S) -> S:
+    """Class decorator: `state.follow_editor(editor, clear=...)` runs after every change of the shown spec or
+    the selection, in the order the states were declared."""
+    if state not in _followers:
+        _followers.append(state)
+    return state
 
 
 class EditorState(rx.State):
@@ -67,8 +87,7 @@ class EditorState(rx.State):
 
     # --- loading ---------------------------------------------------------------------------------
     def _route_id(self) -> str:
-        parts = str(self.router.url.path or "").strip("/").split("/")
-        return parts[1] if len(parts) >= 2 and parts[0] == "pipelines" else ""
+        return routes.pipeline_id_of(str(self.router.url.path or ""))
 
     @rx.event
     async def load(self):
@@ -144,15 +163,8 @@ class EditorState(rx.State):
         return self._view_spec if self.viewing_run else self._spec
 
     async def _refresh_inspector(self, *, clear: bool = False) -> None:
-        from .inspector import InspectorState
-        from .node_run import NodeRunState
-        from .run import RunState
-
-        inspector = await self.get_state(InspectorState)
-        inspector.show(self.shown_spec(), self.selected_nodes, clear_drafts=clear, read_only=bool(self.viewing_run))
-        if not self.viewing_run:
-            (await self.get_state(RunState)).refresh_fields(self._spec)
-        await (await self.get_state(NodeRunState)).refresh(self.selected_nodes)
+        for follower in _followers:
+            await cast(EditorFollower, await self.get_state(follower)).follow_editor(self, clear=clear)
 
     # --- viewing an old run (read-only) ------------------------------------------------------------
     async def view_spec(self, spec: PipelineSpec, run_id: str, label: str) -> None:
@@ -251,6 +263,15 @@ class EditorState(rx.State):
         self.selected_nodes = [str(n) for n in payload.get("nodes", [])]
         self.selected_edges = [str(e) for e in payload.get("edges", [])]
         await self._refresh_inspector(clear=True)
+
+    @rx.event
+    async def rename_node(self, node_id: str, new_id: str):
+        """Rename a node (its wires follow) and keep it selected."""
+        result = await self._edit(lambda s: graph.rename_node(s, node_id, new_id))
+        if self._spec is not None and self._spec.node(new_id) is not None:
+            self.selected_nodes = [new_id]
+            self._focus([new_id], center=False)
+        return result
 
     @rx.event
     async def focus_node(self, node_id: str):

@@ -18,7 +18,7 @@ from runtime import NodePolicy, NodeSpec, PipelineSpec
 from .. import forms, graph
 from ..catalog import registry, usable_models
 from ..views import category_color
-from .editor import EditorState
+from .editor import EditorState, follows_editor
 
 __all__ = ["InspectorState"]
 
@@ -28,6 +28,7 @@ def _schema(model: type[BaseModel]) -> dict[str, Any]:
     return model.model_json_schema()
 
 
+@follows_editor
 class InspectorState(rx.State):
     node_id: str = ""
     selection_count: int = 0
@@ -47,6 +48,9 @@ class InspectorState(rx.State):
     model_options: list[dict[str, str]] = []
     _drafts: dict[str, str] = {}
     _errors: dict[str, str] = {}
+
+    async def follow_editor(self, editor: EditorState, *, clear: bool) -> None:
+        self.show(editor.shown_spec(), editor.selected_nodes, clear_drafts=clear, read_only=bool(editor.viewing_run))
 
     def show(self, spec: PipelineSpec | None, selected: list[str], *, clear_drafts: bool, read_only: bool = False) -> None:
         """Show the node selected in `spec` (called by EditorState after every change)."""
@@ -162,9 +166,7 @@ class InspectorState(rx.State):
             return None
         if new == node.id:
             return None
-        result = await editor._edit(lambda s: graph.rename_node(s, node.id, new))
-        editor.selected_nodes = [new]
-        editor._focus([new], center=False)
+        result = await editor.rename_node(node.id, new)
         self.show(editor._spec, [new], clear_drafts=True)
         return result
 

@@ -10,7 +10,7 @@ import reflex as rx
 from runtime import InvalidSpec, PipelineSpec
 from runtime.store import pipelines as store
 
-from .. import graph
+from .. import graph, routes
 from ..catalog import registry
 from ..templates import import_spec, list_templates, load_template
 
@@ -37,7 +37,7 @@ class NewPipelineState(rx.State):
     async def _create(self, spec: PipelineSpec):
         record = await asyncio.to_thread(store.create_pipeline, graph.spec_to_dict(spec))
         self.open = False
-        return rx.redirect(f"/pipelines/{record.id}")
+        return rx.redirect(routes.pipeline(record.id))
 
     @rx.event
     async def create_empty(self):

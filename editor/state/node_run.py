@@ -2,7 +2,8 @@
 
 Live while the node runs (status, attempts, streamed tokens from the run's snapshots); once it has
 finished, its full record from the run store (`editor.node_details`), bounded for the browser, the
-full values on demand ("show full").
+full values on demand ("show full"). `RunState` tells it which run the tab shows (`refresh(..., run_id=)`);
+the editor tells it the selection (`follow_editor`).
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ from .. import node_details as nd
 from .. import pins as pin_store
 from ..catalog import registry
 from ..run_presets import PresetError, parse_pin, spec_output_types
-from ..run_views import TERMINAL
+from ..statuses import TERMINAL_NODE_STATUSES as TERMINAL
 from . import run_data
-from .editor import EditorState
+from .editor import EditorState, follows_editor
+from .pins import PinsState
 
 __all__ = ["NodeRunState"]
 
 _EMPTY = nd.live_detail({})
 
 
+@follows_editor
 class NodeRunState(rx.State):
     node_id: str = ""
     run_id: str = ""
@@ -105,18 +108,20 @@ class NodeRunState(rx.State):
             cache_source = live.nodes[node_id].cache_source
         self._assign({**nd.node_detail(record, cache_source=cache_source), "shown": True, "full_error": ""})
 
-    async def refresh(self, selected: list[str]) -> None:
-        """The selection changed (or the shown run did): show the node's run data, if it has any."""
-        from .run import RunState
+    async def follow_editor(self, editor: EditorState, *, clear: bool) -> None:
+        await self.refresh(editor.selected_nodes)
 
-        run_state = await self.get_state(RunState)
+    async def refresh(self, selected: list[str], *, run_id: str | None = None) -> None:
+        """The selection changed (or the shown run did: `run_id`): show the node's run data, if it has any."""
         editor = await self.get_state(EditorState)
+        pins = await self.get_state(PinsState)
+        run_id = self.run_id if run_id is None else run_id
         node_id = selected[0] if len(selected) == 1 else ""
-        if node_id != self.node_id or run_state.run_id != self.run_id:
+        if node_id != self.node_id or run_id != self.run_id:
             self._reset()
-        self.node_id, self.run_id = node_id, run_state.run_id
+        self.node_id, self.run_id = node_id, run_id
         self.pin_open, self.pin_error = False, ""
-        self.pin_origin = run_state.pins.get(node_id, "") if not editor.viewing_run else ""
+        self.pin_origin = pins.pins.get(node_id, "") if not editor.viewing_run else ""
         if not node_id or not self.run_id:
             self._reset()
             return
@@ -175,23 +180,18 @@ class NodeRunState(rx.State):
         return await self._pin(data, "typed")
 
     async def _pin(self, outputs: dict[str, Any], origin: str):
-        from .run import RunState
-
         editor = await self.get_state(EditorState)
         if editor.viewing_run:
             return rx.toast.info("Pins belong to the pipeline being edited: press “Back to editing” first.")
         await asyncio.to_thread(pin_store.set_pin, editor.pipeline_id, self.node_id, outputs, origin)
-        run_state = await self.get_state(RunState)
-        await run_data.refresh_pins(run_state, editor.pipeline_id)
+        await (await self.get_state(PinsState)).reload(editor.pipeline_id)
         self.pin_origin, self.pin_open, self.pin_error = origin, False, ""
         return rx.toast.success(f"Pinned `{self.node_id}`: development runs use this output instead of running it.",
                                 duration=3000)
 
     @rx.event
     async def unpin(self):
-        from .run import RunState
-
         editor = await self.get_state(EditorState)
         await asyncio.to_thread(pin_store.remove_pin, editor.pipeline_id, self.node_id)
-        await run_data.refresh_pins(await self.get_state(RunState), editor.pipeline_id)
+        await (await self.get_state(PinsState)).reload(editor.pipeline_id)
         self.pin_origin = ""

@@ -9,7 +9,7 @@ import reflex as rx
 
 from runtime.store import pipelines as store
 
-from .. import pins
+from .. import pins, routes
 from ..graph import new_spec, spec_to_dict
 
 __all__ = ["PipelinesState", "IndexState", "open_recent_or_new"]
@@ -24,7 +24,7 @@ class IndexState(rx.State):
     @rx.event
     async def open_recent(self):
         record = await asyncio.to_thread(open_recent_or_new)
-        return rx.redirect(f"/pipelines/{record.id}", replace=True)
+        return rx.redirect(routes.pipeline(record.id), replace=True)
 
 
 def _row(summary: store.PipelineSummary) -> dict[str, Any]:

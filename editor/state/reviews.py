@@ -10,7 +10,9 @@ import reflex as rx
 from runtime.store.db import session
 from runtime.store.reviews import AlreadyDecided, ReviewNotFound, decide_review, get_review, list_reviews
 from runtime.store.tables import ReviewTask, RunRecord
+from runtime.text import shorten
 
+from .. import routes
 from ..node_details import bounded, documents_in
 
 __all__ = ["ReviewState", "review_row", "review_detail"]
@@ -23,7 +25,7 @@ def _pipelines(run_ids: set[str]) -> dict[str, str]:
 
 def review_row(task: ReviewTask, pipeline_id: str = "") -> dict[str, Any]:
     draft = task.draft_answer.replace("\n", " ")
-    return {"id": task.id, "question": task.question, "draft": draft if len(draft) <= 140 else draft[:139] + "…",
+    return {"id": task.id, "question": task.question, "draft": shorten(draft, 140, "…"),
             "score": "" if task.score is None else f"{task.score:.2f}", "status": task.status,
             "created": task.created_at.strftime("%Y-%m-%d %H:%M UTC"), "queue": task.queue, "run_id": task.run_id,
             "reviewer": task.reviewer or "", "pipeline_id": pipeline_id}
@@ -36,7 +38,7 @@ def review_detail(task: ReviewTask, pipeline_id: str = "") -> dict[str, Any]:
     return {**review_row(task, pipeline_id), "draft": task.draft_answer, "instructions": task.instructions,
             "context_text": bounded(text, limit=4000)[0], "documents": cards, "final_answer": task.final_answer or "",
             "decided": task.decided_at.strftime("%Y-%m-%d %H:%M UTC") if task.decided_at else "",
-            "run_url": f"/pipelines/{pipeline_id}?run={task.run_id}" if pipeline_id else ""}
+            "run_url": routes.pipeline_run(pipeline_id, task.run_id) if pipeline_id else ""}
 
 
 def _read_lists() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -58,7 +60,7 @@ class ReviewState(rx.State):
     @rx.event
     async def load(self):
         self.pending, self.decided = await asyncio.to_thread(_read_lists)
-        wanted = str(self.router.url.query_parameters.get("task", "") or "")
+        wanted = str(self.router.url.query_parameters.get(routes.TASK_PARAM, "") or "")
         self.message, self.message_kind = "", ""
         self.loaded = True
         if wanted:

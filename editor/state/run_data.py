@@ -1,7 +1,8 @@
 """Reading and writing run data for the run states, off the event loop: stored runs, pins, presets.
 
-The recorder stores events asynchronously (a writer thread); every read flushes it first, so a
-node that just finished is in the database when it is read.
+Data only: no Reflex state here (the states call these and keep what they return). The recorder
+stores events asynchronously (a writer thread); every read flushes it first, so a node that just
+finished is in the database when it is read.
 """
 
 from __future__ import annotations
@@ -9,21 +10,21 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from runtime import PipelineSpec, Plan
 from runtime.store.db import session
 from runtime.store.recorder import RunRecorder
 from runtime.store.runs import get_run
-from runtime.store.tables import NodeRecord, RunRecord
+from runtime.store.tables import NodeRecord, ReviewTask, RunRecord
 
 from .. import pins as pin_store
 from ..run_presets import PresetError, plan_output_types, reuse_outputs, revive
+from ..statuses import ENDED_RUN_STATUSES
 
-__all__ = ["read_run", "read_node", "presets", "refresh_pins", "fetch_selected", "last_finished_run",
-           "pending_reviews"]
+__all__ = ["read_run", "read_node", "presets", "read_pins", "last_finished_run", "pending_reviews"]
 
-_DONE = ("succeeded", "failed", "cancelled", "interrupted")
+_DONE = sorted(ENDED_RUN_STATUSES)
 
 
 def _flush() -> None:
@@ -103,28 +104,12 @@ async def presets(plan: Plan, pipeline_id: str, inputs: dict[str, Any], start: s
     return await asyncio.to_thread(_presets, plan, pipeline_id, inputs, start, current)
 
 
-async def refresh_pins(run_state: Any, pipeline_id: str) -> None:
+async def read_pins(pipeline_id: str) -> dict[str, str]:
+    """The pipeline's pins: node id -> where the pinned output came from."""
     rows = await asyncio.to_thread(pin_store.list_pins, pipeline_id) if pipeline_id else {}
-    pins = {node_id: row.origin for node_id, row in rows.items()}
-    if pins != run_state.pins:
-        run_state.pins = pins
-
-
-async def fetch_selected(task: Any, run_id: str, node_id: str, seq: int) -> None:
-    """From a background watcher: the selected node's record, shown if nothing changed meanwhile."""
-    record = await read_node(run_id, node_id)
-    async with task:
-        if task._seq != seq:
-            return
-        from .node_run import NodeRunState
-
-        (await task.get_state(NodeRunState)).show_record(run_id, node_id, record)
+    return {node_id: row.origin for node_id, row in rows.items()}
 
 
 def pending_reviews() -> int:
-    from sqlmodel import func
-
-    from runtime.store.tables import ReviewTask
-
     with session() as s:
         return int(s.exec(select(func.count()).select_from(ReviewTask).where(ReviewTask.status == "pending")).one())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from datetime import UTC
+from typing import Any, TypedDict
 
 import reflex as rx
 
@@ -15,39 +17,61 @@ from .. import run_views as rv
 from ..node_details import bounded
 from . import run_data
 
-__all__ = ["RunSummaryState", "gantt"]
+__all__ = ["RunSummaryState", "gantt", "GanttRow", "Timeline", "RunOutput"]
 
 
-def gantt(timeline: dict[str, Any]) -> dict[str, Any]:
+class GanttRow(TypedDict):
+    node_id: str
+    status: str
+    critical: bool
+    left: str  # CSS: where the bar starts, in % of the run's total latency
+    width: str
+    start: str
+    duration: str
+
+
+class Timeline(TypedDict, total=False):
+    rows: list[GanttRow]
+    total: str
+    sum: str
+    saved: str
+    path: str  # the critical path, "a → b → c"
+    speedup: str
+
+
+class RunOutput(TypedDict):
+    name: str
+    value: Any  # bounded for the browser (editor.node_details.bounded)
+
+
+def gantt(timeline: dict[str, Any]) -> Timeline:
     """Rows placed on a 0..100 % scale of the run's total latency, plus the headline numbers."""
     total = max(float(timeline["total_ms"] or 0), max((r["start_ms"] + r["duration_ms"] for r in timeline["rows"]),
                                                       default=0.0), 1.0)
-    rows = [{"node_id": r["node_id"], "status": r["status"] or "", "critical": bool(r["critical"]),
-             "left": f"{min(100.0, max(0.0, r['start_ms'] / total * 100)):.2f}%",
-             "width": f"{max(0.4, r['duration_ms'] / total * 100):.2f}%",
-             "start": rv.format_ms(r["start_ms"]), "duration": rv.format_ms(r["duration_ms"])}
+    rows = [GanttRow(node_id=r["node_id"], status=r["status"] or "", critical=bool(r["critical"]),
+                     left=f"{min(100.0, max(0.0, r['start_ms'] / total * 100)):.2f}%",
+                     width=f"{max(0.4, r['duration_ms'] / total * 100):.2f}%",
+                     start=rv.format_ms(r["start_ms"]), duration=rv.format_ms(r["duration_ms"]))
             for r in timeline["rows"]]
-    return {"rows": rows, "total": rv.format_ms(timeline["total_ms"]), "sum": rv.format_ms(timeline["sum_ms"]),
-            "saved": rv.format_ms(timeline["saved_ms"]), "path": " → ".join(timeline["critical_path"]),
-            "speedup": f"{timeline['sum_ms'] / timeline['total_ms']:.2f}×" if timeline["total_ms"] else ""}
+    return Timeline(rows=rows, total=rv.format_ms(timeline["total_ms"]), sum=rv.format_ms(timeline["sum_ms"]),
+                    saved=rv.format_ms(timeline["saved_ms"]), path=" → ".join(timeline["critical_path"]),
+                    speedup=f"{timeline['sum_ms'] / timeline['total_ms']:.2f}×" if timeline["total_ms"] else "")
 
 
 class RunSummaryState(rx.State):
-    summary: dict[str, Any] = {}
-    outputs: list[dict[str, Any]] = []  # [{name, value}] bounded for the browser
+    summary: rv.RunSummary = {}
+    outputs: list[RunOutput] = []
     review_task: str = ""  # a pending review this run asked for
-    timeline: dict[str, Any] = {}
+    timeline: Timeline = {}
 
     async def clear(self) -> None:
         self.summary, self.outputs, self.review_task, self.timeline = {}, [], "", {}
 
     async def show_record(self, run: Any, nodes: dict[str, Any]) -> None:
         self.summary = rv.summary_from_record(run)
-        self.outputs = [{"name": name, "value": bounded(value)[0]} for name, value in (run.outputs or {}).items()]
+        self.outputs = [RunOutput(name=name, value=bounded(value)[0]) for name, value in (run.outputs or {}).items()]
         self.review_task = ""
         if not run.final_answer and not run.review:
-            import asyncio
-
             pending = await asyncio.to_thread(list_reviews, "pending", run_id=run.id)
             self.review_task = pending[0].id if pending else ""
         try:
@@ -74,6 +98,4 @@ class RunSummaryState(rx.State):
 
 
 def _utc(value: Any) -> float:
-    from datetime import UTC
-
     return value.replace(tzinfo=UTC).timestamp()

@@ -22,6 +22,9 @@ async def write(pipeline_id: str, data: dict[str, Any], revision: int
         return None, (f"Not saved: someone changed this pipeline in another tab or window (now at revision "
                       f"{exc.current}, you started from {exc.expected}). Load their version, or overwrite it "
                       "with yours."), True
+    except store.LiteralCredentialError as exc:
+        return None, (f"Not saved: {exc} The node's issue shows where; your edits are kept in this tab and "
+                      "saving retries on the next edit."), False
     except store.PipelineNotFound:
         return None, ("Not saved: this pipeline was deleted (e.g. from the pipelines list). Export it now if you "
                       "want to keep it."), False

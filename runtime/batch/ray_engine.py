@@ -8,16 +8,18 @@ imported only here (`pip install patchwire[ray]`); usage statistics are switched
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import hashlib
 import logging
 import math
 import os
-from collections.abc import Callable, Sequence
+import socket
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .runner import BatchError, Row, run_row
 
-__all__ = ["run_ray", "run_chunk", "chunk_rows"]
+__all__ = ["run_ray", "run_chunk", "chunk_rows", "forwarded_env"]
 
 MAX_CHUNK = 16
 log = logging.getLogger("patchwire.batch")
@@ -36,20 +38,31 @@ def _plan(spec_json: str, plugins: tuple[str, ...]) -> Any:
     return plan
 
 
-def run_chunk(spec_json: str, plugins: tuple[str, ...], rows: list[Row], concurrency: int) -> list[dict[str, Any]]:
-    """A Ray task: run `rows` with asyncio (at most `concurrency` at once) and return their records."""
+def run_chunk(spec_json: str, plugins: tuple[str, ...], rows: list[Row], concurrency: int,
+              record: bool = False) -> list[dict[str, Any]]:
+    """A Ray task: run `rows` with asyncio (at most `concurrency` at once) and return their records.
+
+    `record`: store the rows' runs in the run history of the worker's DATABASE_URL (a local Ray started by
+    `patchwire batch` inherits this process's; on a cluster, set it on the workers). The URL is not sent
+    with the task: it may hold a password."""
+    from ..consumers import default_consumers, flush_records
+
     plan = _plan(spec_json, plugins)
+    consumers = default_consumers("batch", record=record)
 
     async def run_all() -> list[dict[str, Any]]:
         limit = asyncio.Semaphore(max(1, concurrency))
 
         async def one(row: Row) -> dict[str, Any]:
             async with limit:
-                return await run_row(plan, row)
+                return await run_row(plan, row, consumers)
 
         return list(await asyncio.gather(*(one(row) for row in rows)))
 
-    return asyncio.run(run_all())
+    try:
+        return asyncio.run(run_all())
+    finally:
+        flush_records()  # the task's runs are stored before it reports its rows done
 
 
 def chunk_rows(rows: Sequence[Row], cpus: int) -> list[list[Row]]:
@@ -59,7 +72,7 @@ def chunk_rows(rows: Sequence[Row], cpus: int) -> list[list[Row]]:
 
 
 def run_ray(spec_json: str, plugins: Sequence[str], rows: Sequence[Row], concurrency: int, address: str | None,
-            on_record: Callable[[dict[str, Any]], None]) -> int:
+            on_record: Callable[[dict[str, Any]], None], *, record: bool = False) -> int:
     """Run every row as part of a Ray task; `on_record` gets each record as its task finishes.
 
     Returns how many rows were lost to Ray tasks that failed for good (e.g. a worker killed for memory,
@@ -79,7 +92,7 @@ def run_ray(spec_json: str, plugins: Sequence[str], rows: Sequence[Row], concurr
         while waiting or in_flight:
             while waiting and len(in_flight) < max_tasks:
                 chunk = waiting.pop()
-                in_flight[task.remote(spec_ref, plugin_refs, chunk, per_task)] = len(chunk)
+                in_flight[task.remote(spec_ref, plugin_refs, chunk, per_task, record)] = len(chunk)
             done, _ = ray.wait(list(in_flight), num_returns=1)
             size = in_flight.pop(done[0])
             try:
@@ -109,18 +122,59 @@ def _connect(address: str | None) -> tuple[Any, bool]:
     if ray.is_initialized():
         return ray, False
     options: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING,
-                               "log_to_driver": True}
+                               "log_to_driver": True, "runtime_env": {"env_vars": forwarded_env()}}
     if address:
+        _check_reachable(address)
         options["address"] = address
-    else:
-        options["num_cpus"] = os.cpu_count() or 1
+    else:  # "local": a new Ray of our own, never a cluster some earlier `ray start` left on this machine
+        options.update(address="local", num_cpus=os.cpu_count() or 1)
     try:
         ray.init(**options)
     except ConnectionError as exc:
-        raise BatchError(f"Cannot reach the Ray cluster at `{address}`: {exc}. Check the address "
-                         "(`ray status` on the head node prints it), or leave out --ray-address for a local "
-                         "Ray.") from None
+        raise _unreachable(address, str(exc)) from None
     return ray, True
+
+
+# Settings the rows need on a worker: where data, Chroma and the database are, what may be reached and read.
+FORWARDED = ("PATCHWIRE_*", "CHROMA_HOST", "CHROMA_PORT", "DATABASE_URL", "LITELLM_LOCAL_MODEL_COST_MAP",
+             "OPENAI_API_BASE", "OPENAI_BASE_URL", "OLLAMA_API_BASE", "OTEL_*")
+NOT_FORWARDED = ("PATCHWIRE_API_TOKEN", "PATCHWIRE_AUTH_TOKEN")  # the servers' login tokens: no worker needs them
+
+
+def forwarded_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The driver's settings for Ray workers (`runtime_env.env_vars`): `FORWARDED` names, plus the secrets
+    components may read (`PATCHWIRE_SECRETS`, default `*_API_KEY`), by name. Workers of an existing cluster
+    do not inherit the driver's environment; without these every row would fail there."""
+    from ..secrets import allowed_secret_patterns
+
+    env = os.environ if environ is None else environ
+    patterns = (*FORWARDED, *allowed_secret_patterns())
+    return {name: value for name, value in env.items()
+            if name not in NOT_FORWARDED and any(fnmatch.fnmatchcase(name, p) for p in patterns)}
+
+
+CONNECT_TIMEOUT_S = 5.0
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds on an address where nothing listens (Ray itself retries for minutes)."""
+    target = address.removeprefix("ray://")
+    if target == "auto":
+        return
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        raise BatchError(f"--ray-address `{address}` must look like HOST:PORT (the head node's GCS address, "
+                         "e.g. 127.0.0.1:6379) or ray://HOST:PORT.")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise _unreachable(address, f"{exc.strerror or type(exc).__name__} after at most "
+                                    f"{CONNECT_TIMEOUT_S:g} s") from None
+
+
+def _unreachable(address: str | None, detail: str) -> BatchError:
+    return BatchError(f"Cannot reach the Ray cluster at `{address}`: {detail}. Check the address "
+                      "(`ray status` on the head node prints it), or leave out --ray-address for a local Ray.")
 
 
 def _is_loopback(address: str) -> bool:

@@ -14,14 +14,16 @@ import csv
 import json
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..builtins import coerce_input_text
-from ..issues import InvalidInputs
+from ..consumers import ConsumerFactory, run_with_consumers
+from ..issues import InputProblem, InvalidInputs
 from ..plan import Plan
+from ..usage import usage_total
 
 __all__ = ["Row", "BatchError", "read_dataset", "row_inputs", "run_row", "ResultsFile", "Summary",
            "summarize", "run_local", "row_key"]
@@ -124,30 +126,25 @@ def row_inputs(plan: Plan, row: Row) -> dict[str, Any]:
             try:
                 value = coerce_input_text(params.type, value)
             except ValueError as exc:
-                problems.append(f"Input `{name}`: {exc}.")
+                problems.append(InputProblem.invalid(name, params.type, value, str(exc)))
                 continue
         values[name] = value
     if problems:
         raise InvalidInputs(problems)
-    try:
-        return plan.resolve_inputs(values)
-    except InvalidInputs as exc:  # its "pass it with `--input name=...`" is for the command line, not a row
-        raise InvalidInputs([_row_problem(problem, plan) for problem in exc.problems]) from None
+    return plan.resolve_inputs(values)
 
 
-def _row_problem(problem: str, plan: Plan) -> str:
-    name = next((n for n in plan.inputs if problem.startswith(f"Input `{n}` is required")), None)
-    if name is None:
-        return problem
-    return (f"Input `{name}` is required: this row has no value for it (a `{name}` column in CSV, a `{name}` "
-            "key in JSONL), and its io.input node has no `default`.")
+def missing_input_hint(name: str) -> str:
+    """How a dataset gives a required input."""
+    return (f"this row has no value for it (a `{name}` column in CSV, a `{name}` key in JSONL), and its "
+            "io.input node has no `default`.")
 
 
 # --- running one row ---------------------------------------------------------------------------------
-async def run_row(plan: Plan, row: Row) -> dict[str, Any]:
-    """One output record: row, id, status, outputs, error, latency, token usage and scores."""
-    from ..api import run
+async def run_row(plan: Plan, row: Row, consumers: Sequence[ConsumerFactory] = ()) -> dict[str, Any]:
+    """One output record: row, id, status, outputs, error, latency, token usage and scores.
 
+    `consumers` (`runtime.consumers.default_consumers("batch")`) get every event of the row's run."""
     record: dict[str, Any] = {"row": row.index}
     if row.id is not None:
         record["id"] = row.id
@@ -155,17 +152,17 @@ async def run_row(plan: Plan, row: Row) -> dict[str, Any]:
     try:
         inputs = row_inputs(plan, row)
     except InvalidInputs as exc:
-        return {**record, "status": "invalid", "outputs": {}, "error": {"type": "InvalidInputs",
-                                                                       "message": " ".join(exc.problems)}}
+        message = " ".join(exc.texts(missing_input_hint))
+        return {**record, "status": "invalid", "outputs": {}, "error": {"type": "InvalidInputs", "message": message}}
     try:
-        result = await run(plan, inputs)
+        result = await run_with_consumers(plan, inputs, consumers)
     except Exception as exc:  # noqa: BLE001 - one bad row never stops the batch
         return {**record, "status": "failed", "outputs": {}, "latency_ms": _ms(t0),
                 "error": {"type": type(exc).__name__, "message": str(exc)}}
     data = result.to_json()
     record.update(status=data["status"], outputs=data["outputs"], error=result.error, run_id=data["run_id"],
                   latency_ms=data["latency_ms"])
-    usage = _usage(data["nodes"])
+    usage = usage_total(node["outputs"] for node in data["nodes"].values()).to_dict()
     if usage:
         record["usage"] = usage
     scores = _scores(plan, data["nodes"])
@@ -176,25 +173,6 @@ async def run_row(plan: Plan, row: Row) -> dict[str, Any]:
 
 def _ms(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 3)
-
-
-USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
-
-
-def _usage(nodes: dict[str, Any]) -> dict[str, Any]:
-    """The sum of every TokenUsage-like `usage` output (tokens and cost) over the row's nodes."""
-    total: dict[str, Any] = {}
-    for node in nodes.values():
-        usage = node["outputs"].get("usage")
-        if not isinstance(usage, dict) or not any(k in usage for k in USAGE_FIELDS):
-            continue
-        for key in USAGE_FIELDS:
-            if isinstance(usage.get(key), int):
-                total[key] = total.get(key, 0) + usage[key]
-        cost = usage.get("cost_usd")
-        if isinstance(cost, int | float):
-            total["cost_usd"] = round(total.get("cost_usd", 0.0) + cost, 10)
-    return total
 
 
 def _scores(plan: Plan, nodes: dict[str, Any]) -> dict[str, float]:
@@ -209,14 +187,14 @@ def _scores(plan: Plan, nodes: dict[str, Any]) -> dict[str, float]:
     return scores
 
 
-async def run_local(plan: Plan, rows: Iterable[Row], concurrency: int,
-                    on_record: Callable[[dict[str, Any]], None]) -> None:
+async def run_local(plan: Plan, rows: Iterable[Row], concurrency: int, on_record: Callable[[dict[str, Any]], None],
+                    consumers: Sequence[ConsumerFactory] = ()) -> None:
     """Run rows with at most `concurrency` in flight; `on_record` gets each record as it finishes."""
     pending = iter(rows)
 
     async def worker() -> None:
         for row in pending:
-            on_record(await run_row(plan, row))
+            on_record(await run_row(plan, row, consumers))
 
     await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
 
@@ -228,8 +206,18 @@ class ResultsFile:
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
         self.records: list[dict[str, Any]] = self._load()
-        self.keys = {row_key(r.get("row", -1), r.get("id")) for r in self.records}
+        self.latest: dict[str, dict[str, Any]] = {}  # row key -> its last record (a retried row has several)
+        for record in self.records:
+            self.latest[row_key(record.get("row", -1), record.get("id"))] = record
         self._fd: int | None = None
+
+    @property
+    def keys(self) -> set[str]:
+        return set(self.latest)
+
+    def failed_keys(self) -> set[str]:
+        """Rows whose last record did not succeed (failed, invalid, cancelled): what `--retry-failed` redoes."""
+        return {key for key, record in self.latest.items() if record.get("status") != "succeeded"}
 
     def _load(self) -> list[dict[str, Any]]:
         """Records already written; a half-written last line (a kill mid-write) is cut off."""
@@ -271,7 +259,7 @@ class ResultsFile:
         os.write(self._fd, line)
         os.fsync(self._fd)
         self.records.append(record)
-        self.keys.add(row_key(record["row"], record.get("id")))
+        self.latest[row_key(record["row"], record.get("id"))] = record
 
     def close(self) -> None:
         if self._fd is not None:

@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_issues(exc.issues)
         return EXIT_INVALID
     except InvalidInputs as exc:
-        for problem in exc.problems:
+        for problem in exc.texts(core.missing_input_hint):
             print(f"error: {problem}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:

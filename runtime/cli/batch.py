@@ -10,7 +10,15 @@ import sys
 import time
 from typing import Any, TextIO
 
-from .common import EXIT_FAILED, EXIT_OK, UsageError, add_plugin_arg, load_registry, prepare_store
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_plugin_arg,
+    add_record_arg,
+    load_registry,
+    prepare_store,
+)
 
 __all__ = ["add_command", "Progress", "run_batch"]
 
@@ -26,7 +34,10 @@ def add_command(sub: argparse._SubParsersAction) -> None:
                        help="local: asyncio in this process; ray: Ray tasks (pip install patchwire[ray])")
     batch.add_argument("--ray-address", metavar="ADDR", default=None,
                        help="an existing Ray cluster (default: start a local Ray)")
+    batch.add_argument("--retry-failed", action="store_true",
+                       help="also run again the rows whose last result in the output did not succeed")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_record_arg(batch)
     add_plugin_arg(batch)
     batch.set_defaults(handler=cmd_batch)
 
@@ -38,7 +49,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}.")
     if args.ray_address and args.engine != "ray":
         raise UsageError("--ray-address needs --engine ray.")
-    prepare_store()  # review tasks (and run records) go to the database: migrated once, before any row runs
+    if not args.no_record:
+        prepare_store()  # migrated once, before any row runs; a bad database stops the batch here
     try:
         summary = run_batch(args)
     except BatchError as exc:
@@ -54,6 +66,7 @@ def run_batch(args: argparse.Namespace) -> Any:
 
     from ..api import compile
     from ..batch.runner import ResultsFile, read_dataset, run_local, summarize
+    from ..consumers import default_consumers, flush_records
     from ..loading import load_spec
 
     plan = compile(load_spec(args.spec), load_registry(args))
@@ -61,13 +74,13 @@ def run_batch(args: argparse.Namespace) -> Any:
     _check_required_columns(plan, rows, args.dataset)
     _warn_unused_columns(plan, rows)
     results = ResultsFile(args.output)
-    todo = [row for row in rows if row.key not in results.keys]
+    done = results.keys - (results.failed_keys() if args.retry_failed else set())
+    todo = [row for row in rows if row.key not in done]
     if todo:
         results.open()
-    if len(todo) < len(rows):
-        print(f"resuming: {len(rows) - len(todo)} of {len(rows)} rows are already in `{args.output}`",
-              file=sys.stderr)
+    _say_resuming(args, rows, todo, results)
     progress = Progress(len(rows), len(rows) - len(todo), enabled=not args.quiet)
+    recording = not getattr(args, "no_record", False)  # callers from Python may build `args` without it
 
     def on_record(record: dict[str, Any]) -> None:
         results.append(record)
@@ -78,26 +91,33 @@ def run_batch(args: argparse.Namespace) -> Any:
             from ..batch.ray_engine import run_ray
 
             lost = run_ray(plan.spec.model_dump_json(), args.plugin, todo, args.concurrency, args.ray_address,
-                           on_record)
+                           on_record, record=recording)
             if lost:
                 print(f"warning: {lost} rows did not finish (a Ray task failed, see above); they are not in "
                       f"`{args.output}`: rerun the same command to run them.", file=sys.stderr)
         else:
-            asyncio.run(run_local(plan, todo, args.concurrency, on_record))
+            asyncio.run(run_local(plan, todo, args.concurrency, on_record,
+                                  default_consumers("batch", record=recording)))
     finally:
+        flush_records()
         results.close()
         progress.close()
-    keys = {row.key for row in rows}
-    summary = summarize(r for r in results.records if _key(r) in keys)
+    summary = summarize(results.latest[row.key] for row in rows if row.key in results.latest)
     summary.failed += len(rows) - summary.rows  # rows lost to a failed Ray task count as failed
     summary.rows = len(rows)
     return summary
 
 
-def _key(record: dict[str, Any]) -> str:
-    from ..batch.runner import row_key
-
-    return row_key(record["row"], record.get("id"))
+def _say_resuming(args: argparse.Namespace, rows: list[Any], todo: list[Any], results: Any) -> None:
+    if len(todo) == len(rows):
+        return
+    keys = {row.key for row in rows}
+    failed = len(results.failed_keys() & keys)
+    retry = f"; retrying {failed} that did not succeed" if args.retry_failed and failed else ""
+    hint = (f" ({failed} of them did not succeed: add --retry-failed to run those again)"
+            if failed and not args.retry_failed else "")
+    print(f"resuming: {len(rows) - len(todo) + (failed if args.retry_failed else 0)} of {len(rows)} rows are "
+          f"already in `{args.output}`{hint}{retry}", file=sys.stderr)
 
 
 def _check_required_columns(plan: Any, rows: list[Any], dataset: str) -> None:

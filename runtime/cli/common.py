@@ -11,8 +11,8 @@ from ..issues import Issue
 if TYPE_CHECKING:
     from ..registry import Registry
 
-__all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_INVALID", "UsageError", "add_plugin_arg", "load_registry",
-           "print_issues", "prepare_store"]
+__all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_INVALID", "UsageError", "add_plugin_arg", "add_record_arg",
+           "load_registry", "print_issues", "prepare_store"]
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -24,6 +24,11 @@ class UsageError(Exception):
 def add_plugin_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plugin", action="append", default=[], metavar="PATH",
                         help="plugin file or module to load (repeatable; also PATCHWIRE_PLUGINS)")
+
+
+def add_record_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-record", action="store_true",
+                        help="do not store runs in the run history (DATABASE_URL, default SQLite)")
 
 
 def load_registry(args: argparse.Namespace) -> Registry:

@@ -8,18 +8,20 @@ import json
 import sys
 from typing import Any
 
-from ..issues import InvalidInputs, InvalidSpec
+from ..issues import InputProblem, InvalidInputs, InvalidSpec
 from .common import (
     EXIT_FAILED,
     EXIT_INVALID,
     EXIT_OK,
     UsageError,
     add_plugin_arg,
+    add_record_arg,
     load_registry,
+    prepare_store,
     print_issues,
 )
 
-__all__ = ["add_commands", "parse_cli_inputs"]
+__all__ = ["add_commands", "parse_cli_inputs", "missing_input_hint"]
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -29,6 +31,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                      help="a pipeline input, parsed by the io.input's type (repeatable)")
     run.add_argument("--inputs-json", metavar="JSON", help="inputs as one JSON object, values taken as they are")
     run.add_argument("--json", action="store_true", help="print exactly one JSON object with the result")
+    add_record_arg(run)
     add_plugin_arg(run)
     run.set_defaults(handler=cmd_run)
 
@@ -93,9 +96,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         for warning in plan.warnings:
             print(f"warning: {warning.message}", file=sys.stderr)
     inputs = parse_cli_inputs(plan, args.input, args.inputs_json)
-    from ..progress import run_with_progress
-
-    result = asyncio.run(run_with_progress(plan, inputs, quiet=args.json))
+    if not args.no_record:
+        prepare_store()
+    result = asyncio.run(_run(plan, inputs, record=not args.no_record, progress=None if args.json else sys.stderr))
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
     else:
@@ -103,6 +106,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         print_outputs(result)
     return EXIT_OK if result.status == "succeeded" else EXIT_FAILED
+
+
+async def _run(plan: Any, inputs: dict[str, Any], *, record: bool, progress: Any) -> Any:
+    from ..consumers import default_consumers, flush_records, run_with_consumers
+
+    try:
+        return await run_with_consumers(plan, inputs, default_consumers("cli", record=record, progress=progress))
+    finally:
+        flush_records()
+
+
+def missing_input_hint(name: str) -> str:
+    """How to give a required input on the command line."""
+    return f"pass it with `--input {name}=...` (or give the io.input node a `default`)."
 
 
 def parse_cli_inputs(plan: Any, pairs: list[str], inputs_json: str | None) -> dict[str, Any]:
@@ -130,7 +147,7 @@ def parse_cli_inputs(plan: Any, pairs: list[str], inputs_json: str | None) -> di
         try:
             values[name] = coerce_input_text(entry[1].type, text)
         except ValueError as exc:
-            problems.append(f"Input `{name}`: {exc}.")
+            problems.append(InputProblem.invalid(name, entry[1].type, text, str(exc)))
     if problems:
         raise InvalidInputs(problems)
     return values

@@ -60,9 +60,12 @@ def cmd_export_python(args: argparse.Namespace) -> int:
     registry = load_registry(args)
     try:
         script = Path(args.output).name if args.output != "-" else "pipeline.py"
-        code = generate_python(load_spec(args.spec), registry, source=args.spec, script=script)
+        warnings: list[str] = []
+        code = generate_python(load_spec(args.spec), registry, source=args.spec, script=script, warnings=warnings)
     except CodegenError as exc:
         raise UsageError(str(exc)) from None
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     _write(args.output, code.encode())
     if args.output != "-":
         print(f"ok: wrote `{args.output}`; run it with `python {args.output} --input name=value`", file=sys.stderr)

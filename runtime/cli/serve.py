@@ -6,18 +6,17 @@ Imported on every CLI start, so this module stays light: fastapi and uvicorn loa
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import os
 import sys
 from pathlib import Path
 
-from .common import EXIT_OK, UsageError, add_plugin_arg, load_registry, prepare_store
+from ..http_guard import is_loopback, token_problem
+from .common import EXIT_OK, UsageError, add_plugin_arg, add_record_arg, load_registry, prepare_store
 
-__all__ = ["add_command", "is_loopback", "run_record_consumers", "health_checks"]
+__all__ = ["add_command", "is_loopback"]
 
 TOKEN_ENV = "PATCHWIRE_API_TOKEN"
-MIN_TOKEN_LENGTH = 16
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:
@@ -32,22 +31,13 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--request-timeout", type=float, default=None, metavar="SECONDS",
                        help="cancel a run and answer 504 after this long (default 300)")
     serve.add_argument("--no-access-log", action="store_true", help="do not log every request")
-    serve.add_argument("--no-record", action="store_true",
-                       help="do not store run records in the database (DATABASE_URL, default SQLite)")
+    add_record_arg(serve)
     add_plugin_arg(serve)
     serve.set_defaults(handler=cmd_serve)
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
+    from ..consumers import default_consumers
     from ..loading import load_spec
     from ..serving.app import (
         CONFIG_ENV,
@@ -56,6 +46,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ServeConfigError,
         create_app,
     )
+    from ..serving.records import health_checks
 
     token = os.environ.get(TOKEN_ENV) or None
     _check_settings(args, token)
@@ -63,17 +54,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     specs = [load_spec(path) for path in args.specs]
     settings = {"max_body_bytes": args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
                 "request_timeout_s": args.request_timeout or DEFAULT_REQUEST_TIMEOUT_S, "record": not args.no_record}
-    try:
-        app = create_app(specs, registry, api_token=token, consumers=run_record_consumers(settings["record"]),
-                         checks=health_checks(settings["record"]), **_app_settings(settings))  # compiles first
-    except ServeConfigError as exc:
-        raise UsageError(str(exc)) from None
     if settings["record"]:
         prepare_store()  # here, before any worker starts: migrations never race, and a bad database stops us
+    try:
+        app = create_app(specs, registry, api_token=token, **_app_settings(settings),  # compiles: errors before binding
+                         consumers=default_consumers("serve", record=settings["record"]),
+                         checks=health_checks(settings["record"]))
+    except ServeConfigError as exc:
+        raise UsageError(str(exc)) from None
     import uvicorn
 
     names = ", ".join(spec.name for spec in specs)
-    auth = "bearer token required" if token else "no authentication"
+    auth = "bearer token required, docs included" if token else "no authentication"
     print(f"serving {names} on http://{args.host}:{args.port} ({auth}); docs at /docs", file=sys.stderr)
     options = {"host": args.host, "port": args.port, "access_log": not args.no_access_log,
                "log_level": "info", "server_header": False}
@@ -90,24 +82,6 @@ def _app_settings(settings: dict) -> dict:
     return {k: v for k, v in settings.items() if k != "record"}
 
 
-def run_record_consumers(record: bool) -> list:
-    """Run records go to the configured database: one more consumer of each run's event stream."""
-    if not record:
-        return []
-    from ..store.recorder import RunRecorder
-
-    return [RunRecorder.factory("serve")]
-
-
-def health_checks(record: bool) -> dict:
-    """What /healthz reports besides the service itself: the database the runs are recorded in."""
-    if not record:
-        return {}
-    from ..store.health import database_status
-
-    return {"database": database_status}
-
-
 def _check_settings(args: argparse.Namespace, token: str | None) -> None:
     if args.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {args.workers}.")
@@ -118,7 +92,6 @@ def _check_settings(args: argparse.Namespace, token: str | None) -> None:
             f"refusing to serve on {args.host} without authentication: that address is reachable from other "
             f"machines. Set {TOKEN_ENV} to a long random value (clients send `Authorization: Bearer <token>`), "
             "or bind to 127.0.0.1.")
-    if token and len(token) < MIN_TOKEN_LENGTH:
-        print(f"warning: {TOKEN_ENV} is only {len(token)} characters; use at least {MIN_TOKEN_LENGTH} random "
-              "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`).", file=sys.stderr)
+    if weak := token_problem(TOKEN_ENV, token):
+        raise UsageError(weak)
 

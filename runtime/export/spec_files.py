@@ -9,7 +9,6 @@ warning saying where. `import_spec` reads such a file back and validates it agai
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 import re
@@ -17,23 +16,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .. import secrets as secret_rule
 from ..issues import InvalidSpec
 from ..spec import PipelineSpec
 
 __all__ = ["ExportResult", "export_spec", "spec_document", "dump_document", "import_spec", "FORMATS",
-           "REDACTED", "secret_env_values", "format_for"]
+           "REDACTED", "secret_env_values", "format_for", "scrubbed_spec"]
 
 Format = Literal["json", "yaml"]
 FORMATS: tuple[str, ...] = ("json", "yaml")
 REDACTED = "<redacted>"
-# Env vars whose values count as secrets even when PATCHWIRE_SECRETS does not list them.
-SECRET_ENV_PATTERNS = ("*_API_KEY", "*_TOKEN", "*_SECRET", "*_SECRET_KEY", "*_PASSWORD", "*_ACCESS_KEY*",
-                       "DATABASE_URL")
+# Env vars whose values count as secrets even when PATCHWIRE_SECRETS does not list them: the one rule.
+SECRET_ENV_PATTERNS = secret_rule.SECRET_NAME_PATTERNS
 SECRET_KEYS = re.compile(r"^(x-)?(api[-_]?key|apikey|password|passwd|secret|client[-_]secret|token|"
                          r"access[-_]token|auth[-_]token|refresh[-_]token|bearer|authorization|cookie)$", re.I)
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")  # a reference to a secret by env-var name: kept
 SECRET_REF = re.compile(r"\$\{secret:[A-Za-z_][A-Za-z0-9_]*\}")
-MIN_SECRET_LENGTH = 8  # shorter env values ("1", "true") would match ordinary text
+MIN_SECRET_LENGTH = secret_rule.MIN_SECRET_LENGTH  # shorter env values ("1", "true") would match ordinary text
+URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#@\s:]*:[^/?#@\s]+)@")  # scheme://user:password@
 
 
 @dataclass
@@ -74,6 +74,12 @@ def spec_document(spec: PipelineSpec, *, layout: bool = True) -> tuple[dict[str,
     return document, warnings
 
 
+def scrubbed_spec(spec: PipelineSpec) -> tuple[PipelineSpec, list[str]]:
+    """`spec` with secret values turned into references (as exported), for code written from it."""
+    document, warnings = spec_document(spec)
+    return (spec if not warnings else PipelineSpec.model_validate(document)), warnings
+
+
 def dump_document(document: dict[str, Any], fmt: Format) -> bytes:
     if fmt == "json":
         return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
@@ -85,15 +91,8 @@ def dump_document(document: dict[str, Any], fmt: Format) -> bytes:
 
 
 def secret_env_values() -> dict[str, str]:
-    """Secret value -> env-var name, for the vars that components may read and the usual secret names."""
-    from ..context import allowed_secret_patterns
-
-    patterns = (*allowed_secret_patterns(), *SECRET_ENV_PATTERNS)
-    found = {}
-    for name, value in sorted(os.environ.items()):
-        if len(value) >= MIN_SECRET_LENGTH and any(fnmatch.fnmatchcase(name, p) for p in patterns):
-            found.setdefault(value, name)
-    return dict(sorted(found.items(), key=lambda item: -len(item[0])))  # longest first: no partial overlap
+    """Secret value -> env-var name (`runtime.secrets`), longest first: no partial overlap."""
+    return secret_rule.secret_env_values()
 
 
 def _scrub(value: Any, secrets: dict[str, str], where: str, warnings: list[str], path: str = "") -> Any:
@@ -111,12 +110,28 @@ def _scrub(value: Any, secrets: dict[str, str], where: str, warnings: list[str],
             text = text.replace(secret, "${secret:" + name + "}")
             warnings.append(f"{label} held the value of secret env var `{name}`; exported as "
                             f"`${{secret:{name}}}`. Specs never hold secret values: reference the env var by name.")
+    if "@" in text:
+        text = _without_url_credentials(text, label, warnings)
     key = path.rsplit(".", 1)[-1] if path and not path.endswith("]") else ""
     if key and SECRET_KEYS.match(key) and _looks_secret(text):
         warnings.append(f"{label} looks like a secret value; exported as `{REDACTED}`. Reference secrets by "
                         "env-var name instead (e.g. `api_key_env`, or `${secret:NAME}` in a header).")
         return REDACTED
     return text
+
+
+def _without_url_credentials(text: str, label: str, warnings: list[str]) -> str:
+    """`scheme://user:password@host` as `scheme://<redacted>@host` (userinfo of `${secret:..}` references kept)."""
+    def scrub(match: re.Match[str]) -> str:
+        if not SECRET_REF.sub("", match.group(2)).strip(":"):
+            return match.group(0)
+        return match.group(1) + REDACTED + "@"
+
+    scrubbed = URL_USERINFO.sub(scrub, text)
+    if scrubbed != text:
+        warnings.append(f"{label} held credentials in a URL (`user:password@`); exported as `{REDACTED}@`. "
+                        "Send credentials in a header that references a secret, e.g. `${secret:NAME}`.")
+    return scrubbed
 
 
 def _looks_secret(text: str) -> bool:

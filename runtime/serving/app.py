@@ -7,10 +7,12 @@
   events and model tokens) as server-sent events, in order.
 - `GET /v1/pipelines`, `GET /v1/pipelines/{name}` (the spec and the JSON Schema of inputs and outputs),
   `GET /healthz`, OpenAPI docs at `/docs`.
-- Bearer-token auth when a token is configured; a body size limit (413) and a per-request time limit
-  (504, the run is cancelled); bad input gets a 4xx naming the problem.
+- Every request passes `ServeGuard` (guard.py): the bearer token when one is configured, else a Host
+  allow-list and no cross-site callers; `application/json` bodies only. A body size limit (413) and a
+  per-request time limit (504, the run is cancelled); a client that goes away cancels its run; bad input
+  gets a 4xx naming the problem.
 - A run whose record could not be stored answers 503 naming the database problem, never a silent 200;
-  `/healthz` reports each of `checks` (e.g. the database) and answers 503 while one fails.
+  `/healthz` reports each of `checks` (the database) and answers 503 while one fails (records.py).
 
 Stateless: plans are compiled once at startup and nothing is kept between requests, so any number of
 processes can sit behind a load balancer. Each run is one event stream with several consumers (the
@@ -20,26 +22,29 @@ result collector, the SSE writer, and whatever `consumers` adds, e.g. a run reco
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 
 from ..api import compile as compile_plan
 from ..api import execute
+from ..consumers import ConsumerFactory, default_consumers
 from ..events import event_to_dict
+from ..http_guard import extra_hosts, token_problem
 from ..issues import InvalidInputs
 from ..plan import Plan
 from ..registry import Registry, default_registry
 from ..results import ResultCollector
 from ..spec import PipelineSpec
+from .guard import ServeGuard
+from .records import HealthCheck, health_checks, health_report, receipt, unrecorded
 from .schema import RUN_BODY_SCHEMA, RUN_RESULT_SCHEMA, inputs_schema, outputs_schema
 
 __all__ = ["create_app", "app_from_env", "ServeConfigError", "ConsumerFactory", "DEFAULT_MAX_BODY_BYTES",
@@ -50,12 +55,6 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_REQUEST_TIMEOUT_S = 300.0
 CONFIG_ENV = "PATCHWIRE_SERVE_CONFIG"  # how `patchwire serve --workers N` hands its settings to workers
 TOKEN_ENV = "PATCHWIRE_API_TOKEN"
-# A consumer factory is called once per run and returns a callable fed every event of that run, in order.
-# This is the hook for run records: `lambda plan, run_id: recorder.consume`. A consumer that keeps records
-# may also have `stored(run_id) -> awaitable`, failing when the run's records were lost: the request then
-# answers 503 instead of 200.
-ConsumerFactory = Callable[[Plan, str], Callable[[Any], None]]
-RECORD_WAIT_S = 10.0  # how long a finished run waits for its record to be confirmed stored
 # FastAPI's built-in OpenTelemetry hooks, all off: the service reports to no one (FASTAPI_OTEL_* ignored).
 NO_TELEMETRY: Any = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False,
                      "auto_configure": False}
@@ -84,35 +83,38 @@ class Pipeline:
 
 def create_app(specs: Sequence[PipelineSpec], registry: Registry | None = None, *, api_token: str | None = None,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
-               consumers: Sequence[ConsumerFactory] = (),
-               checks: Mapping[str, Callable[[], str]] | None = None) -> FastAPI:
+               consumers: Sequence[ConsumerFactory] = (), allowed_hosts: Collection[str] | None = None,
+               checks: Mapping[str, HealthCheck] | None = None) -> FastAPI:
     """The FastAPI app serving `specs` (compiled now; raises `InvalidSpec` or `ServeConfigError`).
 
     `api_token`: required bearer token; None reads `PATCHWIRE_API_TOKEN` (unset or empty: no auth).
-    `checks`: name -> blocking callable returning "ok" or the problem, reported by `/healthz`.
+    `allowed_hosts`: `Host` names accepted besides loopback when there is no token; None reads
+    `PATCHWIRE_ALLOWED_HOSTS`. `checks`: what `/healthz` reports, e.g. `{"database": database_status}`.
     """
     if max_body_bytes <= 0 or request_timeout_s <= 0:
         raise ServeConfigError("max_body_bytes and request_timeout_s must be positive.")
-    pipelines = _compile_all(specs, registry if registry is not None else default_registry())
     token = api_token if api_token is not None else os.environ.get(TOKEN_ENV) or None
+    if weak := token_problem(TOKEN_ENV, token):
+        raise ServeConfigError(weak)
+    pipelines = _compile_all(specs, registry if registry is not None else default_registry())
     app = FastAPI(title="Patchwire pipelines", version="1", telemetry=NO_TELEMETRY,
                   description="Run Patchwire pipelines over HTTP. " + ("Send `Authorization: Bearer <token>`."
                                                                        if token else "No authentication."))
     runner = _Runner(request_timeout_s, tuple(consumers), max_body_bytes)
-    auth = [Depends(_bearer_check(token))] if token else []
+    auth = [Depends(_bearer_doc)] if token else []  # enforced by ServeGuard; this documents it in OpenAPI
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
+    app.add_middleware(ServeGuard, token=token,  # type: ignore[arg-type]
+                       extra_hosts=extra_hosts(os.environ) if allowed_hosts is None else allowed_hosts)
     _add_routes(app, pipelines, runner, auth, dict(checks or {}))
     return app
 
 
 def _add_routes(app: FastAPI, pipelines: dict[str, Pipeline], runner: _Runner, auth: list[Any],
-                checks: dict[str, Callable[[], str]]) -> None:
+                checks: dict[str, HealthCheck]) -> None:
     @app.get("/healthz", tags=["service"])
-    async def healthz() -> Response:
-        report = {name: await asyncio.to_thread(check) for name, check in checks.items()}
-        healthy = all(value == "ok" for value in report.values())
-        return JSONResponse({"status": "ok" if healthy else "error", "pipelines": len(pipelines), **report},
-                            status_code=200 if healthy else 503)
+    async def healthz() -> JSONResponse:
+        body, status = await health_report(checks, len(pipelines))
+        return JSONResponse(body, status_code=status)
 
     @app.get("/v1/pipelines", tags=["pipelines"], dependencies=auth)
     async def list_pipelines() -> dict[str, Any]:
@@ -132,13 +134,13 @@ def _add_routes(app: FastAPI, pipelines: dict[str, Pipeline], runner: _Runner, a
         try:
             execution = execute(pipeline.plan, inputs)
         except InvalidInputs as exc:
-            problems = _http_problems(pipeline, inputs, exc.problems)
+            problems = exc.texts(lambda input_name: _missing_input_hint(pipeline, input_name))
             raise ApiError(422, f"Invalid inputs for pipeline `{name}`: {' '.join(problems)}",
                            problems=problems) from None
         if "text/event-stream" in request.headers.get("accept", ""):
             return StreamingResponse(runner.stream(pipeline, execution), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        return await runner.respond(pipeline, execution)
+        return await runner.respond(pipeline, execution, request)
 
 
 RUN_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -188,19 +190,7 @@ def _find(pipelines: dict[str, Pipeline], name: str) -> Pipeline:
     return pipeline
 
 
-def _bearer_check(token: str) -> Callable[..., Any]:
-    scheme = HTTPBearer(auto_error=False, description="The token set in PATCHWIRE_API_TOKEN")
-    expected = token.encode()
-
-    async def check(credentials: HTTPAuthorizationCredentials | None = Depends(scheme)) -> None:
-        if credentials is None:
-            raise ApiError(401, "Authentication required: send `Authorization: Bearer <token>` (the token "
-                                "the service was started with, PATCHWIRE_API_TOKEN).",
-                           headers={"WWW-Authenticate": "Bearer"})
-        if not hmac.compare_digest(credentials.credentials.encode(), expected):
-            raise ApiError(401, "Invalid bearer token.", headers={"WWW-Authenticate": "Bearer"})
-
-    return check
+_bearer_doc = HTTPBearer(auto_error=False, description="The token set in PATCHWIRE_API_TOKEN")
 
 
 async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -260,17 +250,10 @@ def _not_json(constant: str) -> Any:
     raise _NotJson(constant)
 
 
-def _http_problems(pipeline: Pipeline, given: dict[str, Any], problems: list[str]) -> list[str]:
-    """The input problems, with "missing input" phrased for an HTTP client rather than the CLI."""
-    missing = {name for name, (_, params) in pipeline.plan.inputs.items()
-               if name not in given and "default" not in params.model_fields_set}
-    out = []
-    for problem in problems:
-        name = next((n for n in missing if problem.startswith(f"Input `{n}` is required")), None)
-        out.append(problem if name is None else
-                   f"Input `{name}` is required: add it to `inputs` in the request body, e.g. "
-                   f'{{"inputs": {{"{name}": ...}}}} (schema: GET {pipeline.summary["url"]}).')
-    return out
+def _missing_input_hint(pipeline: Pipeline, name: str) -> str:
+    """How an HTTP client gives a required input."""
+    return (f'add it to `inputs` in the request body, e.g. {{"inputs": {{"{name}": ...}}}} '
+            f'(schema: GET {pipeline.summary["url"]}).')
 
 
 class _Runner:
@@ -283,46 +266,53 @@ class _Runner:
 
     def _consumers(self, pipeline: Pipeline, run_id: str,
                    first: Callable[[Any], None]) -> tuple[list[Callable], list[Awaitable[None]]]:
-        """The run's consumers, and the receipts of those that keep records (see ConsumerFactory)."""
+        """The run's consumers, and the receipts of those that keep records (records.py)."""
         consumers, receipts = [first], []
         for factory in self.factories:
             try:
                 consumer = factory(pipeline.plan, run_id)
-                if hasattr(consumer, "stored"):
-                    receipts.append(consumer.stored(run_id))  # type: ignore[attr-defined]
+                if (promise := receipt(consumer, run_id)) is not None:
+                    receipts.append(promise)
                 consumers.append(_guarded(consumer))
             except Exception:
                 log.exception("event consumer factory %r failed; run %s is not recorded by it", factory, run_id)
         return consumers, receipts
 
-    async def pump(self, execution: Any, consumers: list[Callable[[Any], None]]) -> bool:
-        """Feed every event to every consumer; on timeout cancel the run. Returns True when it timed out."""
+    async def pump(self, execution: Any, consumers: list[Callable[[Any], None]],
+                   gone: asyncio.Future | None = None) -> bool:
+        """Feed every event to every consumer; cancel the run on timeout or when `gone` (the client left)
+        completes. Returns True when it timed out."""
         running = asyncio.ensure_future(execution.consume(*consumers))
         try:
-            done, _ = await asyncio.wait([running], timeout=self.timeout_s)
+            done, _ = await asyncio.wait([running, *([gone] if gone else [])], timeout=self.timeout_s,
+                                         return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:  # the request itself went away
             execution.cancel("the request was cancelled")
             await asyncio.wait([running], timeout=5)
             raise
-        if done:
+        if running in done:
             running.result()
             return False
-        execution.cancel(f"the request took longer than its {self.timeout_s:g} s limit")
+        execution.cancel("the client disconnected" if done else
+                         f"the request took longer than its {self.timeout_s:g} s limit")
         await running
-        return True
+        return not done
 
-    async def respond(self, pipeline: Pipeline, execution: Any) -> Response:
+    async def respond(self, pipeline: Pipeline, execution: Any, request: Request) -> Response:
         collector = ResultCollector()
         consumers, receipts = self._consumers(pipeline, execution.run_id, collector)
-        timed_out = await self.pump(execution, consumers)
+        gone = asyncio.ensure_future(_disconnected(request))
+        try:
+            timed_out = await self.pump(execution, consumers, gone)
+        finally:
+            gone.cancel()
         result = collector.result
         assert result is not None
         if timed_out:
             raise ApiError(504, f"Pipeline `{pipeline.name}` took longer than the {self.timeout_s:g} s request "
                                 "limit; the run was cancelled. Raise --request-timeout, or run long jobs with "
                                 "`patchwire batch`.", run_id=result.run_id)
-        problem = await _unrecorded(receipts)
-        if problem:
+        if problem := await unrecorded(receipts):
             raise ApiError(503, f"Pipeline `{pipeline.name}` ran (status {result.status}), but its run record was "
                                 f"not stored: {problem}. The result is in `result`; check the database "
                                 "(GET /healthz).", run_id=result.run_id, result=result.to_json())
@@ -340,8 +330,7 @@ class _Runner:
             while (event := await queue.get()) is not _END:
                 data = json.dumps(event_to_dict(event), ensure_ascii=False, separators=(",", ":"))
                 yield f"event: {event.kind}\ndata: {data}\n\n"
-            problem = await _unrecorded(receipts)
-            if problem:  # the status line went out long ago: the stream's last event says it
+            if problem := await unrecorded(receipts):  # the status line went out long ago: the last event says it
                 data = json.dumps({"run_id": execution.run_id, "detail": f"The run record was not stored: {problem}"})
                 yield f"event: record_error\ndata: {data}\n\n"
         finally:  # the client went away, or the stream ended
@@ -350,16 +339,10 @@ class _Runner:
                 await asyncio.wait([task], timeout=5)
 
 
-async def _unrecorded(receipts: list[Awaitable[None]]) -> str | None:
-    """None once every record-keeping consumer has confirmed the run is stored; otherwise why it is not."""
-    for receipt in receipts:
-        try:
-            await asyncio.wait_for(receipt, RECORD_WAIT_S)
-        except TimeoutError:
-            return f"the database did not confirm it within {RECORD_WAIT_S:g} s"
-        except Exception as exc:  # noqa: BLE001 - whatever the store raised is the message
-            return str(exc)
-    return None
+async def _disconnected(request: Request) -> None:
+    """Returns once the client has gone away (the body is read by now, so only `http.disconnect` is left)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _guarded(consume: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -387,10 +370,8 @@ def app_from_env() -> FastAPI:
         raise ServeConfigError(f"{CONFIG_ENV} is not set; start the service with `patchwire serve SPEC`.")
     config = json.loads(raw)
     specs = [load_spec(path) for path in config["specs"]]
-    from ..cli.serve import health_checks, run_record_consumers
-
     return create_app(specs, default_registry(config.get("plugins", [])),
                       max_body_bytes=config.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES),
                       request_timeout_s=config.get("request_timeout_s", DEFAULT_REQUEST_TIMEOUT_S),
-                      consumers=run_record_consumers(config.get("record", True)),
+                      consumers=default_consumers("serve", record=config.get("record", True)),
                       checks=health_checks(config.get("record", True)))

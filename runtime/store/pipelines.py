@@ -1,7 +1,9 @@
 """Saved pipelines: the editor's autosaved specs, their named versions, and an optimistic revision check.
 
 Every save names the revision it was based on; a save based on an older revision is refused with
-`RevisionConflict`, so two tabs on one pipeline never silently overwrite each other.
+`RevisionConflict`, so two tabs on one pipeline never silently overwrite each other. A spec holding a
+literal credential header (not `${secret:NAME}`) is refused with `LiteralCredentialError`: it is never
+written in plain text.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from typing import Any
 from sqlalchemy import JSON, Column, delete, update
 from sqlmodel import Field, SQLModel, col, func, select
 
+from ..secrets import LiteralCredentialError, literal_credentials
 from .db import fetch, insert, session
 from .tables import utcnow
 
 __all__ = ["PipelineRecord", "PipelineVersion", "PipelineSummary", "PipelineNotFound", "RevisionConflict",
            "create_pipeline", "get_pipeline", "save_pipeline", "list_pipelines", "most_recent_pipeline",
            "rename_pipeline", "duplicate_pipeline", "delete_pipeline", "save_version", "list_versions",
-           "get_version", "pipeline_count"]
+           "get_version", "pipeline_count", "LiteralCredentialError"]
 
 
 def _new_id() -> str:
@@ -77,7 +80,14 @@ class RevisionConflict(RuntimeError):
                          f"revision {expected}: it was changed elsewhere (another tab or window).")
 
 
+def _refuse_literal_credentials(spec: dict[str, Any]) -> None:
+    problems = literal_credentials(spec)
+    if problems:
+        raise LiteralCredentialError(" ".join(problems))
+
+
 def create_pipeline(spec: dict[str, Any], *, name: str | None = None) -> PipelineRecord:
+    _refuse_literal_credentials(spec)
     name = name or str(spec.get("name") or "Untitled pipeline")
     return insert(PipelineRecord(name=name, spec={**spec, "name": name}))
 
@@ -88,6 +98,7 @@ def get_pipeline(pipeline_id: str) -> PipelineRecord:
 
 def save_pipeline(pipeline_id: str, spec: dict[str, Any], *, expected_revision: int) -> PipelineRecord:
     """Store `spec` if the pipeline is still at `expected_revision` (one conditional UPDATE)."""
+    _refuse_literal_credentials(spec)
     statement = (update(PipelineRecord)
                  .where(col(PipelineRecord.id) == pipeline_id, col(PipelineRecord.revision) == expected_revision)
                  .values(spec=spec, name=str(spec.get("name") or "Untitled pipeline"),
@@ -144,6 +155,8 @@ def save_version(pipeline_id: str, label: str, spec: dict[str, Any] | None = Non
     if not label:
         raise ValueError("A version needs a name, e.g. `before reranker`.")
     record = get_pipeline(pipeline_id)
+    if spec is not None:
+        _refuse_literal_credentials(spec)
     return insert(PipelineVersion(pipeline_id=pipeline_id, label=label[:200], revision=record.revision,
                                   spec=spec if spec is not None else record.spec))
 

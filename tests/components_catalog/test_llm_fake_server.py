@@ -6,6 +6,7 @@ runtime's own; litellm talks HTTP to `FakeOpenAI` exactly as it would to a provi
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,6 +40,7 @@ def srv(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     load_litellm()
     with FakeOpenAI() as server:
+        monkeypatch.setenv("PATCHWIRE_MODEL_BASES", server.base_url)  # loopback, trusted with the key: explicitly
         yield server
 
 
@@ -97,6 +99,16 @@ async def test_rate_limit_waits_the_retry_after_then_succeeds(srv: FakeOpenAI) -
     ({"status": 404}, "Model `openai/gpt-4o-mini` failed with HTTP 404: unknown model (or wrong `api_base`). Check "
                       "the model name, e.g. `openai/gpt-4o-mini`; the model picker lists the models usable here. "
                       "Provider: The model does not exist or you do not have access to it."),
+    ({"status": 429, "code": "insufficient_quota"},
+     "Model `openai/gpt-4o-mini`: quota exhausted (HTTP 429): the provider account has no credit or quota left, so "
+     "retrying will not help. Add credit or raise the limit in the provider's billing settings, or use another key "
+     "or model. Provider: You exceeded your current quota, please check your plan and billing details. For more "
+     "information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors."),
+    ({"status": 400, "code": "content_policy_violation"},
+     "Model `openai/gpt-4o-mini`: the provider's content policy refused the request (HTTP 400); the same input "
+     "would be refused again. Rephrase the prompt or the context (or what feeds them), or use a model with another "
+     "policy. Provider: Your request was rejected as a result of our safety system. Your prompt may contain text "
+     "that is not allowed by our safety system."),
 ])
 async def test_client_errors_fail_fast_despite_retries(srv: FakeOpenAI, behaviour: dict, message: str) -> None:
     srv.script([behaviour])
@@ -129,6 +141,38 @@ async def test_a_slow_model_times_out_and_is_retried(srv: FakeOpenAI) -> None:
     assert retrying.error.message.startswith("Model `openai/gpt-4o-mini` did not answer within 0.3 s (the node's "
                                              "`timeout_s` param).")
     assert of(events, NodeFinished)[0].attempts == 2
+
+
+@pytest.mark.parametrize("code", ["insufficient_quota", "content_policy_violation"])
+async def test_quota_and_content_policy_fail_fast_when_streaming_too(srv: FakeOpenAI, code: str) -> None:
+    srv.script([{"status": 429 if code == "insufficient_quota" else 400, "code": code}])
+    events = await collect(chat_spec(srv, RETRY_3, stream=True))
+    (failed,) = of(events, NodeFailed)
+    assert failed.attempts == 1 and failed.error.type == "PermanentError" and len(srv.requests) == 1
+
+
+async def test_timeout_s_is_a_deadline_for_the_whole_stream(srv: FakeOpenAI) -> None:
+    """A provider dripping one event every 0.6 s never trips httpx's read timeout (it restarts per chunk):
+    13 events take about 8 s, yet the call must end at `timeout_s`."""
+    srv.script([{"drip": 0.6, "reply": "one two three four five six seven eight nine ten"}])
+    started = time.perf_counter()
+    events = await collect(chat_spec(srv, {"retries": 0}, timeout_s=1.5))
+    elapsed = time.perf_counter() - started
+    (failed,) = of(events, NodeFailed)
+    assert failed.error.type == "RetryableError" and failed.error.message == (
+        "Model `openai/gpt-4o-mini` did not answer within 1.5 s (the node's `timeout_s` param). It is a deadline "
+        "for the whole call, streaming included.")
+    assert elapsed < 6, f"the stream ran {elapsed:.1f} s past its 1.5 s deadline"
+
+
+async def test_the_node_policy_timeout_also_cuts_a_dripping_stream(srv: FakeOpenAI) -> None:
+    """The executor's `asyncio.timeout` reaches the stream: litellm reads it on the event loop, no thread."""
+    srv.script([{"drip": 0.6}])
+    started = time.perf_counter()
+    events = await collect(chat_spec(srv, {"retries": 0, "timeout_s": 1.5}, timeout_s=60))
+    (failed,) = of(events, NodeFailed)
+    assert failed.error.type == "TimeoutError" and "timed out after 1.5 s (policy.timeout_s)" in failed.error.message
+    assert time.perf_counter() - started < 6
 
 
 async def test_streamed_tokens_arrive_in_order_and_usage_and_cost_are_recorded(srv: FakeOpenAI) -> None:

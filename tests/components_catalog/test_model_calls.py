@@ -191,6 +191,7 @@ def test_transient_errors_are_retryable(litellm: Any, name: str, kwargs: dict, f
 async def test_no_key_at_all_is_permanent_and_names_the_env_var(litellm: Any,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("PATCHWIRE_MODEL_BASES", "http://127.0.0.1:9/v1")
     with pytest.raises(PermanentError) as info:  # litellm reports this as a 500 "Missing credentials"
         await call_model(make_ctx(), ModelRequest(model=MODEL, messages=MESSAGES, api_base="http://127.0.0.1:9/v1"))
     assert str(info.value).startswith("Model `openai/gpt-4o-mini`: no API key was found. Set OPENAI_API_KEY (or "
@@ -239,3 +240,15 @@ def test_usage_sums_tokens_calls_and_known_costs() -> None:
     assert (total.prompt_tokens, total.completion_tokens, total.total_tokens, total.calls) == (4, 3, 7, 2)
     assert total.cost_usd == 0.5 and total.model == "b"
     assert sum_usage(usages[:1], "a").cost_usd is None
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_litellm_banners_stay_off_when_someone_else_imported_litellm(
+        litellm: Any, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], stream: bool) -> None:
+    """litellm prints "Provider List: ..." to stdout for `local/...` (a provider it does not know) unless
+    `suppress_debug_info` is set; whoever imported it first may not have set it."""
+    monkeypatch.setattr(litellm, "suppress_debug_info", False)
+    reply = await call_model(make_ctx(), ModelRequest(model="local/extractive", messages=MESSAGES, stream=stream))
+    assert reply.text
+    out, err = capfd.readouterr()
+    assert "Provider List" not in out + err

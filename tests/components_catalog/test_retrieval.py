@@ -289,6 +289,7 @@ async def test_litellm_embedding_models_go_through_the_provider_and_keep_the_key
         fresh_dir: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("TEST_EMBED_API_KEY", "sk-test-secret-123")
     with FakeOpenAI() as srv:
+        monkeypatch.setenv("PATCHWIRE_MODEL_BASES", srv.base_url)
         params = {"collection": "hosted", "embedding_model": "openai/text-embedding-3-small",
                   "api_base": srv.base_url, "api_key_env": "TEST_EMBED_API_KEY"}
         texts = [{"id": n, "text": f"{n} text"} for n in ("alpha", "beta", "gamma")]
@@ -317,6 +318,7 @@ async def test_a_rate_limited_embedding_call_is_retried_by_the_node_policy_only(
         fresh_dir: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("TEST_EMBED_API_KEY", "sk-test")
     with FakeOpenAI() as srv:
+        monkeypatch.setenv("PATCHWIRE_MODEL_BASES", srv.base_url)
         srv.script([{"status": 429, "retry_after": 0.05}])
         spec = index_spec({"retries": 1, "retry_backoff_s": 0}, collection="limited", api_base=srv.base_url,
                           embedding_model="openai/text-embedding-3-small", api_key_env="TEST_EMBED_API_KEY")

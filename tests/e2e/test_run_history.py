@@ -89,3 +89,38 @@ def test_runs_survive_a_restart_and_one_in_flight_shows_as_interrupted(servers: 
     expect(page.get_by_test_id("node-skip-reason")).to_contain_text("the server stopped during the run")
     page.get_by_test_id("tab-run").click()
     expect(page.get_by_test_id("run-error")).to_contain_text("The server stopped while this run was in flight.")
+
+
+def test_each_run_in_the_history_shows_where_it_came_from(server: Server, page: Page) -> None:
+    data = two_step(0.05, "sources")
+    pipeline = runs.create_pipeline(server.data_dir, data)
+    runs.open_pipeline(page, server.base, pipeline)
+    from_editor = runs.start_run(page, q="from the editor")
+    runs.wait_run(page, "succeeded")
+    recorded = {"batch-run-0001": "batch", "cli-run-0001": "cli", "eval-run-0001": "eval"}  # any value is shown
+    with runs.in_data_dir(server.data_dir):
+        from runtime.store.db import insert
+        from runtime.store.tables import RunRecord
+
+        for run_id, source in recorded.items():
+            insert(RunRecord(id=run_id, pipeline_id=pipeline, pipeline_name=data["name"], spec=data, source=source,
+                             status="succeeded", inputs={"q": f"from {source}"}, latency_ms=12.0))
+
+    page.get_by_test_id("tab-history").click()
+    expect(page.get_by_test_id("history-list")).to_have_attribute("data-count", "4")
+    expect(page.get_by_test_id(f"history-source-{from_editor}")).to_have_text("editor")
+    for run_id, source in recorded.items():
+        badge = page.get_by_test_id(f"history-source-{run_id}")
+        expect(badge).to_have_text(source)
+        expect(badge).to_have_attribute("data-source", source)
+    page.get_by_test_id("history-item-cli-run-0001").click()  # a run recorded elsewhere opens like any other
+    expect(page.get_by_test_id("viewing-banner")).to_have_attribute("data-run-id", "cli-run-0001")
+    expect(runs.run_status(page)).to_have_attribute("data-run-id", "cli-run-0001")
+    expect(page.get_by_test_id("run-input-q")).to_have_value("from cli")
+
+    other = runs.create_pipeline(server.data_dir, two_step(0.05, "not its pipeline"))
+    runs.open_pipeline(page, server.base, other, f"?run={from_editor}")
+    page.get_by_test_id("tab-run").click()
+    expect(page.get_by_test_id("run-problems")).to_contain_text(
+        f"Run `{from_editor}` belongs to another pipeline; open it from that pipeline's history.")
+    expect(runs.run_status(page)).to_have_attribute("data-run-id", "")

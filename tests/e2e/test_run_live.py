@@ -33,6 +33,7 @@ def test_run_the_rag_template_and_watch_every_node_finish(server: Server, page: 
     page.wait_for_url(lambda url: "/pipelines/" in url and not url.endswith(before))
     ui.wait_ready(page)
     expect(runs.run_status(page)).to_have_attribute("data-status", "idle")
+    expect(runs.run_status(page)).to_have_text("Not run yet")  # no " in <latency>" without a run
     runs.watch_statuses(page)
 
     page.get_by_test_id("run-input-query").fill(ON_TOPIC)

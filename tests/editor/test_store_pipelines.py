@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from editor.state.pipelines import open_recent_or_new
+from editor.state.saving import write
 from runtime.store import pipelines as store
 
 pytestmark = pytest.mark.usefixtures("database")  # SQLite and PostgreSQL
@@ -72,3 +75,17 @@ def test_first_start_opens_a_new_empty_pipeline_then_the_latest():
     first = open_recent_or_new()
     assert first.spec["nodes"] == [] and first.name == "Untitled pipeline"
     assert open_recent_or_new().id == first.id
+
+
+def test_a_save_holding_a_literal_credential_is_refused_and_the_editor_says_why():
+    record = store.create_pipeline(_spec())
+    node = {"id": "h", "component": "action.http", "params": {"url": "https://x.test", "headers": {
+        "X-Api-Key": "literal-key-5d1c0e9a"}}}
+    bad = {**_spec(), "nodes": [node]}
+    saved, message, conflict = asyncio.run(write(record.id, bad, record.revision))
+    assert saved is None and conflict is False
+    assert message.startswith("Not saved: Node `h`: header `X-Api-Key` holds a literal credential")
+    assert message.endswith("The node's issue shows where; your edits are kept in this tab and saving retries on "
+                            "the next edit.")
+    assert "literal-key" not in message
+    assert store.get_pipeline(record.id).revision == 1  # nothing was written

@@ -55,3 +55,16 @@ def test_import_refuses_what_is_not_a_spec(registry, data, name, message):
 def test_import_size_limit(registry):
     with pytest.raises(InvalidSpec, match="imports are limited"):
         templates.import_spec(b" " * (templates.MAX_IMPORT_BYTES + 1), "big.json", registry)
+
+
+def test_import_refuses_a_yaml_alias_bomb(registry):
+    """Before, a 587-byte file like this one was imported and 80 MB of JSON was written to the store."""
+    lines = ["      a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"      a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    data = ("name: bomb\nnodes:\n- id: echo\n  component: demo.echo\n  params:\n    prefix: x\n    extra:\n"
+            + "\n".join(lines) + "\n").encode()
+    with pytest.raises(InvalidSpec) as exc:
+        templates.import_spec(data, "bomb.yaml", registry)
+    assert [(i.code, i.message) for i in exc.value.issues] == [(
+        "yaml_alias", "YAML anchors and aliases (`&name`/`*name`) are not allowed in a spec (`bomb.yaml`, line 8): "
+                      "write the value out in full.")]

@@ -62,3 +62,20 @@ def test_palette_groups_search_and_failed_plugins(registry):
     registry.problems.append(LoadProblem(source="plugin `x.py`", message="plugin `x.py` failed to load: boom"))
     assert views.load_problems(registry) == [{"source": "plugin `x.py`", "message": "plugin `x.py` failed to load: boom",
                                               "index": "0"}]
+
+
+def test_a_custom_model_base_shows_as_a_warning_on_the_node_and_in_the_issues_panel(registry, empty, monkeypatch):
+    from components_catalog.llm.chat import ChatCompletion
+
+    monkeypatch.delenv("PATCHWIRE_MODEL_BASES", raising=False)
+    registry.add(ChatCompletion)
+    spec, _ = graph.add_node(empty, registry, "llm.chat", 0, 0)
+    spec = graph.set_param(graph.set_param(spec, "chat", "model", "openai/gpt-4o-mini"), "chat", "api_base",
+                           "http://10.0.0.9/v1")
+    issues = validate(spec, registry)
+    (pinned,) = [i for i in views.issues_by_node(issues)["chat"] if i["code"] == "custom_model_base"]
+    assert pinned["severity"] == "warning" and "keys from the environment are not sent there" in pinned["message"]
+    (row,) = [r for r in views.issue_rows(issues) if r["code"] == "custom_model_base"]
+    assert (row["node_id"], row["severity"]) == ("chat", "warning")
+    assert row["message"].startswith("Node `chat` (`llm.chat` v1): custom model base http://10.0.0.9/v1")
+    assert "PATCHWIRE_MODEL_BASES" in row["hint"]

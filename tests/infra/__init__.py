@@ -1,1 +1,2 @@
-"""Real servers started by tests (loopback only, owned and stopped by PID)."""
+"""Real services for the tests (a Chroma server, a Ray cluster, a PostgreSQL cluster): started once per session
+on loopback ports, owned by the test session and stopped by PID."""

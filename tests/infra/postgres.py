@@ -93,7 +93,7 @@ def _init(bin_dir: Path, directory: Path) -> Path:
         shutil.chown(pwfile, "postgres", "postgres")
     data = directory / "data"
     _run([str(bin_dir / "initdb"), "-D", str(data), "-U", USER, f"--pwfile={pwfile}", "--auth-host=scram-sha-256",
-          "--auth-local=trust", "-E", "UTF8", "--no-instructions"])
+          "--auth-local=trust", "-E", "UTF8", "--no-instructions", "--no-sync"])
     return data
 
 

@@ -85,7 +85,7 @@ def ray_address():
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # bind 127.0.0.1, not the machine's address
     import ray
 
-    context = ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    context = ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING")
     yield context.address_info["address"]
     ray.shutdown()
 
@@ -163,7 +163,8 @@ def test_the_ray_engine_reuses_a_ray_already_started_in_the_process(branching, t
     spec, dataset = branching
     out = tmp_path / "in_process.jsonl"
     args = argparse.Namespace(spec=str(spec), dataset=str(dataset), output=str(out), concurrency=8,
-                              engine="ray", ray_address=None, quiet=True, plugin=["runtime.testing.components"])
+                              engine="ray", ray_address=None, quiet=True, retry_failed=False,
+                              plugin=["runtime.testing.components"])
     summary = run_batch(args)
     assert (summary.rows, summary.succeeded) == (200, 200)
     import ray
@@ -248,6 +249,22 @@ def test_summary_reports_latency_tokens_cost_and_scores(plugin: Path, tmp_path: 
     assert lines[3] == "score judge.score: mean 0.850 over 2 rows"
     record = read_records(out)[0]
     assert record["usage"] == {"prompt_tokens": 2, "completion_tokens": 1, "total_tokens": 3, "cost_usd": 0.001}
+
+
+def test_model_rows_print_only_the_summary_and_no_litellm_banners(tmp_path: Path):
+    """Rows starting at once all load litellm on first use: none may use it half-imported (which failed rows)
+    or print its "Provider List" banner (which the offline `local/...` model triggers) on stdout."""
+    spec = write_spec(tmp_path, {"q": ("io.input", {"name": "query"}), "chat": ("llm.chat", {}),
+                                 "out": ("io.output", {})},
+                      [("q", "value", "chat", "prompt"), ("chat", "text", "out", "value")], name="local_chat")
+    dataset = tmp_path / "rows.jsonl"
+    dataset.write_text("".join(json.dumps({"query": f"What is row {i}?"}) + "\n" for i in range(6)))
+    proc = patchwire("batch", str(spec), str(dataset), "-o", str(tmp_path / "out.jsonl"), "--concurrency", "6",
+                     "--quiet", timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Provider List" not in proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "rows: 6, succeeded: 6, failed: 0" and lines[1].startswith("latency: p50 ")
 
 
 def test_bad_datasets_and_outputs_are_clear_errors(tmp_path: Path):

@@ -113,7 +113,8 @@ async def test_exported_json_holds_no_canary_secret_even_when_pasted_into_params
     spec.description = f"uses {openai_key}"
     spec.nodes[1].params = {}
     result = await run(spec, {"query": "hi"}, registry=registry)
-    assert result.status == "succeeded" and result.outputs["out"] == f"Bearer {service_token} hi:{len(openai_key)}"
+    # The run's outputs never carry a secret value (issue #10 item 5): the pasted token is masked.
+    assert result.status == "succeeded" and result.outputs["out"] == f"Bearer *** hi:{len(openai_key)}"
 
     spec.nodes[2].params["api_key"] = "a-pasted-key-that-is-no-env-var"
     exported = export_spec(spec, "json")

@@ -155,7 +155,8 @@ def test_every_event_reaches_the_consumer_hook_even_next_to_a_broken_consumer(ba
 
 def test_bad_requests_get_a_clear_4xx(base_url: str):
     url = f"{base_url}/v1/pipelines/alpha/run"
-    malformed = httpx.post(url, content=b'{"inputs": {"query": "x"', headers={"Content-Type": "application/json"})
+    as_json = {"Content-Type": "application/json"}  # a raw body must say it is JSON (else 415)
+    malformed = httpx.post(url, content=b'{"inputs": {"query": "x"', headers=as_json)
     assert malformed.status_code == 400
     assert malformed.json()["detail"] == ('Malformed JSON: Expecting \',\' delimiter at line 1, column 25. The '
                                           'body must be a JSON object like {"inputs": {"query": "..."}}.')
@@ -176,13 +177,14 @@ def test_bad_requests_get_a_clear_4xx(base_url: str):
     assert too_big.status_code == 413
     assert too_big.json()["detail"].startswith("Request body too large: ")
     assert "the limit is 4096 bytes" in too_big.json()["detail"]
-    chunked = httpx.post(url, content=iter([b'{"inputs": {"query": "', b"y" * 5000, b'"}}']))  # no length
+    chunked = httpx.post(url, content=iter([b'{"inputs": {"query": "', b"y" * 5000, b'"}}']),  # no length
+                         headers=as_json)
     assert chunked.status_code == 413 and "the limit is 4096 bytes" in chunked.text
     assert httpx.post(url, content=b"").json()["detail"] == ('Empty body: send a JSON object like {"inputs": '
                                                             '{"query": "..."}}.')
-    not_utf8 = httpx.post(url, content=b"{\"inputs\": \"\xff\"}").json()["detail"]
+    not_utf8 = httpx.post(url, content=b"{\"inputs\": \"\xff\"}", headers=as_json).json()["detail"]
     assert not_utf8 == "Malformed JSON: the body is not UTF-8 text."
-    nan = httpx.post(url, content=b'{"inputs": {"query": NaN}}', headers={"Content-Type": "application/json"})
+    nan = httpx.post(url, content=b'{"inputs": {"query": NaN}}', headers=as_json)
     assert nan.status_code == 400
     assert nan.json()["detail"] == ("Malformed JSON: `NaN` is not a JSON value (JSON has no NaN or Infinity). "
                                     "Send a finite number, or null.")

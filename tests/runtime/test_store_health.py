@@ -7,8 +7,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from runtime.cli.serve import health_checks, run_record_consumers
+from runtime.consumers import default_consumers
 from runtime.serving.app import create_app
+from runtime.serving.records import health_checks
 from runtime.store import DatabaseUnavailable, database_health, prepare_database
 from runtime.store.db import get_engine, reset_engines
 from runtime.testing.components import sample_registry
@@ -83,7 +84,7 @@ async def test_a_run_whose_record_is_lost_answers_503_not_200(tmp_path, monkeypa
     url = f"sqlite:///{tmp_path / 'serve.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     prepare_database()
-    app = create_app(PIPELINES, sample_registry(), consumers=run_record_consumers(True))
+    app = create_app(PIPELINES, sample_registry(), consumers=default_consumers("serve"))
     with serving(app) as base:
         async with httpx.AsyncClient() as client:
             ok = await client.post(f"{base}/v1/pipelines/alpha/run", json={"inputs": {"query": "a"}})

@@ -29,11 +29,18 @@ RUFF_TIMEOUT_S = 30
 
 
 def generate_python(spec: PipelineSpec, registry: Registry, *, source: str = "<spec>",
-                    script: str = "pipeline.py", formatter: str | None = "auto") -> str:
+                    script: str = "pipeline.py", formatter: str | None = "auto",
+                    warnings: list[str] | None = None) -> str:
     """The module's source text. Raises `InvalidSpec` for an invalid spec, `CodegenError` when a component
-    cannot be imported by name. `formatter`: "auto" (ruff when installed), or None to skip formatting."""
+    cannot be imported by name. `formatter`: "auto" (ruff when installed), or None to skip formatting.
+    Secret values in params never reach the code: they become `${secret:NAME}` (one warning each, added
+    to `warnings`), as in `patchwire export`."""
     from ...plan import compile_plan
+    from ..spec_files import scrubbed_spec
 
+    spec, removed = scrubbed_spec(spec)
+    if warnings is not None:
+        warnings.extend(removed)
     plan = compile_plan(spec, registry)
     program = build_program(plan)
     node_names = {f"{step.var}{suffix}" for step in program.steps for suffix in ("", "_step", "_task", "_out")}

@@ -26,7 +26,8 @@ RESERVED_NAMES = frozenset({
     "annotations", "argparse", "asyncio", "fnmatch", "json", "os", "sys", "uuid", "importlib", "Any",
     "RunContext", "to_jsonable_python", "INPUTS", "MISSING", "Fired", "NodeFailed", "Run", "one", "fan_in",
     "spread", "collect", "run", "inputs", "run_pipeline", "parse_inputs", "parse_value", "main",
-    "load_plugin_file", "with_defaults", "env_secrets", "retry_delay", "_Spread",
+    "load_plugin_file", "with_defaults", "env_secrets", "retry_delay", "_Spread", "SECRET_NAME_PATTERNS",
+    "MIN_SECRET_LENGTH", "redact",
 })
 
 

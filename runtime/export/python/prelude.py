@@ -8,6 +8,10 @@ order; timeouts, retries and error handling follow each node's policy.
 
 from __future__ import annotations
 
+import json
+
+from ...secrets import DEFAULT_ALLOWED_PATTERNS, MIN_SECRET_LENGTH, SECRET_NAME_PATTERNS
+
 __all__ = ["HELPERS", "MAIN"]
 
 HELPERS = '''
@@ -61,19 +65,45 @@ def with_defaults(inputs: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+# Env vars whose values are secret (the same rule as `runtime.secrets`), plus those components may read.
+SECRET_NAME_PATTERNS = __SECRET_NAME_PATTERNS__
+MIN_SECRET_LENGTH = __MIN_SECRET_LENGTH__
+
+
 def env_secrets() -> set[str]:
-    """Values of the env vars components may read as secrets (PATCHWIRE_SECRETS, default *_API_KEY)."""
-    allowed = os.environ.get("PATCHWIRE_SECRETS", "*_API_KEY").split(",")
+    """Values of the env vars that hold secrets, to mask in outputs and error messages."""
+    allowed = os.environ.get("PATCHWIRE_SECRETS", "__DEFAULT_ALLOWED__").split(",")
     patterns = [p.strip() for p in allowed if p.strip()]
-    return {
-        value
-        for name, value in os.environ.items()
-        if len(value) >= 8 and any(fnmatch.fnmatchcase(name, p) for p in patterns)
-    }
+
+    def is_secret(name: str) -> bool:
+        if name == "PATCHWIRE_SECRETS":
+            return False
+        named = any(fnmatch.fnmatchcase(name.upper(), p) for p in SECRET_NAME_PATTERNS)
+        return named or any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+    return {v for k, v in os.environ.items() if len(v) >= MIN_SECRET_LENGTH and is_secret(k)}
+
+
+def redact(value: Any, secrets: list[str]) -> Any:
+    """`value` with each secret replaced by `***`, inside dicts, lists and models (copied, never in place)."""
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, "***")
+        return value
+    if isinstance(value, dict):
+        return {redact(k, secrets): redact(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        items = [redact(v, secrets) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    if hasattr(value, "model_copy") and hasattr(value, "__dict__"):  # a model, e.g. a Document
+        copy = value.model_copy()
+        copy.__dict__.update({k: redact(v, secrets) for k, v in value.__dict__.items()})
+        return copy
+    return value
 
 
 class Run:
-    """One run: its id, inputs and the secret values to redact from error messages."""
+    """One run: its id, inputs and the secret values to mask in outputs and error messages."""
 
     def __init__(self, inputs: dict[str, Any]) -> None:
         self.run_id = uuid.uuid4().hex
@@ -109,7 +139,8 @@ class Run:
                     outputs = await component.run(inputs, ctx)
                 else:
                     outputs = await asyncio.wait_for(component.run(inputs, ctx), timeout_s)
-                return {name: getattr(outputs, name) for name in outputs.model_fields_set}
+                fired = {name: getattr(outputs, name) for name in outputs.model_fields_set}
+                return self.masked(fired)
             except Exception as exc:
                 if isinstance(exc, TimeoutError) and timeout_s is not None:
                     exc = TimeoutError(f"timed out after {timeout_s:g} s (policy.timeout_s)")
@@ -117,6 +148,12 @@ class Run:
                     return self.failed(component, node_id, exc, attempt, handled)
                 await asyncio.sleep(retry_delay(backoff_s, attempt, exc))
                 attempt += 1
+
+    def masked(self, fired: Fired) -> Fired:
+        """A step's outputs with the secret values masked, as `patchwire run` masks them."""
+        secrets = [s for s in self.secrets if len(s) >= MIN_SECRET_LENGTH]
+        secrets.sort(key=len, reverse=True)
+        return redact(fired, secrets) if secrets else fired
 
     def failed(
         self, component: Any, node_id: str, exc: Exception, attempts: int, handled: bool
@@ -149,6 +186,20 @@ def retry_delay(backoff_s: float, attempt: int, exc: Exception) -> float:
         delay = max(delay, float(retry_after))
     return delay
 '''
+
+
+def _tuple_source(name: str, values: tuple[str, ...]) -> str:
+    """`name = (...)` as ruff formats it: on one line when it fits, else one item per line."""
+    items = [json.dumps(v) for v in values]
+    line = f"{name} = ({', '.join(items)})"
+    return line if len(line) <= 100 else f"{name} = (\n" + "".join(f"    {i},\n" for i in items) + ")"
+
+
+# The generated module copies the secrets rule's constants (it must not drift from `runtime.secrets`).
+HELPERS = (HELPERS.replace("SECRET_NAME_PATTERNS = __SECRET_NAME_PATTERNS__",
+                           _tuple_source("SECRET_NAME_PATTERNS", SECRET_NAME_PATTERNS))
+           .replace("__MIN_SECRET_LENGTH__", str(MIN_SECRET_LENGTH))
+           .replace("__DEFAULT_ALLOWED__", ",".join(DEFAULT_ALLOWED_PATTERNS)))
 
 MAIN = '''
 def parse_value(kind: str, text: str) -> Any:

@@ -1,0 +1,80 @@
+"""Start a server process for the tests and stop it by PID, whatever happens to the test session."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Service", "free_port", "start_service", "port_open"]
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int, host: str = HOST) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+        return True
+    return False
+
+
+def _die_with_parent() -> None:  # preexec_fn (Linux): SIGTERM the service when pytest dies
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Service:
+    name: str
+    proc: subprocess.Popen
+    port: int
+    log: Path
+
+    def tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+    def stop(self) -> None:
+        """SIGTERM the service's process group, SIGKILL what is left after 15 s."""
+        proc = self.proc
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        with contextlib.suppress(ProcessLookupError):  # children left in the group
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def start_service(name: str, cmd: Sequence[str], *, port: int, log: Path, env: dict[str, str] | None = None,
+                  ready: Callable[[], bool] | None = None, timeout: float = 90) -> Service:
+    """Run `cmd` in its own process group (dies with pytest) and wait until `ready()` (default: the port
+    accepts connections)."""
+    check = ready or (lambda: port_open(port))
+    with log.open("wb") as out:
+        proc = subprocess.Popen(list(cmd), env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, preexec_fn=_die_with_parent)
+    service = Service(name, proc, port, log)
+    deadline = time.monotonic() + timeout
+    while not check():
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode} before it was ready:\n{service.tail()}")
+        if time.monotonic() > deadline:
+            service.stop()
+            raise TimeoutError(f"{name} was not ready within {timeout:.0f} s:\n{service.tail()}")
+        time.sleep(0.2)
+    return service
