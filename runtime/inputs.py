@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .plan import ITEM, InPort
+from .plan import EdgeMode, InPort
 from .types import is_assignable, type_label
 
 __all__ = ["MISSING", "InputTypeError", "collect", "short_repr"]
@@ -37,7 +37,7 @@ def collect(port: InPort, raw: Any) -> Any:
             continue
         if port.checks[slot] is not None:
             _check(port, port.checks[slot], value)
-        if mode == ITEM:
+        if mode is EdgeMode.ITEM:
             items.append(value)
         else:
             items.extend(value)

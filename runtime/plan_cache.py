@@ -40,7 +40,7 @@ class PlanCache:
             content = spec.__pydantic_serializer__.to_json(spec, warnings=False)
         except PydanticSerializationError:  # a param Python can hold but JSON cannot: nothing to key by
             return compile_plan(spec, registry)
-        key = (hashlib.blake2b(content, digest_size=32).digest(), id(registry), registry.generation)
+        key = (hashlib.sha256(content).digest(), id(registry), registry.generation)
         with self._lock:
             entry = self._plans.get(key)
             if entry is not None and entry[0] is registry:  # the entry holds the registry: its id is not reused
