@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -218,6 +219,7 @@ async def chain_row(n: int, repeat: int) -> dict[str, float]:
         "patchwire": lambda: patchwire(plan), "spec": lambda: patchwire_spec(spec)}
     samples: dict[str, list[float]] = {k: [] for k in ENGINES}
     for _ in range(repeat):  # interleaved, so machine noise hits all engines alike
+        gc.collect()  # each round starts from the same collector state, not the last round's garbage
         for name in ENGINES:
             samples[name].append(await timed(makers[name], 1, time.process_time))
     return {f"{k}_us": statistics.median(samples[k]) / n * 1e6 for k in ENGINES}
@@ -229,6 +231,7 @@ def compile_costs(repeat: int) -> dict[int, float]:
     samples: dict[int, list[float]] = {n: [] for n in specs}
     for _ in range(repeat):
         for n, spec in specs.items():
+            gc.collect()
             started = time.process_time()
             compile(spec, REGISTRY)
             samples[n].append((time.process_time() - started) / n * 1e6)

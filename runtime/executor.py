@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .attempts import NodeOutputTypeError, attempt_error, retry_delay, wrong_output
 from .cache import NodeCache, cache_key, default_cache
 from .context import RunContext, env_secret_values
 from .deadlines import DefaultDeadline, default_timeout_message
@@ -32,7 +33,7 @@ from .events import (
     RunFinished,
     RunStarted,
 )
-from .inputs import MISSING, InputTypeError, collect, short_repr
+from .inputs import InputTypeError, gather, why_skipped
 from .plan import Plan, PlanNode
 from .settings import default_timeout_s
 
@@ -41,12 +42,6 @@ __all__ = ["Execution", "NodeOutputTypeError", "InputTypeError"]
 _perf = time.perf_counter
 _now = time.time
 INLINE_RUN = 32  # nodes one task runs back to back (each made ready by the one before) before it yields
-
-
-class NodeOutputTypeError(TypeError):
-    """`run` returned something other than an instance of its outputs model."""
-
-    retryable = False
 
 
 class Execution:
@@ -203,36 +198,15 @@ class Execution:
                 pending[target] -= 1
                 if pending[target] == 0:
                     node = nodes[target]
-                    skip_reason = self._skip_reason(node)
+                    skip_reason = why_skipped(node, values[target], self._alive[target], self._dead_reason[target])
                     if skip_reason is None:
-                        self._ready.append((node, self._gather_inputs(node)))
+                        kwargs, error = gather(node, values[target])
+                        if error is not None:
+                            self._input_errors[target] = error
+                        self._ready.append((node, kwargs))
                     else:
                         self._skip(node, skip_reason)
                         work.append((target, None, f"upstream `{node.id}` was skipped"))
-
-    def _skip_reason(self, node: PlanNode) -> str | None:
-        """Why a node whose inputs all resolved does not run, or None when it runs."""
-        index = node.index
-        if not self._alive[index]:
-            return f"no upstream value arrived ({self._dead_reason[index]})"
-        values = self._values[index]
-        for port in node.in_ports:
-            if port.required and port.name not in values:
-                return f"required input `{port.name}` received no value ({self._dead_reason[index]})"
-        return None
-
-    def _gather_inputs(self, node: PlanNode) -> dict[str, Any]:
-        """The node's input values. A value that does not fit its port fails the node when it starts."""
-        values, kwargs = self._values[node.index], {}
-        for port in node.in_ports:
-            try:
-                value = collect(port, values.get(port.name, MISSING))
-            except InputTypeError as exc:
-                self._input_errors[node.index] = exc
-                continue
-            if value is not MISSING:
-                kwargs[port.name] = value
-        return kwargs
 
     def _skip(self, node: PlanNode, reason: str) -> None:
         self._emit(NodeSkipped(run_id=self.run_id, node_id=node.id, ts=_now(), reason=reason))
@@ -333,7 +307,8 @@ class Execution:
                 return None
         self._emit(NodeStarted(run_id=self.run_id, node_id=node.id, ts=_now(), attempt=1, inputs=kwargs))
         if input_error is not None:
-            return self._fail(node, input_error, 1, 0.0, {})
+            self._fail(node, input_error, 1, 0.0, {})
+            return None
         return key
 
     async def _attempts(self, node: PlanNode, kwargs: dict[str, Any]) -> None:
@@ -361,13 +336,13 @@ class Execution:
                     timer = asyncio.timeout(policy.timeout_s)
                     async with timer:
                         out = await node.component.run(inputs, ctx)
-                error = None if isinstance(out, node.outputs_model) else _wrong_output(node, out)
+                error = None if isinstance(out, node.outputs_model) else wrong_output(node, out)
             except asyncio.CancelledError:
                 if not timed_out or self._stopping():
                     raise
                 error = TimeoutError(default_timeout_message(default.limit))  # type: ignore[union-attr]
             except Exception as exc:  # noqa: BLE001 - wrapped once, with the node id, below
-                error = _attempt_error(exc, node, timer, default.limit if timed_out else None)  # type: ignore[union-attr]
+                error = attempt_error(exc, node, timer, default.limit if timed_out else None)  # type: ignore[union-attr]
             if error is None:
                 break
             delay = self._retry_or_fail(node, error, attempt, t0, ctx.trace)
@@ -394,7 +369,7 @@ class Execution:
         if attempt > policy.retries or getattr(error, "retryable", True) is False:
             self._fail(node, error, attempt, (_perf() - t0) * 1000, trace)
             return None
-        delay = _retry_delay(policy.retry_backoff_s, attempt, error)
+        delay = retry_delay(policy.retry_backoff_s, attempt, error)
         self._emit(NodeRetrying(run_id=self.run_id, node_id=node.id, ts=_now(), attempt=attempt + 1,
                                 error=self._error_info(error), delay_s=delay))
         return delay
@@ -449,29 +424,3 @@ class Execution:
         for secret in self._secrets | env_secret_values():  # the environment's too: libraries read keys
             message, tb = message.replace(secret, "***"), tb.replace(secret, "***")
         return ErrorInfo(type=type(exc).__name__, message=message, traceback=tb)
-
-
-def _attempt_error(exc: Exception, node: PlanNode, timer: asyncio.Timeout | None,
-                   default_limit: float | None) -> Exception:
-    """What an attempt failed with, a time limit named as such."""
-    if default_limit is not None:  # the default limit cancelled it and the component raised its own error
-        return TimeoutError(default_timeout_message(default_limit))
-    if isinstance(exc, TimeoutError) and timer is not None and timer.expired():
-        return TimeoutError(f"timed out after {node.policy.timeout_s:g} s (policy.timeout_s)")
-    return exc
-
-
-def _wrong_output(node: PlanNode, out: Any) -> NodeOutputTypeError:
-    return NodeOutputTypeError(
-        f"Node `{node.id}` (`{node.component_id}`): `run` must return {node.outputs_model.__name__}, "
-        f"but it returned {type(out).__name__}: {short_repr(out)}.")
-
-
-def _retry_delay(backoff: float, attempt: int, exc: BaseException) -> float:
-    delay = backoff * (2 ** (attempt - 1))
-    retry_after = getattr(exc, "retry_after", None)
-    if isinstance(retry_after, int | float) and retry_after > 0:
-        delay = max(delay, float(retry_after))
-    return delay
-
-
