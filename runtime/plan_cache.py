@@ -68,9 +68,15 @@ def _faithful_copy(spec: PipelineSpec, content: bytes) -> PipelineSpec | None:
     """A copy of `spec` sharing no objects with it, or None when JSON loses something of it."""
     try:
         private = type(spec).model_validate_json(content)
-    except ValidationError:
+    except ValidationError:  # e.g. a position or param JSON cannot hold
         return None
-    return private if private == spec else None
+    if type(spec) is not PipelineSpec:
+        return private if private == spec else None
+    # Every other field is a str, int or strict model that JSON holds exactly: compare only what can differ
+    # (a tuple param that came back a list, an infinite timeout that came back null).
+    same = all(mine.params == theirs.params and mine.policy == theirs.policy
+               for mine, theirs in zip(spec.nodes, private.nodes, strict=True))
+    return private if same else None
 
 
 _DEFAULT = PlanCache()
