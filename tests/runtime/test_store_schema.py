@@ -164,3 +164,12 @@ def test_an_old_database_is_adopted_by_one_process(empty_url, caplog):
     task = create_review(run_id="old-run", node_id="review", draft_answer="draft")
     decide_review(task.id, "approve", reviewer="ana")
     assert get_run("old-run")[0].final_answer == "draft"
+
+
+def test_the_head_revision_constant_is_the_newest_migration():
+    from alembic.script import ScriptDirectory
+
+    from runtime.store.schema import HEAD_REVISION, MIGRATIONS
+
+    assert ScriptDirectory(str(MIGRATIONS)).get_current_head() == HEAD_REVISION, (
+        "a migration was added: set runtime/store/schema.py HEAD_REVISION to its revision")
