@@ -21,11 +21,14 @@ from ..settings import database_url
 from .db import PREPARED, get_engine
 from .health import DatabaseUnavailable, check_database, first_line, where
 
-__all__ = ["prepare_database", "head_revision", "current_revision", "MIGRATIONS", "LOCK_TIMEOUT_S"]
+__all__ = ["prepare_database", "head_revision", "current_revision", "MIGRATIONS", "LOCK_TIMEOUT_S", "HEAD_REVISION"]
 
 log = logging.getLogger("patchwire.store")
 MIGRATIONS = Path(__file__).with_name("migrations")
 LOCK_TIMEOUT_S = 120.0
+# The newest migration in migrations/versions (a test checks it against Alembic's own view): a database
+# already there is opened without importing Alembic at all, which keeps `patchwire run` quick.
+HEAD_REVISION = "0001"
 ADVISORY_KEY = 0x7061_7463_6877_6972  # "patchwir": one key for Patchwire's schema lock in a PostgreSQL database
 _LOCK = threading.RLock()  # one preparation at a time in this process (re-entered by the interrupted-run sweep)
 
@@ -141,45 +144,52 @@ def _alembic_config(connection: Connection):  # type: ignore[no-untyped-def]
     return config
 
 
-_HEAD: list[str] = []
-
-
 def head_revision() -> str:
-    """The newest migration shipped with this version of Patchwire."""
-    if not _HEAD:
-        from alembic.script import ScriptDirectory
+    """The newest migration shipped with this version of Patchwire, as Alembic sees the versions folder."""
+    from alembic.script import ScriptDirectory
 
-        script = ScriptDirectory(str(MIGRATIONS))
-        _HEAD.append(script.get_current_head() or "")
-    return _HEAD[0]
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head() or ""
 
 
 def current_revision(connection: Connection) -> str | None:
     """The migration the database is at; None for a new database or one made before migrations existed."""
-    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import inspect
 
-    return MigrationContext.configure(connection).get_current_revision()
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def _migrate(connection: Connection) -> None:
     """Upgrade to the newest migration (the first one adopts a database made before migrations existed)."""
-    from alembic import command
-    from sqlalchemy.exc import DBAPIError
-
     current = current_revision(connection)
-    if current == head_revision():
-        connection.commit()
+    connection.commit()
+    if current == HEAD_REVISION:
         return
     if current is None and _has_tables(connection):
         log.warning("adopting a database made by an older Patchwire (%s): adding what it lacks",
                     where(connection.engine.url))
+    _upgrade(connection, current)
+
+
+def _upgrade(connection: Connection, current: str | None) -> None:
+    from alembic import command
+    from alembic.util import CommandError
+    from sqlalchemy.exc import DBAPIError
+
+    place = where(connection.engine.url)
     try:
         command.upgrade(_alembic_config(connection), "head")
         connection.commit()
     except DBAPIError as exc:
         connection.rollback()
-        raise DatabaseUnavailable(f"Could not bring {where(connection.engine.url)} to the current schema "
-                                  f"(migration {head_revision()}): {first_line(exc)}") from None
+        raise DatabaseUnavailable(f"Could not bring {place} to the current schema (migration {HEAD_REVISION}): "
+                                  f"{first_line(exc)}") from None
+    except CommandError:
+        connection.rollback()
+        raise DatabaseUnavailable(f"{place[0].upper()}{place[1:]} was migrated by a newer Patchwire (schema "
+                                  f"revision {current}; this one knows up to {HEAD_REVISION}). Upgrade Patchwire, "
+                                  "or point DATABASE_URL at another database.") from None
 
 
 def _has_tables(connection: Connection) -> bool:
