@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from ..http_guard import is_loopback, token_problem
@@ -33,6 +34,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--no-access-log", action="store_true", help="do not log every request")
     serve.add_argument("--no-record", action="store_true",
                        help="do not store run records in the database (DATABASE_URL, default SQLite)")
+    serve.add_argument("--mcp", action="store_true",
+                       help="also serve the pipelines as MCP tools (Streamable HTTP) at /mcp")
     add_plugin_arg(serve)
     serve.set_defaults(handler=cmd_serve)
 
@@ -52,9 +55,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     registry = load_registry(args)
     specs = [load_spec(path) for path in args.specs]
     settings = {"max_body_bytes": args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
-                "request_timeout_s": args.request_timeout or DEFAULT_REQUEST_TIMEOUT_S, "record": not args.no_record}
+                "request_timeout_s": args.request_timeout or DEFAULT_REQUEST_TIMEOUT_S, "record": not args.no_record,
+                "mcp": args.mcp}
     try:
-        app = create_app(specs, registry, api_token=token, consumers=run_record_consumers(settings["record"]),
+        app = create_app(specs, registry, api_token=token, consumers_for=record_consumers_for(settings["record"]),
                          **_app_settings(settings))  # compiles: every error before binding
     except ServeConfigError as exc:
         raise UsageError(str(exc)) from None
@@ -62,7 +66,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     names = ", ".join(spec.name for spec in specs)
     auth = "bearer token required, docs included" if token else "no authentication"
-    print(f"serving {names} on http://{args.host}:{args.port} ({auth}); docs at /docs", file=sys.stderr)
+    mcp = f", MCP at http://{args.host}:{args.port}/mcp" if args.mcp else ""
+    print(f"serving {names} on http://{args.host}:{args.port} ({auth}); docs at /docs; OpenAI-compatible API at "
+          f"/v1 (models `patchwire/<name>`){mcp}", file=sys.stderr)
     options = {"host": args.host, "port": args.port, "access_log": not args.no_access_log,
                "log_level": "info", "server_header": False}
     if args.workers > 1:  # each worker builds its own app from the same settings
@@ -78,13 +84,18 @@ def _app_settings(settings: dict) -> dict:
     return {k: v for k, v in settings.items() if k != "record"}
 
 
-def run_record_consumers(record: bool) -> list:
+def run_record_consumers(record: bool, source: str = "serve") -> list:
     """Run records go to the configured database: one more consumer of each run's event stream."""
     if not record:
         return []
     from ..store.recorder import RunRecorder
 
-    return [RunRecorder.factory("serve")]
+    return [RunRecorder.factory(source)]
+
+
+def record_consumers_for(record: bool) -> Callable[[str], list]:
+    """Per route family (`serve`, `openai`, `mcp`): run records stored with that source."""
+    return lambda source: run_record_consumers(record, source)
 
 
 def _check_settings(args: argparse.Namespace, token: str | None) -> None:

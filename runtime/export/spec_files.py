@@ -61,6 +61,7 @@ def spec_document(spec: PipelineSpec, *, layout: bool = True) -> tuple[dict[str,
                 node.pop(key, None)
         if node.get("policy"):
             node["policy"] = {k: v for k, v in node["policy"].items() if v is not None}
+    _drop_empty_interface(document)
     if not layout or not document.get("layout"):
         document.pop("layout", None)
     warnings: list[str] = []
@@ -72,6 +73,15 @@ def spec_document(spec: PipelineSpec, *, layout: bool = True) -> tuple[dict[str,
     for key in ("name", "description"):
         document[key] = _scrub(document[key], secrets, f"The pipeline's `{key}`", warnings)
     return document, warnings
+
+
+def _drop_empty_interface(document: dict[str, Any]) -> None:
+    """No `interface` key unless the spec declares one (older specs export byte for byte as before)."""
+    interface = document.pop("interface", None) or {}
+    kept = {name: {k: v for k, v in mapping.items() if v is not None}
+            for name, mapping in interface.items() if mapping is not None}
+    if kept:
+        document["interface"] = kept
 
 
 def dump_document(document: dict[str, Any], fmt: Format) -> bytes:
