@@ -24,6 +24,9 @@ Behaviours for `script()` (one per POST, in order) and what litellm 1.110 raises
   (char 0)". With stream=True there is no error at all: the stream is just empty.
 - {"delay": 2.0} -> no error; with `timeout=0.5` on the call, litellm.Timeout (status_code 408)
 - {"reply": "text"} / {"json": {...}} -> the content is the text / `json.dumps(obj)`
+- {"chunk_delay": 0.2} -> with stream=True, each content chunk follows the previous one after 0.2 s (a slow
+  model: `FakeOpenAI(chunk_delay=...)` sets it for every stream). `requests[i]["chunk_times"]` holds the
+  `time.time()` at which each SSE event of that request was written.
 - other statuses map as usual (404 NotFoundError, 503 ServiceUnavailableError); "message" and "code"
   override the error body's fields.
 Errors come before a stream starts, so with stream=True they raise from `await acompletion(...)`.
@@ -50,7 +53,7 @@ from typing import Any, cast
 
 __all__ = ["FakeOpenAI", "fake_embedding"]
 
-_KNOWN_KEYS = {"status", "retry_after", "code", "message", "delay", "malformed", "reply", "json"}
+_KNOWN_KEYS = {"status", "retry_after", "code", "message", "delay", "malformed", "reply", "json", "chunk_delay"}
 _INVALID = "invalid_request_error"
 _ERRORS: dict[int, tuple[str, str, str | None]] = {  # status -> (message, type, code), as OpenAI sends them
     400: ("Invalid request (scripted 400 from FakeOpenAI).", _INVALID, None),
@@ -150,6 +153,7 @@ class _Response:
     raw: bytes | None = None
     events: Iterator[Json] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    chunk_delay: float = 0.0
 
 
 def _respond(path: str, body: Any, behaviour: Mapping[str, Any], ident: str) -> _Response:
@@ -168,16 +172,19 @@ def _respond(path: str, body: Any, behaviour: Mapping[str, Any], ident: str) -> 
         return _Response(404, _error(404, {"message": f"Unknown URL (POST {path})", "code": "unknown_url"}))
     reply = _reply_text(body, behaviour)
     if body.get("stream"):
-        return _Response(200, events=_chunks(body, reply, ident))
+        return _Response(200, events=_chunks(body, reply, ident), chunk_delay=float(behaviour.get("chunk_delay", 0)))
     return _Response(200, _completion(body, reply, ident))
 
 
 class FakeOpenAI:
     """A threaded HTTP server on 127.0.0.1 (a free port) speaking enough of the OpenAI API for litellm."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, model: str = "gpt-4o-mini") -> None:
-        """`port=0` picks a free port; `model` is what `GET /v1/models` lists."""
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, model: str = "gpt-4o-mini",
+                 chunk_delay: float = 0.0) -> None:
+        """`port=0` picks a free port; `model` is what `GET /v1/models` lists; `chunk_delay`: seconds between
+        streamed content chunks (a slow model), unless a scripted behaviour says otherwise."""
         self.model = model
+        self.chunk_delay = chunk_delay
         self._lock = threading.Lock()
         self._script: list[Json] = []
         self._requests: list[Json] = []
@@ -237,7 +244,15 @@ class FakeOpenAI:
         with self._lock:
             self._requests.append({"method": method, "path": path, "headers": headers, "json": body})
             behaviour = self._script.pop(0) if method == "POST" and self._script else {}
+            if self.chunk_delay and "chunk_delay" not in behaviour:
+                behaviour = {**behaviour, "chunk_delay": self.chunk_delay}
             return behaviour, len(self._requests)
+
+    def note_chunk(self, number: int, at: float) -> None:
+        """Record when an SSE event of request `number` (1-based) was written."""
+        with self._lock:
+            if number <= len(self._requests):  # not forgotten by a `reset()` since
+                self._requests[number - 1].setdefault("chunk_times", []).append(at)
 
 
 class _Server(ThreadingHTTPServer):
@@ -277,9 +292,9 @@ class _Handler(BaseHTTPRequestHandler):
         behaviour, number = self.fake.record("POST", self.path, dict(self.headers.items()), body)
         if behaviour.get("delay"):
             self.fake.stopping.wait(float(behaviour["delay"]))
-        self._send(_respond(self.path.rstrip("/"), body, behaviour, f"chatcmpl-fake-{number}"))
+        self._send(_respond(self.path.rstrip("/"), body, behaviour, f"chatcmpl-fake-{number}"), number)
 
-    def _send(self, response: _Response) -> None:
+    def _send(self, response: _Response, number: int = 0) -> None:
         """A JSON (or raw) body with Content-Length, or SSE events in chunked encoding."""
         body = response.raw if response.raw is not None else json.dumps(response.json).encode()
         sse = {"Content-Type": "text/event-stream", "Transfer-Encoding": "chunked"}
@@ -291,8 +306,12 @@ class _Handler(BaseHTTPRequestHandler):
         if response.events is None:
             self.wfile.write(body)
             return
-        for payload in [*(json.dumps(e) for e in response.events), "[DONE]"]:
+        for i, payload in enumerate([*(json.dumps(e) for e in response.events), "[DONE]"]):
+            if response.chunk_delay and i > 1 and '"content"' in payload:  # content chunks after the first
+                self.fake.stopping.wait(response.chunk_delay)
             data = f"data: {payload}\n\n".encode()
             self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()
+            if number:
+                self.fake.note_chunk(number, time.time())
         self.wfile.write(b"0\r\n\r\n")
