@@ -46,11 +46,11 @@ def _input_issues(chat: ChatInterface, inputs: dict[str, str]) -> list[Issue]:
         elif inputs[name] not in CHAT_TEXT_TYPES:
             what = "a chat message" if field == "input" else "the earlier messages"
             issues.append(_issue(field, f"is `{name}`, an input of type `{inputs[name]}`; {what} cannot go "
-                                        "there.", "Point it at an input of type `string` or `json`."))
+                                        "there.", "Point it at an input of type `string` or `json`"))
     if chat.history is not None and chat.history == chat.input:
         issues.append(_issue("history", f"is `{chat.history}`, the same input as `interface.chat.input`.",
                              "Give the earlier messages their own `io.input` (type `json`), or leave `history` "
-                             "out."))
+                             "out"))
     return issues
 
 
@@ -61,7 +61,7 @@ def _output_issues(chat: ChatInterface, outputs: list[str], nodes: Mapping[str, 
     if chat.output in nodes:
         kind = nodes[chat.output].info.id
         return [_issue("output", f"is `{chat.output}`, a `{kind}` node, not an `io.output` (the outputs: "
-                                 f"{listing}).", "Name the `io.output` node that the reply comes out of.")]
+                                 f"{listing}).", "Name the `io.output` node that the reply comes out of")]
     return [_issue("output", f"is `{chat.output}`, which is not an output of this pipeline (its outputs: "
                              f"{listing}).", "Use the id of an `io.output` node" + _near(chat.output, outputs))]
 

@@ -92,7 +92,7 @@ def reply_text(mapping: ChatMapping, result: RunResult, pipeline: str) -> str:
     if mapping.output in result.outputs:
         return as_text(result.outputs[mapping.output])
     node = result.nodes.get(mapping.output)
-    why = f" ({node.skip_reason})" if node is not None and node.skip_reason else ""
+    why = f": {node.skip_reason}" if node is not None and node.skip_reason else ""
     others = [f"`{name}` = {_short(as_text(value))}" for name, value in result.outputs.items()]
     went = f" The run produced {', '.join(others)} instead." if others else ""
     return (f"[No answer: this run of pipeline `{pipeline}` did not produce its `{mapping.output}` output"
