@@ -26,7 +26,7 @@ Behaviours for `script()` (one per POST, in order) and what litellm 1.110 raises
 - {"reply": "text"} / {"json": {...}} -> the content is the text / `json.dumps(obj)`
 - {"chunk_delay": 0.2} -> with stream=True, each content chunk follows the previous one after 0.2 s (a slow
   model: `FakeOpenAI(chunk_delay=...)` sets it for every stream). `requests[i]["chunk_times"]` holds the
-  `time.time()` at which each SSE event of that request was written.
+  `time.time()` at which each SSE event of that request was sent.
 - other statuses map as usual (404 NotFoundError, 503 ServiceUnavailableError); "message" and "code"
   override the error body's fields.
 Errors come before a stream starts, so with stream=True they raise from `await acompletion(...)`.
@@ -42,6 +42,7 @@ import base64
 import hashlib
 import json
 import re
+import socket
 import struct
 import sys
 import threading
@@ -272,6 +273,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         return
 
+    def setup(self) -> None:
+        super().setup()
+        # Each SSE event goes out at once, as from a real provider: without this, Nagle's algorithm holds a
+        # small write until the previous one is acknowledged (up to 40 ms with delayed ACKs).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     @property
     def fake(self) -> FakeOpenAI:
         return cast(_Server, self.server).fake
@@ -310,8 +317,8 @@ class _Handler(BaseHTTPRequestHandler):
             if response.chunk_delay and i > 1 and '"content"' in payload:  # content chunks after the first
                 self.fake.stopping.wait(response.chunk_delay)
             data = f"data: {payload}\n\n".encode()
+            if number:  # noted just before the write: a client may have the event before this line would run
+                self.fake.note_chunk(number, time.time())
             self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()
-            if number:
-                self.fake.note_chunk(number, time.time())
         self.wfile.write(b"0\r\n\r\n")
