@@ -7,6 +7,8 @@
   events and model tokens) as server-sent events, in order.
 - `GET /v1/pipelines`, `GET /v1/pipelines/{name}` (the spec and the JSON Schema of inputs and outputs),
   `GET /healthz`, OpenAPI docs at `/docs`.
+- OpenAI-compatible `/v1/models`, `/v1/chat/completions`, `/v1/responses` (openai_api.py) and, with
+  `mcp=True`, the pipelines as MCP tools at `/mcp` (mcp_server.py), all behind the same gate.
 - Every request passes `ServeGuard` (guard.py): the bearer token when one is configured, else a Host
   allow-list and no cross-site callers; `application/json` bodies only. A body size limit (413) and a
   per-request time limit (504, the run is cancelled); a client that goes away cancels its run; bad input

@@ -150,3 +150,49 @@ def test_two_pipelines_with_the_same_tool_name_are_refused() -> None:
     first.name, second.name = "my tool", "my_tool"
     with pytest.raises(ServeConfigError, match="Pipelines `my tool` and `my_tool` are both the MCP tool `my_tool`"):
         create_app([first, second], sample_registry(), api_token="", mcp=True)
+
+
+def test_cli_serve_mcp_mounts_the_endpoint(tmp_path: Path) -> None:
+    import subprocess
+    import time
+
+    from runtime.testing.servers import free_port
+
+    spec_file = tmp_path / "echo.json"
+    spec_file.write_text(echo().model_dump_json())
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("PATCHWIRE_API_TOKEN", None)
+    proc = subprocess.Popen([sys.executable, "-m", "runtime.cli", "serve", str(spec_file), "--mcp", "--port",
+                             str(port), "--no-record", "--no-access-log", "--plugin", "runtime.testing.components"],
+                            env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+
+        async def main() -> Any:
+            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+                return await client.call_tool("echo", {"query": "cli"})
+
+        assert asyncio.run(asyncio.wait_for(main(), timeout=30)).structured_content == {"out": "E:cli"}
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=10)
+    assert (f"OpenAI-compatible API at /v1 (models `patchwire/<name>`), MCP at http://127.0.0.1:{port}/mcp"
+            in stderr)
+
+
+def test_cli_mcp_refuses_duplicate_pipeline_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from runtime.cli import main
+
+    spec_file = tmp_path / "echo.json"
+    spec_file.write_text(echo().model_dump_json())
+    assert main(["mcp", str(spec_file), str(spec_file), "--plugin", "runtime.testing.components"]) == 2
+    assert capsys.readouterr().err.startswith("error: Two specs are named `echo`; pipelines are served by their "
+                                              "`name`.")
