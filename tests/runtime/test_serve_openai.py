@@ -365,3 +365,15 @@ def test_a_reply_that_does_not_continue_the_stream_follows_it_after_a_blank_line
     assert plain == "done:hi"
     assert deltas == ["", "hi-0 ", "hi-1 ", "hi-2 ", "\n\ndone:hi", None]
     assert stream.endswith("data: [DONE]\n\n")
+
+
+def test_a_body_over_the_limit_is_a_413_in_openai_shape() -> None:
+    spec = make_spec({"q": ("io.input", {"name": "query"}), "o": ("io.output", {})}, [("q", "value", "o", "value")],
+                     name="echo")
+    client = TestClient(create_app([spec], sample_registry(), api_token="", allowed_hosts=("testserver",),
+                                   max_body_bytes=100))
+    response = client.post("/v1/chat/completions", json={"model": "patchwire/echo", "messages": [
+        {"role": "user", "content": "x" * 200}]})
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["code"] == "request_too_large" and error["message"].startswith("Request body too large: ")
