@@ -95,8 +95,7 @@ def model(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
 @pytest.fixture
 def url(model: FakeOpenAI, fresh_database) -> Iterator[str]:
     specs = [assistant(model), gated(), two_inputs(), broken(), slow(), with_history()]
-    app = create_app(specs, registry(), api_token="", request_timeout_s=2.0,
-                     consumers_for=record_consumers_for(True))
+    app = create_app(specs, registry(), api_token="", consumers_for=record_consumers_for(True))
     with serve_app(app) as base:
         yield base
 
@@ -287,9 +286,12 @@ def test_a_failed_run_is_a_500_and_a_run_over_the_time_limit_a_504(url: str) -> 
     assert failed.value.status_code == 500 and failed.value.code == "pipeline_failed"
     assert failed.value.body["message"].startswith("Pipeline `broken` failed: Node `s` failed: the model is down")
     assert failed.value.response.headers["x-patchwire-run-id"] in failed.value.body["message"]
-    with pytest.raises(openai.APIStatusError) as late:
-        client.chat.completions.create(model="patchwire/slow", messages=user)
+    quick_app = create_app([slow()], sample_registry(), api_token="", request_timeout_s=0.5)
+    with serve_app(quick_app) as short, pytest.raises(openai.APIStatusError) as late:
+        sdk(short).chat.completions.create(model="patchwire/slow", messages=user)
     assert late.value.status_code == 504 and late.value.code == "timeout"
+    assert late.value.body["message"].startswith("Pipeline `slow` took longer than the 0.5 s request limit; the run "
+                                                 "was cancelled")
     with pytest.raises(openai.APIError) as mid_stream:  # the error arrives after the stream started
         list(client.chat.completions.create(model="patchwire/broken", messages=user, stream=True))
     assert "the model is down" in str(mid_stream.value)
