@@ -7,7 +7,8 @@
    same pipeline (echo -> mocked model (demo.delay, `--model-ms`) beside an echo -> fan-in concat -> output)
    and the same load (one loopback httpx client keeping `--concurrency` requests in flight). Rounds
    alternate between the two routes; the table shows each route's median round and the server's CPU time
-   per request (from /proc).
+   per request (from /proc). Then a mixed round: every client worker alternates the two routes request by
+   request, so both see the same moment of a noisy machine; its latencies are compared per route.
 2. Streaming: a pipeline whose model node (`llm.chat`) streams from the loopback fake OpenAI server (50 ms
    between tokens). For each of `--streams` requests: when the fake model wrote its first token, and when
    the first content chunk of `chat/completions` (`stream: true`) reached the client; the same for the
@@ -95,6 +96,44 @@ async def load(base: str, route: str, concurrency: int, seconds: float) -> dict[
             "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000, "n": len(latencies)}
 
 
+async def mixed(base: str, concurrency: int, seconds: float) -> dict[str, list[float]]:
+    """Each worker alternates the routes request by request: latencies (ms) per route, same conditions."""
+    import httpx
+
+    latencies: dict[str, list[float]] = {RUN: [], CHAT: []}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        stop = time.perf_counter() + seconds
+
+        async def worker(w: int) -> None:
+            i = 0
+            while time.perf_counter() < stop:
+                route, query = (RUN, CHAT)[(i + w) % 2], f"w{w}-{i}"
+                t0 = time.perf_counter()
+                response = await client.post(route, json=request(route, query))
+                latencies[route].append((time.perf_counter() - t0) * 1000)
+                assert answer(route, response.json()) == f"Q: {query}|side: Q: {query}"
+                i += 1
+
+        await asyncio.gather(*(worker(w) for w in range(concurrency)))
+    return latencies
+
+
+def mixed_rows(base: str, levels: list[int], seconds: float) -> list[str]:
+    lines = ["", f"Mixed rounds ({seconds * 3:g} s per level): each worker alternates the routes request by request.", "",
+             "| concurrent requests | route | requests | p50 (ms) | p95 (ms) |", "|---:|---|---:|---:|---:|"]
+    for concurrency in levels:
+        got = asyncio.run(mixed(base, concurrency, seconds * 3))
+        cut = {route: sorted(values) for route, values in got.items()}
+        p50 = {route: statistics.median(values) for route, values in cut.items()}
+        p95 = {route: values[int(len(values) * 0.95) - 1] for route, values in cut.items()}
+        for route in (RUN, CHAT):
+            lines.append(f"| {concurrency} | `{route}` | {len(cut[route])} | {p50[route]:.1f} | {p95[route]:.1f} |")
+        lines.append(f"| {concurrency} | **overhead** | | {100 * (p50[CHAT] / p50[RUN] - 1):+.1f}% | "
+                     f"{100 * (p95[CHAT] / p95[RUN] - 1):+.1f}% |")
+    return lines
+
+
 def throughput(base: str, pid: int, args: argparse.Namespace) -> str:
     levels = [int(c) for c in args.concurrency.split(",")]
     for route in (RUN, CHAT):  # warm up both
@@ -120,7 +159,7 @@ def throughput(base: str, pid: int, args: argparse.Namespace) -> str:
         lines.append(f"| {concurrency} | **overhead** | {100 * (1 - ours['rps'] / base_row['rps']):+.1f}% | "
                      f"{100 * (ours['p50'] / base_row['p50'] - 1):+.1f}% | "
                      f"{100 * (ours['p95'] / base_row['p95'] - 1):+.1f}% | {ours['cpu_us'] - base_row['cpu_us']:+.0f} µs |")
-    return "\n".join(lines)
+    return "\n".join(lines + mixed_rows(base, levels, args.seconds))
 
 
 async def first_content(client: Any, url: str, body: dict[str, Any], headers: dict[str, str]) -> float:
