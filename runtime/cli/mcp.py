@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from .common import EXIT_OK, UsageError, add_plugin_arg, load_registry
+from .common import EXIT_OK, UsageError, add_plugin_arg, add_record_arg, load_registry, prepare_store
 
 __all__ = ["add_command"]
 
@@ -19,13 +19,13 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     mcp.add_argument("specs", nargs="+", metavar="SPEC", help="pipeline spec files; only these are reachable")
     mcp.add_argument("--request-timeout", type=float, default=None, metavar="SECONDS",
                      help="cancel a tool's run after this long (default 300)")
-    mcp.add_argument("--no-record", action="store_true",
-                     help="do not store run records in the database (DATABASE_URL, default SQLite)")
+    add_record_arg(mcp)
     add_plugin_arg(mcp)
     mcp.set_defaults(handler=cmd_mcp)
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
+    from ..consumers import default_consumers
     from ..loading import load_spec
     from ..serving.app import (
         DEFAULT_MAX_BODY_BYTES,
@@ -35,7 +35,6 @@ def cmd_mcp(args: argparse.Namespace) -> int:
         _Runner,
     )
     from ..serving.mcp_server import serve_stdio
-    from .serve import run_record_consumers
 
     timeout = args.request_timeout or DEFAULT_REQUEST_TIMEOUT_S
     if timeout <= 0:
@@ -45,7 +44,9 @@ def cmd_mcp(args: argparse.Namespace) -> int:
         pipelines = _compile_all([load_spec(path) for path in args.specs], registry)
     except ServeConfigError as exc:
         raise UsageError(str(exc)) from None
-    runner = _Runner(timeout, tuple(run_record_consumers(not args.no_record, "mcp")), DEFAULT_MAX_BODY_BYTES)
+    if not args.no_record:
+        prepare_store()
+    runner = _Runner(timeout, tuple(default_consumers("mcp", record=not args.no_record)), DEFAULT_MAX_BODY_BYTES)
     try:
         asyncio.run(serve_stdio(pipelines, runner))
     except ValueError as exc:  # two pipelines with the same tool name

@@ -87,6 +87,7 @@ def with_history() -> PipelineSpec:
 def model(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
     """A slow model: 0.15 s between streamed tokens."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("PATCHWIRE_MODEL_BASES", "127.0.0.1")  # the loopback model servers here are trusted
     load_litellm()
     with FakeOpenAI(chunk_delay=0.15) as server:
         yield server
