@@ -169,7 +169,7 @@ def test_an_old_database_is_adopted_by_one_process(empty_url, caplog):
 def test_the_head_constant_is_the_newest_migration():
     from runtime.store.schema import HEAD_REVISION
 
-    assert HEAD_REVISION == head_revision(), "a new migration: set HEAD_REVISION in runtime/store/schema.py"
+    assert head_revision() == HEAD_REVISION, "a new migration: set HEAD_REVISION in runtime/store/schema.py"
 
 
 def test_a_database_at_the_newest_migration_opens_without_loading_alembic(empty_url):
