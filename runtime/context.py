@@ -26,12 +26,14 @@ def env_secret_values() -> set[str]:
 class RunContext:
     """Handed to `Component.run` for one attempt of one node."""
 
-    __slots__ = ("run_id", "node_id", "component_id", "attempt", "pipeline_inputs", "trace", "_sink", "_secrets")
+    __slots__ = ("run_id", "node_id", "component_id", "attempt", "pipeline_inputs", "trace", "execution", "_sink",
+                 "_secrets")
 
     def __init__(
         self, *, run_id: str, node_id: str, component_id: str, attempt: int = 1,
         pipeline_inputs: Mapping[str, Any] | None = None,
         sink: Callable[[str, str, Any], None] | None = None, secrets: set[str] | None = None,
+        execution: Any = None,
     ):
         self.run_id = run_id
         self.node_id = node_id
@@ -39,6 +41,7 @@ class RunContext:
         self.attempt = attempt
         self.pipeline_inputs = pipeline_inputs or {}
         self.trace: dict[str, Any] = {}
+        self.execution = execution  # the run this node belongs to: flow nodes run sub-runs inside it
         self._sink = sink
         self._secrets = secrets if secrets is not None else set()
 

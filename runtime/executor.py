@@ -131,6 +131,15 @@ class Execution:
         elif not self._finished:
             self._abort(reason, "cancelled")
 
+    @property
+    def cache(self) -> NodeCache:
+        return self._cache
+
+    def forward(self, event: Any) -> None:
+        """Emit an event of a sub-run (a flow node's item) into this run, until this run has finished."""
+        if not self._finished:
+            self._emit(event)
+
     # --- scheduling ------------------------------------------------------------------------------
     async def consume(self, *consumers: Callable[[Any], None]) -> None:
         """Run to the end, handing every event to each consumer as it happens.
@@ -307,7 +316,7 @@ class Execution:
         policy, attempt = node.policy, 1
         while True:
             ctx = RunContext(run_id=run_id, node_id=node.id, component_id=node.component_id, attempt=attempt,
-                             pipeline_inputs=self.inputs, sink=self._sink, secrets=self._secrets)
+                             pipeline_inputs=self.inputs, sink=self._sink, secrets=self._secrets, execution=self)
             deadline = None
             try:
                 if policy.timeout_s is None:
@@ -357,7 +366,7 @@ class Execution:
             return None
         if not node.cacheable:
             return ""
-        key = cache_key(node.component_id, node.version, node.params, kwargs)
+        key = cache_key(node.component_id, node.version, node.params, kwargs, node.cache_salt)
         hit = self._cache.get(key)
         if hit is None:
             return key

@@ -61,6 +61,7 @@ class PlanNode:
     in_ports: list[InPort] = field(default_factory=list)
     out: list[OutEdge] = field(default_factory=list)
     error_edges: bool = False
+    cache_salt: str = ""  # a flow node: its subflow's content, part of its cache key
 
 
 @dataclass(slots=True)
@@ -102,13 +103,13 @@ class Plan:
         return values
 
 
-def compile_plan(spec: PipelineSpec, registry: Registry) -> Plan:
-    """Validate `spec` and compile it; raise `InvalidSpec` when it has errors."""
-    analysis = analyse(spec, registry)
+def compile_plan(spec: PipelineSpec, registry: Registry, *, scope: Any = None) -> Plan:
+    """Validate `spec` and compile it; raise `InvalidSpec` when it has errors. `scope`: see `analyse`."""
+    analysis = analyse(spec, registry, scope=scope)
     if not analysis.ok:
         raise InvalidSpec(analysis.issues)
     by_id = {node_id: i for i, node_id in enumerate(analysis.nodes)}
-    nodes = [_plan_node(i, r) for i, r in enumerate(analysis.nodes.values())]
+    nodes = [_plan_node(i, r, analysis.scope) for i, r in enumerate(analysis.nodes.values())]
     _wire(nodes, by_id, analysis.nodes, analysis.edges)
     inputs = {}
     for node_id, resolved in analysis.nodes.items():
@@ -121,13 +122,18 @@ def compile_plan(spec: PipelineSpec, registry: Registry) -> Plan:
     return Plan(spec, nodes, by_id, inputs, outputs, warnings)
 
 
-def _plan_node(index: int, resolved: ResolvedNode) -> PlanNode:
+def _plan_node(index: int, resolved: ResolvedNode, scope: Any) -> PlanNode:
     info, policy = resolved.info, resolved.spec.policy or DEFAULT_POLICY
     cacheable = policy.cache if policy.cache is not None else info.cacheable
+    instance, salt = info.cls(resolved.params), ""
+    bind = getattr(instance, "bind_flow", None)
+    if bind is not None:  # a flow node: its compiled subflow, and the subflow's content in its cache key
+        bind(scope, resolved.outputs_model)
+        salt = scope.digest(resolved.params.subflow)  # type: ignore[attr-defined]
     return PlanNode(index=index, id=resolved.spec.id, component_id=info.id, version=info.version,
-                    component=info.cls(resolved.params), params=resolved.params,
+                    component=instance, params=resolved.params,
                     inputs_model=resolved.inputs_model, outputs_model=resolved.outputs_model,
-                    policy=policy, cacheable=cacheable)
+                    policy=policy, cacheable=cacheable, cache_salt=salt)
 
 
 def _wire(nodes: list[PlanNode], by_id: dict[str, int], resolved: dict[str, ResolvedNode],
