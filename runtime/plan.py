@@ -175,6 +175,9 @@ def _wire(nodes: list[PlanNode], by_id: dict[str, int], resolved: dict[str, Reso
         item_type = list_item_type(port.type)
         single = len(port_edges) == 1
         modes = [_edge_mode(_source_type(resolved, e), port.type, item_type, single) for e in port_edges]
+        if port_name in getattr(resolved[target_id].info.cls, "list_inputs", ()):  # e.g. `flow.map.items`
+            modes = [_list_mode(_source_type(resolved, e), mode, single) for e, mode in zip(port_edges, modes,
+                                                                                           strict=True)]
         fan_in = modes != [EdgeMode.WHOLE]
         checks = []
         for slot, (edge, mode) in enumerate(zip(port_edges, modes, strict=True)):
@@ -198,6 +201,14 @@ def _edge_mode(source: Any, target: Any, item_type: Any, single: bool) -> EdgeMo
     if accepts_whole(source, item_type):
         return EdgeMode.ITEM
     return EdgeMode.WHOLE if single and accepts_whole(source, target) else EdgeMode.EXTEND
+
+
+def _list_mode(source: Any, mode: EdgeMode, single: bool) -> EdgeMode:
+    """Into a port that takes a list of items (never a list of lists): a list source is the list itself
+    (several list sources are joined), even when the item type would also take the whole list (`Any`)."""
+    if list_item_type(source) is None:
+        return mode
+    return EdgeMode.WHOLE if single else EdgeMode.EXTEND
 
 
 def _source_type(resolved: dict[str, ResolvedNode], edge: EdgeSpec) -> Any:

@@ -92,6 +92,7 @@ class MapNode(_FlowNode):
     """Run a subflow once per item of `items`, `concurrency` at a time; its outputs as lists in item order."""
 
     params: MapParams
+    list_inputs = frozenset({"items"})  # a list wired into `items` is the list of items (see `plan._list_mode`)
 
     @classmethod
     def flow_ports(cls, params: Any, scope: FlowScope | None) -> tuple[type[BaseModel], type[BaseModel]]:
