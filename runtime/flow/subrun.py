@@ -35,10 +35,11 @@ class SubflowFailed(Exception):
 class _Forward:
     """The sub-run's only consumer: rewrites each node event onto the parent run, keeps the ending."""
 
-    __slots__ = ("parent", "prefix", "run_id", "failed", "finished")
+    __slots__ = ("parent", "prefix", "prefix_text", "run_id", "failed", "finished")
 
     def __init__(self, parent: Any, prefix: list[Any], run_id: str):
         self.parent, self.prefix, self.run_id = parent, prefix, run_id
+        self.prefix_text = "".join(f"{part}/" for part in prefix)
         self.failed: NodeFailed | None = None
         self.finished: RunFinished | None = None
 
@@ -51,8 +52,12 @@ class _Forward:
             return
         if cls is NodeFailed and not event.handled and self.failed is None:
             self.failed = event
-        path = [*self.prefix, *(event.node_path or (event.node_id,))]
-        event.node_path, event.node_id, event.run_id = path, "/".join(map(str, path)), self.run_id
+        inner = event.node_path
+        if inner is None:  # an inner node's own event (a deeper one already spells its path)
+            event.node_path, event.node_id = [*self.prefix, event.node_id], self.prefix_text + event.node_id
+        else:
+            event.node_path, event.node_id = [*self.prefix, *inner], self.prefix_text + event.node_id
+        event.run_id = self.run_id
         if self.parent is not None:
             self.parent.forward(event)
 
