@@ -8,7 +8,7 @@ top-level spec's scope (a subflow may use the others); a cycle among them is fou
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..issues import Issue
 from ..spec import PipelineSpec
