@@ -52,9 +52,11 @@ def _canonical(value: Any) -> str:
                       ensure_ascii=False)
 
 
-def cache_key(component_id: str, version: int, params: BaseModel, inputs: dict[str, Any]) -> str:
-    """A stable hash of what determines a node's outputs."""
+def cache_key(component_id: str, version: int, params: BaseModel, inputs: dict[str, Any], salt: str = "") -> str:
+    """A stable hash of what determines a node's outputs (`salt`: more of it, e.g. a subflow's content)."""
     payload = f"{component_id}\x00{version}\x00{_canonical(params)}\x00{_canonical(inputs)}"
+    if salt:
+        payload += f"\x00{salt}"
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

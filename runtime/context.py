@@ -27,12 +27,14 @@ def env_secret_values() -> set[str]:
 class RunContext:
     """Handed to `Component.run` for one attempt of one node."""
 
-    __slots__ = ("run_id", "node_id", "component_id", "attempt", "pipeline_inputs", "trace", "_sink", "_secrets")
+    __slots__ = ("run_id", "node_id", "component_id", "attempt", "pipeline_inputs", "trace", "execution", "_sink",
+                 "_secrets")
 
     def __init__(
         self, *, run_id: str, node_id: str, component_id: str, attempt: int = 1,
         pipeline_inputs: Mapping[str, Any] | None = None,
         sink: Callable[[str, str, Any], None] | None = None, secrets: set[str] | None = None,
+        execution: Any = None,
     ):
         self.run_id = run_id
         self.node_id = node_id
@@ -40,17 +42,19 @@ class RunContext:
         self.attempt = attempt
         self.pipeline_inputs = pipeline_inputs or {}
         self.trace: dict[str, Any] = {}
+        self.execution = execution  # the run this node belongs to: flow nodes run sub-runs inside it
         self._sink = sink
         self._secrets = secrets if secrets is not None else set()
 
     @classmethod
     def _for_attempt(cls, run_id: str, node_id: str, component_id: str, attempt: int,
                      pipeline_inputs: Mapping[str, Any], sink: Callable[[str, str, Any], None] | None,
-                     secrets: set[str]) -> RunContext:
+                     secrets: set[str], execution: Any = None) -> RunContext:
         """The executor's constructor: what `__init__` does, for one node attempt, with half its cost."""
         ctx = _new(cls)
         ctx.run_id, ctx.node_id, ctx.component_id, ctx.attempt = run_id, node_id, component_id, attempt
         ctx.pipeline_inputs, ctx.trace, ctx._sink, ctx._secrets = pipeline_inputs, {}, sink, secrets
+        ctx.execution = execution
         return ctx
 
     def emit_chunk(self, text: str) -> None:

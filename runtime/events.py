@@ -53,6 +53,7 @@ class NodeStarted:
     ts: float
     attempt: int
     inputs: dict[str, Any]
+    node_path: list[Any] | None = None  # inside a flow node: [node, index, inner node, ...]
     kind: Literal["node_started"] = "node_started"
 
 
@@ -62,6 +63,7 @@ class NodeChunk:
     node_id: str
     ts: float
     text: str
+    node_path: list[Any] | None = None  # inside a flow node: [node, index, inner node, ...]
     kind: Literal["node_chunk"] = "node_chunk"
 
 
@@ -71,6 +73,7 @@ class NodeLog:
     node_id: str
     ts: float
     record: dict[str, Any]
+    node_path: list[Any] | None = None  # inside a flow node: [node, index, inner node, ...]
     kind: Literal["node_log"] = "node_log"
 
 
@@ -83,6 +86,7 @@ class NodeFinished:
     attempts: int
     outputs: dict[str, Any]
     trace: dict[str, Any] = field(default_factory=dict)
+    node_path: list[Any] | None = None  # inside a flow node: [node, index, inner node, ...]
     kind: Literal["node_finished"] = "node_finished"
 
 
@@ -94,6 +98,7 @@ class NodeCached:
     outputs: dict[str, Any]
     cache_key: str
     source: Literal["cache", "reused", "pinned"] = "cache"  # reused: "run from here"; pinned: a dev mock
+    node_path: list[Any] | None = None  # inside a flow node: [node, index, inner node, ...]
     kind: Literal["node_cached"] = "node_cached"
 
 
@@ -103,6 +108,7 @@ class NodeSkipped:
     node_id: str
     ts: float
     reason: str
+    node_path: list[Any] | None = None  # inside a flow node: [node, index, inner node, ...]
     kind: Literal["node_skipped"] = "node_skipped"
 
 
@@ -114,6 +120,7 @@ class NodeRetrying:
     attempt: int
     error: ErrorInfo
     delay_s: float
+    node_path: list[Any] | None = None  # inside a flow node: [node, index, inner node, ...]
     kind: Literal["node_retrying"] = "node_retrying"
 
 
@@ -127,6 +134,7 @@ class NodeFailed:
     error: ErrorInfo
     handled: bool = False  # an error branch or on_error=continue took it
     trace: dict[str, Any] = field(default_factory=dict)
+    node_path: list[Any] | None = None  # inside a flow node: [node, index, inner node, ...]
     kind: Literal["node_failed"] = "node_failed"
 
 
@@ -137,6 +145,7 @@ class NodeCancelled:
     ts: float
     reason: str
     started: bool
+    node_path: list[Any] | None = None  # inside a flow node: [node, index, inner node, ...]
     kind: Literal["node_cancelled"] = "node_cancelled"
 
 
@@ -197,6 +206,17 @@ class EventFold:
         cls.DISPATCH = table
 
     def __call__(self, event: RunEvent) -> Any:
+        if getattr(event, "node_path", None) is not None:
+            return self.inner_event(event)
+        return self.DISPATCH[event.__class__](self, event)
+
+    def inner_event(self, event: Any) -> Any:
+        """An event of a node inside a flow node's sub-run (`node_path` set, `node_id` its path as text).
+        Ignored by default: the flow node's own events carry its results; override to look inside."""
+        return None
+
+    def dispatch(self, event: Any) -> Any:
+        """Fold `event` with its kind's handler, whether or not it comes from a sub-run."""
         return self.DISPATCH[event.__class__](self, event)
 
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(RunEvent)

@@ -132,6 +132,15 @@ class Execution:
         elif not self._finished:
             self._abort(reason, "cancelled")
 
+    @property
+    def cache(self) -> NodeCache:
+        return self._cache
+
+    def forward(self, event: Any) -> None:
+        """Emit an event of a sub-run (a flow node's item) into this run, until this run has finished."""
+        if not self._finished:
+            self._emit(event)
+
     # --- scheduling ------------------------------------------------------------------------------
     async def consume(self, *consumers: Callable[[Any], None]) -> None:
         """Run to the end, handing every event to each consumer as it happens.
@@ -330,10 +339,10 @@ class Execution:
             return
         inputs = node.build_inputs(kwargs)
         policy, attempt, index = node.policy, 1, node.index
-        default = self._deadline if policy.timeout_s is None else None  # the default limit applies
+        default = self._deadline if policy.timeout_s is None and not node.runs_subflows else None
         while True:
             ctx = RunContext._for_attempt(run_id, node.id, node.component_id, attempt, self.inputs, self._sink,
-                                          self._secrets)
+                                          self._secrets, self)
             timer, timed_out = None, False
             try:
                 if default is not None:
@@ -400,7 +409,7 @@ class Execution:
             return None
         if not node.cacheable:
             return ""
-        key = cache_key(node.component_id, node.version, node.params, kwargs)
+        key = cache_key(node.component_id, node.version, node.params, kwargs, node.cache_salt)
         hit = self._cache.get(key)
         if hit is None:
             return key

@@ -23,6 +23,7 @@ from .text import bounded
 __all__ = ["LiveRun", "LiveRuns", "NodeView", "live_runs", "preview"]
 
 PREVIEW_CHARS = 400
+INNER_VIEWS = 500
 
 
 def preview(value: Any, limit: int = PREVIEW_CHARS) -> Any:
@@ -68,6 +69,10 @@ class LiveRun(EventFold):
         self.outputs: dict[str, Any] = {}
         self.error: dict[str, str] | None = None
         self.nodes = {node.id: NodeView() for node in execution.plan.nodes}
+        # Nodes inside flow nodes (`map1/3/summarise`), the most recent `INNER_VIEWS` of them: enough to
+        # watch the items in flight; the run record keeps them all.
+        self.inner: dict[str, NodeView] = {}
+        self._views = self.nodes
         self.version = 0
         self._consumers = consumers
         self._changed = asyncio.Event()
@@ -128,45 +133,57 @@ class LiveRun(EventFold):
             if snapshot["status"] != "running":
                 return
 
+    def inner_event(self, event: Any) -> None:
+        view = self.inner.get(event.node_id)
+        if view is None:
+            if len(self.inner) >= INNER_VIEWS:
+                self.inner.pop(next(iter(self.inner)))
+            view = self.inner[event.node_id] = NodeView()
+        self._views = self.inner  # the handlers below fold into this view
+        try:
+            self.dispatch(event)
+        finally:
+            self._views = self.nodes
+
     def on_run_finished(self, event: Any) -> None:
         self._ended.set()
         self.status, self.latency_ms, self.outputs = event.status, event.latency_ms, event.outputs
         self.error = None if event.error is None else event.error.brief()
 
     def on_node_started(self, event: Any) -> None:
-        view = self.nodes[event.node_id]
+        view = self._views[event.node_id]
         view.status, view.started_at, view.attempts = "running", event.ts, event.attempt
 
     def on_node_chunk(self, event: Any) -> None:
-        self.nodes[event.node_id].streamed += event.text
+        self._views[event.node_id].streamed += event.text
 
     def on_node_retrying(self, event: Any) -> None:
-        view = self.nodes[event.node_id]
+        view = self._views[event.node_id]
         view.attempts, view.error = event.attempt, event.error.brief()
 
     def on_node_finished(self, event: Any) -> None:
-        view = self.nodes[event.node_id]
+        view = self._views[event.node_id]
         view.status, view.finished_at, view.latency_ms = "succeeded", event.ts, event.latency_ms
         view.attempts, view.fired, view.error = event.attempts, sorted(event.outputs), None
 
     def on_node_cached(self, event: Any) -> None:
-        view = self.nodes[event.node_id]
+        view = self._views[event.node_id]
         view.status, view.finished_at, view.latency_ms = "cached", event.ts, 0.0
         view.fired, view.cache_source = sorted(event.outputs), event.source
         view.started_at = view.started_at or event.ts
 
     def on_node_skipped(self, event: Any) -> None:
-        view = self.nodes[event.node_id]
+        view = self._views[event.node_id]
         view.status, view.finished_at, view.skip_reason = "skipped", event.ts, event.reason
 
     def on_node_failed(self, event: Any) -> None:
-        view = self.nodes[event.node_id]
+        view = self._views[event.node_id]
         view.status, view.finished_at, view.latency_ms = "failed", event.ts, event.latency_ms
         view.attempts, view.error = event.attempts, event.error.brief()
         view.fired = ["error"] if event.handled else []
 
     def on_node_cancelled(self, event: Any) -> None:
-        view = self.nodes[event.node_id]
+        view = self._views[event.node_id]
         view.status, view.finished_at, view.skip_reason = "cancelled", event.ts, event.reason
 
 

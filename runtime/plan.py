@@ -85,6 +85,8 @@ class PlanNode:
     in_ports: list[InPort] = field(default_factory=list)
     out: list[OutEdge] = field(default_factory=list)
     error_edges: bool = False
+    cache_salt: str = ""  # a flow node: its subflow's content, part of its cache key
+    runs_subflows: bool = False  # a flow node: the default time limit applies to its inner nodes, not to it
 
 
 @dataclass(slots=True)
@@ -128,13 +130,13 @@ class Plan:
 
 
 @gc_paused
-def compile_plan(spec: PipelineSpec, registry: Registry) -> Plan:
-    """Validate `spec` and compile it; raise `InvalidSpec` when it has errors."""
-    analysis = analyse(spec, registry)
+def compile_plan(spec: PipelineSpec, registry: Registry, *, scope: Any = None) -> Plan:
+    """Validate `spec` and compile it; raise `InvalidSpec` when it has errors. `scope`: see `analyse`."""
+    analysis = analyse(spec, registry, scope=scope)
     if not analysis.ok:
         raise InvalidSpec(analysis.issues)
     by_id = {node_id: i for i, node_id in enumerate(analysis.nodes)}
-    nodes = [_plan_node(i, r) for i, r in enumerate(analysis.nodes.values())]
+    nodes = [_plan_node(i, r, analysis.scope) for i, r in enumerate(analysis.nodes.values())]
     _wire(nodes, by_id, analysis.nodes, analysis.edges)
     inputs = {}
     for node_id, resolved in analysis.nodes.items():
@@ -147,13 +149,19 @@ def compile_plan(spec: PipelineSpec, registry: Registry) -> Plan:
     return Plan(spec, nodes, by_id, inputs, outputs, warnings)
 
 
-def _plan_node(index: int, resolved: ResolvedNode) -> PlanNode:
+def _plan_node(index: int, resolved: ResolvedNode, scope: Any) -> PlanNode:
     info, policy = resolved.info, resolved.spec.policy or DEFAULT_POLICY
     cacheable = policy.cache if policy.cache is not None else info.cacheable
+    instance, salt = info.cls(resolved.params), ""
+    bind = getattr(instance, "bind_flow", None)
+    if bind is not None:  # a flow node: its compiled subflow, and the subflow's content in its cache key
+        bind(scope, resolved.outputs_model)
+        salt = scope.digest(resolved.params.subflow)  # type: ignore[attr-defined]
     return PlanNode(index=index, id=resolved.spec.id, component_id=info.id, version=info.version,
-                    component=info.cls(resolved.params), params=resolved.params,
+                    component=instance, params=resolved.params,
                     inputs_model=resolved.inputs_model, outputs_model=resolved.outputs_model,
-                    policy=policy, cacheable=cacheable, build_inputs=trusted_constructor(resolved.inputs_model))
+                    policy=policy, cacheable=cacheable, build_inputs=trusted_constructor(resolved.inputs_model),
+                    cache_salt=salt, runs_subflows=bind is not None)
 
 
 def _wire(nodes: list[PlanNode], by_id: dict[str, int], resolved: dict[str, ResolvedNode],
@@ -167,6 +175,9 @@ def _wire(nodes: list[PlanNode], by_id: dict[str, int], resolved: dict[str, Reso
         item_type = list_item_type(port.type)
         single = len(port_edges) == 1
         modes = [_edge_mode(_source_type(resolved, e), port.type, item_type, single) for e in port_edges]
+        if port_name in getattr(resolved[target_id].info.cls, "list_inputs", ()):  # e.g. `flow.map.items`
+            modes = [_list_mode(_source_type(resolved, e), mode, single) for e, mode in zip(port_edges, modes,
+                                                                                           strict=True)]
         fan_in = modes != [EdgeMode.WHOLE]
         checks = []
         for slot, (edge, mode) in enumerate(zip(port_edges, modes, strict=True)):
@@ -190,6 +201,14 @@ def _edge_mode(source: Any, target: Any, item_type: Any, single: bool) -> EdgeMo
     if accepts_whole(source, item_type):
         return EdgeMode.ITEM
     return EdgeMode.WHOLE if single and accepts_whole(source, target) else EdgeMode.EXTEND
+
+
+def _list_mode(source: Any, mode: EdgeMode, single: bool) -> EdgeMode:
+    """Into a port that takes a list of items (never a list of lists): a list source is the list itself
+    (several list sources are joined), even when the item type would also take the whole list (`Any`)."""
+    if list_item_type(source) is None:
+        return mode
+    return EdgeMode.WHOLE if single else EdgeMode.EXTEND
 
 
 def _source_type(resolved: dict[str, ResolvedNode], edge: EdgeSpec) -> Any:

@@ -17,6 +17,9 @@ class ProgressLines(EventFold):
 
     IGNORES = (RunStarted, NodeStarted, NodeChunk, NodeLog, RunFinished)
 
+    def inner_event(self, event: Any) -> str | None:
+        return self.dispatch(event)  # `node_id` spells the path: `map1/3/summarise`
+
     def on_node_finished(self, event: Any) -> str:
         return f"  ok       {event.node_id:<24} {event.latency_ms:9.1f} ms"
 

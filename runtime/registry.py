@@ -190,6 +190,7 @@ def default_registry(plugins: Sequence[str] = (), *, fresh: bool = False) -> Reg
         return _DEFAULT_CACHE[key]
     registry = Registry()
     registry.load_entry_points()
+    _add_flow_components(registry)
     for ref in [*plugin_refs_from_env(), *plugins]:
         registry.load_plugin(ref)
     _DEFAULT_CACHE[key] = registry
@@ -197,3 +198,12 @@ def default_registry(plugins: Sequence[str] = (), *, fresh: bool = False) -> Reg
 
 
 _DEFAULT_CACHE: dict[tuple, Registry] = {}
+
+
+def _add_flow_components(registry: Registry) -> None:
+    """`flow.subflow`, `flow.map`, `flow.loop`: part of the spec language, always there (like `io.*`)."""
+    from .flow import FLOW_COMPONENTS
+
+    for cls in FLOW_COMPONENTS:
+        if cls.info.key not in registry._by_key:
+            registry.add(cls, source="runtime.flow")

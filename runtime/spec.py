@@ -5,9 +5,9 @@ A spec holds component ids, params and wiring only: never code, never secret val
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -117,6 +117,11 @@ class PipelineSpec(_Strict):
     layout: dict[str, Position] = Field(
         default_factory=dict, description="Editor positions by node id; ignored by the runtime"
     )
+    subflows: dict[Annotated[str, StringConstraints(pattern=NODE_ID_PATTERN)], PipelineSpec] = Field(
+        default_factory=dict,
+        description="Named sub-pipelines, run by `flow.subflow`, `flow.map` and `flow.loop` nodes (each with its "
+                    "own `io.input`/`io.output` nodes; a subflow may use the others, never itself)",
+    )
 
     def node(self, node_id: str) -> NodeSpec | None:
         return next((n for n in self.nodes if n.id == node_id), None)
@@ -125,6 +130,10 @@ class PipelineSpec(_Strict):
 def spec_json_schema() -> dict[str, Any]:
     """JSON Schema of the spec format, for editors and CI."""
     schema = PipelineSpec.model_json_schema()
+    if "$ref" in schema:  # `subflows` makes the model recursive: keep the spec itself at the root
+        name = schema.pop("$ref").rsplit("/", 1)[-1]
+        schema = {**schema["$defs"][name], **schema}
+        schema["$defs"][name] = {"$ref": "#"}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://patchwire.dev/schema/pipeline-v{SCHEMA_VERSION}.json"
     return schema

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .component import ComponentInfo, PortInfo, port_infos
+from .flow.scope import FlowError
 from .gc_pause import gc_paused
 from .interface_checks import check_interface
 from .issues import Issue
@@ -47,6 +48,7 @@ class Analysis:
     issues: list[Issue] = field(default_factory=list)
     nodes: dict[str, ResolvedNode] = field(default_factory=dict)
     edges: list[EdgeSpec] = field(default_factory=list)  # edges whose both ends resolved
+    scope: Any = None  # the `FlowScope` of the spec's subflows, reused when compiling
 
     @property
     def ok(self) -> bool:
@@ -59,9 +61,15 @@ def validate(spec: PipelineSpec, registry: Registry | None = None) -> list[Issue
 
 
 @gc_paused
-def analyse(spec: PipelineSpec, registry: Registry | None = None) -> Analysis:
+def analyse(spec: PipelineSpec, registry: Registry | None = None, *, scope: Any = None) -> Analysis:
+    """`scope`: the subflows' `FlowScope` when `spec` is one of them (else made from `spec.subflows`)."""
+    from .flow import FlowScope
+
     registry = registry if registry is not None else default_registry()
-    result = Analysis()
+    top = scope is None
+    result = Analysis(scope=FlowScope(spec.subflows, registry) if top else scope)
+    if top and spec.subflows:
+        result.issues.extend(result.scope.issues())
     if not spec.nodes:
         result.issues.append(Issue(code="no_nodes", message="The pipeline has no nodes.",
                                    hint="Add at least an `io.input` and an `io.output` node."))
@@ -75,7 +83,7 @@ def analyse(spec: PipelineSpec, registry: Registry | None = None) -> Analysis:
                 hint="Give every node a unique id."))
             continue
         seen.add(node.id)
-        resolved = _resolve_node(node, registry, result.issues)
+        resolved = _resolve_node(node, registry, result.issues, result.scope)
         if resolved is not None:
             result.nodes[node.id] = resolved
     _check_input_names(result)
@@ -88,7 +96,7 @@ def analyse(spec: PipelineSpec, registry: Registry | None = None) -> Analysis:
     return result
 
 
-def _resolve_node(node: NodeSpec, registry: Registry, issues: list[Issue]) -> ResolvedNode | None:
+def _resolve_node(node: NodeSpec, registry: Registry, issues: list[Issue], scope: Any) -> ResolvedNode | None:
     info = registry.get(node.component, node.version)
     if info is None:
         issues.append(_unknown_component(node, registry))
@@ -101,9 +109,13 @@ def _resolve_node(node: NodeSpec, registry: Registry, issues: list[Issue]) -> Re
     issues.extend(_unknown_params(node, info))
     issues.extend(_param_warnings(node, info, params))
     try:
-        inputs_model, outputs_model = info.ports(params)
+        inputs_model, outputs_model = _ports(info, params, scope)
         inputs = {p.name: p for p in port_infos(inputs_model)}
         outputs = {p.name: p for p in port_infos(outputs_model)}
+    except FlowError as exc:  # a flow node whose params do not fit its subflow
+        issues.append(Issue(code=exc.code, node_id=node.id, path=exc.path, message=f"{_who(node, info)}: {exc}",
+                            hint=exc.hint))
+        return None
     except Exception as exc:  # noqa: BLE001 - a component's own port logic
         reason = (str(exc).strip() or type(exc).__name__).splitlines()[0]  # not pydantic's URL lines
         issues.append(Issue(code="invalid_params", node_id=node.id,
@@ -118,6 +130,12 @@ def _resolve_node(node: NodeSpec, registry: Registry, issues: list[Issue]) -> Re
         return None
     outputs[ERROR_PORT] = _ERROR_PORT_INFO
     return ResolvedNode(node, info, params, inputs, outputs, inputs_model, outputs_model)
+
+
+def _ports(info: ComponentInfo, params: BaseModel, scope: Any) -> tuple[type[BaseModel], type[BaseModel]]:
+    """The node's port models; a flow node reads them from its subflow in the spec's scope."""
+    flow_ports = getattr(info.cls, "flow_ports", None)
+    return info.ports(params) if flow_ports is None else flow_ports(params, scope)
 
 
 def _param_warnings(node: NodeSpec, info: ComponentInfo, params: BaseModel) -> list[Issue]:

@@ -54,7 +54,14 @@ def export_spec(spec: PipelineSpec, fmt: Format = "json", *, layout: bool = True
 
 def spec_document(spec: PipelineSpec, *, layout: bool = True) -> tuple[dict[str, Any], list[str]]:
     """The spec as plain JSON data: only spec fields (never run data), `None`s left out, secrets removed."""
-    document = spec.model_dump(mode="json")
+    warnings: list[str] = []
+    document = _tidy_document(spec.model_dump(mode="json"), layout, secret_env_values(), warnings, "")
+    return document, warnings
+
+
+def _tidy_document(document: dict[str, Any], layout: bool, secrets: Any, warnings: list[str],
+                   where: str) -> dict[str, Any]:
+    """One (sub)pipeline's document tidied in place; `where` names a subflow in warnings."""
     for node in document["nodes"]:
         for key in ("label", "policy"):
             if node.get(key) is None:
@@ -64,15 +71,17 @@ def spec_document(spec: PipelineSpec, *, layout: bool = True) -> tuple[dict[str,
     _drop_empty_interface(document)
     if not layout or not document.get("layout"):
         document.pop("layout", None)
-    warnings: list[str] = []
-    secrets = secret_env_values()
     for node in document["nodes"]:
-        node["params"] = _scrub(node["params"], secrets, f"Node `{node['id']}` param", warnings)
+        node["params"] = _scrub(node["params"], secrets, f"{where}Node `{node['id']}` param", warnings)
         if node.get("label"):
-            node["label"] = _scrub(node["label"], secrets, f"Node `{node['id']}` label", warnings)
+            node["label"] = _scrub(node["label"], secrets, f"{where}Node `{node['id']}` label", warnings)
     for key in ("name", "description"):
-        document[key] = _scrub(document[key], secrets, f"The pipeline's `{key}`", warnings)
-    return document, warnings
+        document[key] = _scrub(document[key], secrets, f"{where}The pipeline's `{key}`", warnings)
+    subflows = document.pop("subflows", None) or {}
+    if subflows:  # a spec without subflows exports byte for byte as before
+        document["subflows"] = {name: _tidy_document(sub, layout, secrets, warnings, f"Subflow `{name}`: ")
+                                for name, sub in subflows.items()}
+    return document
 
 
 def scrubbed_spec(spec: PipelineSpec) -> tuple[PipelineSpec, list[str]]:

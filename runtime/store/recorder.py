@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..events import EventFold, NodeChunk, RunFinished, RunStarted
+from ..events import TERMINAL_NODE_EVENTS, EventFold, NodeChunk, RunFinished, RunStarted
 from ..results import jsonable
 from ..secrets import env_redactor
 from ..settings import database_url
@@ -102,45 +102,67 @@ class _Active(EventFold):
     url: str
     nodes: dict[str, NodeRecord] = field(default_factory=dict)
     beat: float = 0.0
+    # Nodes inside flow nodes (`node_id` like `map1/3/summarise`): a row each, made on their first event and
+    # let go once stored after their last, so a 10,000-item map does not grow the recorder.
+    inner: dict[str, NodeRecord] = field(default_factory=dict)
+    added: list[NodeRecord] = field(default_factory=list)
+    settled: list[str] = field(default_factory=list)
+
+    def inner_event(self, event: Any) -> None:
+        if event.node_id not in self.inner:
+            record = self.inner[event.node_id] = NodeRecord(run_id=self.run.id, node_id=event.node_id)
+            self.added.append(record)
+        self.dispatch(event)
+        if isinstance(event, TERMINAL_NODE_EVENTS):
+            self.settled.append(event.node_id)
+
+    def _node(self, event: Any) -> NodeRecord:
+        node = self.nodes.get(event.node_id)
+        return node if node is not None else self.inner[event.node_id]
+
+    def release_settled(self) -> None:
+        for node_id in self.settled:
+            self.inner.pop(node_id, None)
+        self.settled.clear()
 
     def on_node_started(self, event: Any) -> None:
-        node = self.nodes[event.node_id]
+        node = self._node(event)
         node.status, node.started_at, node.attempts = "running", _ts(event.ts), event.attempt
         node.inputs = jsonable(event.inputs)
 
     def on_node_retrying(self, event: Any) -> None:
-        node = self.nodes[event.node_id]
+        node = self._node(event)
         node.attempts = event.attempt
         retry = {"attempt": event.attempt, "delay_s": event.delay_s, "error": jsonable(event.error)}
         node.retries = [*(node.retries or []), retry]
 
     def on_node_log(self, event: Any) -> None:
-        node = self.nodes[event.node_id]
+        node = self._node(event)
         node.logs = [*(node.logs or []), {"ts": event.ts, **jsonable(event.record)}]
 
     def on_node_finished(self, event: Any) -> None:
-        node = self.nodes[event.node_id]
+        node = self._node(event)
         node.status, node.finished_at, node.latency_ms = "succeeded", _ts(event.ts), event.latency_ms
         node.attempts, node.outputs, node.trace = event.attempts, jsonable(event.outputs), jsonable(event.trace)
 
     def on_node_cached(self, event: Any) -> None:
-        node = self.nodes[event.node_id]
+        node = self._node(event)
         node.status, node.finished_at, node.cache_hit = "cached", _ts(event.ts), True
         node.outputs, node.latency_ms = jsonable(event.outputs), 0.0
         node.trace = {"cache_source": event.source}  # cache | reused ("run from here") | pinned
 
     def on_node_skipped(self, event: Any) -> None:
-        node = self.nodes[event.node_id]
+        node = self._node(event)
         node.status, node.finished_at, node.skip_reason = "skipped", _ts(event.ts), event.reason
 
     def on_node_failed(self, event: Any) -> None:
-        node = self.nodes[event.node_id]
+        node = self._node(event)
         node.status, node.finished_at, node.latency_ms = "failed", _ts(event.ts), event.latency_ms
         node.attempts, node.trace = event.attempts, jsonable(event.trace)
         node.error = {**jsonable(event.error), "handled": event.handled}
 
     def on_node_cancelled(self, event: Any) -> None:
-        node = self.nodes[event.node_id]
+        node = self._node(event)
         node.status, node.finished_at, node.skip_reason = "cancelled", _ts(event.ts), event.reason
 
     def on_run_finished(self, event: Any) -> None:
@@ -199,6 +221,8 @@ class _Writer(threading.Thread):
         self._heartbeat()
         for url in list(self.sessions):
             self._commit(url)
+        for active in self.active.values():
+            active.release_settled()
         for run_id in [r for r, a in self.active.items() if a.run.status != "running"]:
             del self.active[run_id]
         in_use = {a.url for a in self.active.values()}
@@ -250,6 +274,9 @@ class _Writer(threading.Thread):
         active = self.active.get(event.run_id)
         if active is not None:
             active(event)
+            if active.added:
+                self._session(active.url).add_all(active.added)
+                active.added.clear()
         elif event.__class__ is RunFinished and event.run_id not in self.failed:
             self.failed[event.run_id] = "its start was never recorded"
 

@@ -243,7 +243,11 @@ def test_cli_writes_the_module(tmp_path: Path):
 TEMPLATE_QUERIES = {"rag_review": ["How does Patchwire run independent branches?",
                                    "What is the boiling point of mercury on Venus?"],
                     "router": ["How do I add a component to a pipeline?", "hello, thank you!"],
-                    "best_of_two": ["How does Patchwire cache node outputs?"]}
+                    "best_of_two": ["How does Patchwire cache node outputs?"],
+                    # a map over the retrieved documents; a loop that answers or (after 3 tries) asks a human
+                    "map_summarise": ["How does Patchwire run independent branches?"],
+                    "refine_loop": ["How does Patchwire run independent branches?",
+                                    "What is the boiling point of mercury on Venus?"]}
 
 
 @pytest.fixture(scope="module")

@@ -292,7 +292,9 @@ def test_default_registry_adds_env_and_explicit_plugins(monkeypatch, plugins):
     monkeypatch.setenv("PATCHWIRE_PLUGINS", str(env_plugin))
     registry = default_registry([str(arg_plugin)], fresh=True)
     assert registry.problems == []
-    assert set(registry.ids()) == {"io.input", "io.output", "acme.env", "acme.arg"}
+    # flow.subflow / flow.map / flow.loop are part of the spec language: always there, like io.*
+    assert set(registry.ids()) == {"io.input", "io.output", "acme.env", "acme.arg", "flow.subflow", "flow.map",
+                                   "flow.loop"}
     assert default_registry([str(arg_plugin)]) is registry  # cached per plugin list
 
 

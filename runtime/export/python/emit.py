@@ -8,8 +8,8 @@ import textwrap
 from collections.abc import Iterable
 from typing import Any
 
-from .graph import RESERVED_NAMES, Program, Source, Step
-from .prelude import HELPERS, MAIN
+from .graph import RESERVED_NAMES, Program, Source, Step, subflow_function
+from .prelude import FLOW_HELPERS, HELPERS, MAIN
 from .render import WIDTH, Group, call, kwargs_call, literal, render
 
 __all__ = ["emit_module", "CodegenError"]
@@ -26,6 +26,7 @@ class Imports:
     """Where each class comes from, and the name the module gives it (aliased on a clash)."""
 
     def __init__(self, taken: Iterable[str]):
+        self.flows = False  # the module runs subflows: it imports the loop's condition test
         self.taken = set(taken)
         self.names: dict[type, str] = {}
         self.modules: dict[str, list[tuple[str, str]]] = {}  # module -> [(qualname, local name)]
@@ -59,6 +60,8 @@ class Imports:
         packages = {m: names for m, names in self.modules.items() if not m.startswith(FILE_PLUGIN_PREFIX)}
         packages.setdefault("runtime", []).append(("RunContext", "RunContext"))
         packages.setdefault("pydantic_core", []).append(("to_jsonable_python", "to_jsonable_python"))
+        if self.flows:
+            packages.setdefault("runtime.flow.until", []).extend([("Until", "Until"), ("holds", "holds")])
         for module in sorted(packages):
             parts = sorted({q.split(".")[0] if q.split(".")[0] == local else f"{q.split('.')[0]} as {local}"
                             for q, local in packages[module]})
@@ -97,7 +100,10 @@ def _import_path(cls: type) -> tuple[str, str] | None:
 def emit_module(program: Program, *, source: str, digest: str, node_names: set[str],
                 script: str = "pipeline.py") -> str:
     imports = Imports(RESERVED_NAMES | node_names)
-    components = [_component_line(step, imports) for step in program.steps]
+    programs = [*program.subflows.values(), program]
+    imports.flows = bool(program.subflows)
+    components = [_component_line(step, imports) for p in programs for step in p.steps if step.flow is None]
+    subflows = [part for name, sub in program.subflows.items() for part in (_subflow_def(name, sub), "", "")]
     plugin_files = ["", "", _LOAD_PLUGIN.strip("\n"), *imports.file_lines()] if imports.files else []
     parts = [_docstring(program, source, digest, script), "from __future__ import annotations", "",
              "\n".join(imports.lines()), *plugin_files, "",
@@ -106,9 +112,10 @@ def emit_module(program: Program, *, source: str, digest: str, node_names: set[s
                           tuple(Group(f"{literal(name)}: ", (literal(entry),), "")
                                 for _, name, entry in program.inputs), "}")), "",
              "# The components, built once with the params saved in the spec.", *components, "", "",
-             _run_pipeline(program), "", "",
+             *subflows, _run_pipeline(program), "", "",
              "# --- how one step runs (the rules `patchwire run` follows) " + "-" * 38,
-             HELPERS.strip("\n"), "", "", MAIN.strip("\n")]
+             HELPERS.strip("\n"), *(["", "", FLOW_HELPERS.strip("\n")] if program.subflows else []),
+             "", "", MAIN.strip("\n")]
     return "\n".join(parts) + "\n"
 
 
@@ -130,6 +137,23 @@ def _run_pipeline(program: Program) -> str:
              '    """Run every step once; return the outputs by `io.output` node id."""',
              "    run = Run(inputs)"]
     lines += [f"    {var} = {{\"value\": run.inputs[{literal(name)}]}}" for var, name, _ in program.inputs]
+    return "\n".join([*lines, *_steps_and_outputs(program)])
+
+
+def _subflow_def(name: str, program: Program) -> str:
+    """One `async def` per subflow: its steps, run inside the caller's `Run` (same id, same secrets)."""
+    defaults = {entry_name: entry["default"] for _, entry_name, entry in program.inputs if "default" in entry}
+    lines = [f"async def {subflow_function(name)}(run: Run, inputs: dict[str, Any]) -> dict[str, Any]:",
+             f'    """Subflow `{name}`: run its steps once on `inputs`; its outputs by `io.output` node id."""']
+    if defaults:
+        lines.append("    inputs = " + render(Group("{", (*(Group(f"{literal(k)}: ", (literal(v),), "")
+                                                           for k, v in defaults.items()), "**inputs"), "}"), 1, 9))
+    lines += [f"    {var} = {{\"value\": inputs[{literal(entry_name)}]}}" for var, entry_name, _ in program.inputs]
+    return "\n".join([*lines, *_steps_and_outputs(program)])
+
+
+def _steps_and_outputs(program: Program) -> list[str]:
+    lines: list[str] = []
     for step in program.steps:
         lines += ["", *_step_function(step)]
     lines += ["", "    # One task per step, in dependency order: each waits only for the steps it reads from."]
@@ -139,7 +163,7 @@ def _run_pipeline(program: Program) -> str:
     outputs = Group("{", tuple(Group(f"{literal(node_id)}: ", (_value(source, result=True),), "")
                                for node_id, source in program.outputs), "}")
     lines.append("    return " + render(call("collect", outputs), 1, len("return ")))
-    return "\n".join(lines)
+    return lines
 
 
 def _step_function(step: Step) -> list[str]:
@@ -161,9 +185,28 @@ def _step_function(step: Step) -> list[str]:
     values = Group("{", tuple(Group(f"{literal(w.port)}: ", (_wire_value(w, w.port in step.required),), "")
                               for w in step.wires), "}")
     kwargs = {k: literal(v) for k, v in step.policy.items()}
-    expr = call("run.call", step.var, literal(step.node_id), values, **kwargs)
+    expr = call("run.call", step.var, literal(step.node_id), values, **kwargs) if step.flow is None else \
+        _flow_call(step, values, kwargs)
     lines.append("        return await " + render(expr, 2, len("return await ")))
     return lines
+
+
+def _flow_call(step: Step, values: Any, policy: dict[str, Any]) -> Any:
+    """A flow node as plain asyncio: its subflow's `async def`, once, per item (`run_map`) or in a `for` loop
+    (`run_loop`). Only `on_error` handling applies to the node itself; its inner steps keep their policies."""
+    params = step.raw_params
+    fn = subflow_function(params["subflow"])
+    handled = {"handled": policy["handled"]} if "handled" in policy else {}
+    if step.flow == "map":
+        work = call("run_map", "run", fn, values, over=literal(params["over"]),
+                    concurrency=literal(params.get("concurrency", 8)),
+                    on_item_error=literal(params.get("on_item_error", "fail")), outputs=literal(step.flow_outputs))
+    elif step.flow == "loop":
+        work = call("run_loop", "run", fn, values, max_iterations=literal(params["max_iterations"]),
+                    until=literal(params.get("until")), carry=literal(params.get("carry", {})))
+    else:
+        work = call(fn, "run", call("collect", values))
+    return call("flow_step", "run", literal(step.node_id), literal(step.component_id), work, **handled)
 
 
 def _skip_checks(step: Step) -> list[str]:

@@ -58,6 +58,9 @@ class Step:
     wires: list[Wire]
     required: list[str]
     policy: dict[str, Any]  # non-default policy as keyword arguments of `run.call`
+    flow: str | None = None  # flow.subflow / flow.map / flow.loop: "subflow" | "map" | "loop" (no component call)
+    flow_outputs: list[str] = field(default_factory=list)  # a flow node: its subflow's `io.output` ids
+    component_id: str = ""
 
     @property
     def upstream(self) -> list[str]:
@@ -78,11 +81,14 @@ class Program:
     steps: list[Step]  # in dependency order
     outputs: list[tuple[str, Source]]  # (io.output node id, where its value comes from)
     classes: list[type] = field(default_factory=list)  # component and params classes to import
+    subflows: dict[str, Program] = field(default_factory=dict)  # by name, each used one once (top level only)
 
 
-def build_program(plan: Plan) -> Program:
+def build_program(plan: Plan, prefix: str = "", subflows: dict[str, Program] | None = None) -> Program:
+    """`prefix`: for a subflow's program, put before its variable names (its components are module-level)."""
     spec = plan.spec
-    names = _variable_names([n.id for n in plan.nodes])
+    subflows = {} if subflows is None else subflows
+    names = {node_id: prefix + name for node_id, name in _variable_names([n.id for n in plan.nodes]).items()}
     into = _edges_into(plan)
     aliases: dict[tuple[str, str], Source] = {}
     inputs, steps, outputs = [], [], []
@@ -104,11 +110,34 @@ def build_program(plan: Plan) -> Program:
             aliases[(node.id, "value")] = source
             outputs.append((node.id, source))
             continue
+        flow = FLOW_KINDS.get(node.component_id)
+        if flow is not None:
+            _add_subflow(node, subflows)
         steps.append(Step(node.id, var, type(node.component), node.params, spec.node(node.id).params,  # type: ignore[union-attr]
-                          wires, [p.name for p in node.in_ports if p.required], _policy_kwargs(node)))
+                          wires, [p.name for p in node.in_ports if p.required], _policy_kwargs(node), flow,
+                          list(node.component.plan.output_ids) if flow else [], node.component_id))  # type: ignore[attr-defined]
     order = {node_id: i for i, node_id in enumerate(plan.output_ids)}
     outputs.sort(key=lambda item: order[item[0]])
-    return Program(spec.name, spec.description, inputs, steps, outputs)
+    return Program(spec.name, spec.description, inputs, steps, outputs, subflows=subflows)
+
+
+FLOW_KINDS = {"flow.subflow": "subflow", "flow.map": "map", "flow.loop": "loop"}
+
+
+def _add_subflow(node: PlanNode, subflows: dict[str, Program]) -> None:
+    """The program of the subflow a flow node runs (and of those it uses), once per name."""
+    name = node.params.subflow  # type: ignore[attr-defined]
+    if name not in subflows:
+        subflows[name] = None  # type: ignore[assignment]  # reserved first: names stay in first-use order
+        subflows[name] = build_program(node.component.plan, f"{_python_name(name)}__", subflows)  # type: ignore[attr-defined]
+
+
+def subflow_function(name: str) -> str:
+    return f"subflow_{_python_name(name)}"
+
+
+def _python_name(name: str) -> str:
+    return re.sub(r"\W", "_", name)
 
 
 def _source(aliases: dict[tuple[str, str], Source], names: dict[str, str], edge: Any, mode: int) -> Source:

@@ -12,7 +12,7 @@ import json
 
 from ...secrets import DEFAULT_ALLOWED_PATTERNS, MIN_SECRET_LENGTH, SECRET_NAME_PATTERNS
 
-__all__ = ["HELPERS", "MAIN"]
+__all__ = ["HELPERS", "FLOW_HELPERS", "MAIN"]
 
 HELPERS = '''
 MISSING: Any = object()  # a port that received no value
@@ -200,6 +200,105 @@ HELPERS = (HELPERS.replace("SECRET_NAME_PATTERNS = __SECRET_NAME_PATTERNS__",
                            _tuple_source("SECRET_NAME_PATTERNS", SECRET_NAME_PATTERNS))
            .replace("__MIN_SECRET_LENGTH__", str(MIN_SECRET_LENGTH))
            .replace("__DEFAULT_ALLOWED__", ",".join(DEFAULT_ALLOWED_PATTERNS)))
+
+FLOW_HELPERS = '''
+class FlowFailed(Exception):
+    """An item or iteration of a flow node failed: which one, at which inner step, and why."""
+
+    def __init__(self, index: int, what: str, failure: NodeFailed) -> None:
+        text = str(failure)
+        node = text.split("`")[1] if text.startswith("Node `") else ""
+        detail = text.split(" failed: ", 1)[-1]
+        cause = failure.__cause__
+        self.node, self.type, self.detail = node, type(cause).__name__ if cause else "NodeFailed", detail
+        if isinstance(cause, FlowFailed):  # a flow node inside the subflow: the innermost step and error
+            self.node = f"{node}/{cause.index}/{cause.node}"
+            self.type, self.detail = cause.type, cause.detail
+        self.index = index
+        super().__init__(f"{what} {index} failed at `{self.node}`: {self.type}: {self.detail}")
+
+    def as_error(self) -> dict[str, Any]:
+        return {"index": self.index, "node": self.node, "type": self.type, "message": self.detail}
+
+
+class _FlowNode:
+    def __init__(self, component_id: str) -> None:
+        self.info = type("Info", (), {"id": component_id})
+
+
+async def flow_step(run: Run, node_id: str, component_id: str, work: Any, handled: bool = False) -> Fired:
+    """Await a flow node's work; its failure is the node's, as `patchwire run` reports it."""
+    try:
+        return await work
+    except NodeFailed as exc:
+        return run.failed(_FlowNode(component_id), node_id, FlowFailed(0, "run", exc), 1, handled)
+    except FlowFailed as exc:
+        return run.failed(_FlowNode(component_id), node_id, exc, 1, handled)
+
+
+async def run_map(
+    run: Run,
+    subflow: Any,
+    values: dict[str, Any],
+    *,
+    over: str,
+    concurrency: int,
+    on_item_error: str,
+    outputs: list[str],
+) -> Fired:
+    """The subflow once per item, `concurrency` at a time; each output a list in item order."""
+    shared = collect(values)
+    items = shared.pop("items")
+    results: list[Any] = [None] * len(items)
+    errors: list[dict[str, Any]] = []
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one_item(index: int) -> None:
+        async with limit:
+            try:
+                results[index] = await subflow(run, {**shared, over: items[index]})
+            except NodeFailed as exc:
+                failure = FlowFailed(index, "item", exc)
+                if on_item_error == "fail":
+                    raise failure from exc
+                errors.append(failure.as_error())
+
+    tasks = [asyncio.create_task(one_item(index)) for index in range(len(items))]
+    await run.finish(tasks)
+    errors.sort(key=lambda error: error["index"])
+    failed = {error["index"] for error in errors}
+    keep = [i for i in range(len(items)) if not (i in failed and on_item_error == "skip")]
+    lists = {name: [None if results[i] is None else results[i].get(name) for i in keep] for name in outputs}
+    return {**lists, "errors": errors}
+
+
+async def run_loop(
+    run: Run,
+    subflow: Any,
+    values: dict[str, Any],
+    *,
+    max_iterations: int,
+    until: dict[str, Any] | None,
+    carry: dict[str, str],
+) -> Fired:
+    """The subflow again and again, feeding `carry` outputs back in, until `until` holds."""
+    values, outputs = collect(values), {}
+    stop = None if until is None else Until.model_validate(until)
+    stopped_by, iteration = "max_iterations", 0
+    for iteration in range(1, max_iterations + 1):
+        try:
+            outputs = await subflow(run, values)
+        except NodeFailed as exc:
+            raise FlowFailed(iteration - 1, "iteration", exc) from exc
+        if stop is not None and holds(stop, outputs.get(stop.output)):
+            stopped_by = "condition"
+            break
+        for output, into in carry.items():
+            if output in outputs:
+                values[into] = outputs[output]
+    return {**outputs, "iterations": iteration, "stopped_by": stopped_by}
+'''
+
 
 MAIN = '''
 def parse_value(kind: str, text: str) -> Any:

@@ -1,0 +1,125 @@
+"""Sample components and spec builders for subflow, map and loop tests, docs and benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from runtime.component import Component, component
+from runtime.context import RunContext
+from runtime.spec import PipelineSpec
+
+from .components import TextValue
+
+__all__ = ["Probe", "RandomDelay", "FailOn", "Length", "PROBES", "flow_registry", "sub_spec", "with_subflows",
+           "edge"]
+
+
+class ProbeParams(BaseModel):
+    key: str = Field(default="default", description="Which probe counts this node's runs")
+    seconds: float = Field(default=0.01, ge=0, description="How long each run takes")
+
+
+class ProbeState:
+    def __init__(self) -> None:
+        self.in_flight = self.peak = self.runs = 0
+
+
+PROBES: dict[str, ProbeState] = {}
+
+
+@component(id="demo.probe", version=1, title="Probe", category="Testing")
+class Probe(Component):
+    """Count how many runs are in flight at once (the peak is kept per key); pass the value on."""
+
+    params: ProbeParams
+
+    async def run(self, inputs: TextValue, ctx: RunContext) -> TextValue:
+        state = PROBES.setdefault(self.params.key, ProbeState())
+        state.in_flight += 1
+        state.runs += 1
+        state.peak = max(state.peak, state.in_flight)
+        try:
+            await asyncio.sleep(self.params.seconds)
+        finally:
+            state.in_flight -= 1
+        return TextValue(value=inputs.value)
+
+
+class RandomDelayParams(BaseModel):
+    max_seconds: float = Field(default=0.05, ge=0, description="Longest wait")
+
+
+@component(id="demo.random_delay", version=1, title="Random delay", category="Testing")
+class RandomDelay(Component):
+    """Wait a random time up to `max_seconds`, then pass the value on (order tests)."""
+
+    params: RandomDelayParams
+
+    async def run(self, inputs: TextValue, ctx: RunContext) -> TextValue:
+        await asyncio.sleep(random.random() * self.params.max_seconds)
+        return TextValue(value=inputs.value)
+
+
+class FailOnParams(BaseModel):
+    value: str = Field(description="The value that makes the node fail")
+
+
+@component(id="demo.fail_on", version=1, title="Fail on", category="Testing")
+class FailOn(Component):
+    """Fail for one value, pass every other on."""
+
+    params: FailOnParams
+
+    async def run(self, inputs: TextValue, ctx: RunContext) -> TextValue:
+        if inputs.value == self.params.value:
+            raise ValueError(f"refusing {inputs.value!r}")
+        return TextValue(value=inputs.value)
+
+
+class LengthOut(BaseModel):
+    n: int = Field(description="The value's length")
+
+
+@component(id="demo.length", version=1, title="Length", category="Testing")
+class Length(Component):
+    """The length of a text."""
+
+    async def run(self, inputs: TextValue, ctx: RunContext) -> LengthOut:
+        return LengthOut(n=len(inputs.value))
+
+
+def flow_registry() -> Any:
+    """The sample registry plus the flow components and the components above."""
+    from runtime.flow import FLOW_COMPONENTS
+
+    from .components import sample_registry
+
+    registry = sample_registry()
+    for cls in [*FLOW_COMPONENTS, Probe, RandomDelay, FailOn, Length]:
+        registry.add(cls, source="runtime.testing.flows")
+    return registry
+
+
+def edge(source: str, target: str) -> dict[str, Any]:
+    """`"a.value"`, `"b.value"` -> an edge document."""
+    (s, sp), (t, tp) = source.split(".", 1), target.split(".", 1)
+    return {"source": {"node": s, "port": sp}, "target": {"node": t, "port": tp}}
+
+
+def sub_spec(name: str, nodes: dict[str, tuple], edges: list[tuple[str, str]]) -> dict[str, Any]:
+    """A (sub)pipeline document: `nodes` id -> (component, params[, policy]), edges as `"node.port"` pairs."""
+    listed = []
+    for node_id, (comp, params, *rest) in nodes.items():
+        node: dict[str, Any] = {"id": node_id, "component": comp, "params": params}
+        if rest:
+            node["policy"] = rest[0]
+        listed.append(node)
+    return {"name": name, "nodes": listed, "edges": [edge(s, t) for s, t in edges]}
+
+
+def with_subflows(main: dict[str, Any], **subflows: dict[str, Any]) -> PipelineSpec:
+    return PipelineSpec.model_validate({**main, "subflows": subflows})
