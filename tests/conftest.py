@@ -29,4 +29,4 @@ def fresh_database(tmp_path, monkeypatch):
     reset_engines()
 
 
-from tests.infra.fixtures import chroma_server, ray_cluster  # noqa: E402,F401 - session fixtures for real services
+from tests.infra.fixtures import chroma_server, phoenix_server, ray_cluster  # noqa: E402,F401 - session fixtures for real services

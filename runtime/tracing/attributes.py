@@ -51,7 +51,7 @@ def run_attributes(pipeline: str, digest: str, run_id: str) -> Attributes:
 
 def node_attributes(node_id: str, component_id: str, version: int) -> Attributes:
     return {"patchwire.node.id": node_id, "patchwire.component.id": component_id,
-            "patchwire.component.version": version}
+            "patchwire.component.version": version, "openinference.span.kind": "CHAIN"}
 
 
 @dataclass(slots=True)
