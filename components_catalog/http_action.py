@@ -120,7 +120,7 @@ class HttpRequest(Component):
         t0 = time.perf_counter()
         try:
             async with httpx.AsyncClient(timeout=p.timeout_s, follow_redirects=False, trust_env=False) as client:
-                response = await self._exchange(client, url, headers, body, record)
+                response = await self._exchange(client, url, headers, body, record, ctx)
         except httpx.InvalidURL as exc:
             raise PermanentError(f"{p.method} {redact_url(url)}: the URL is not valid ({exc}).") from None
         except (httpx.TimeoutException, TimeoutError):
@@ -136,7 +136,7 @@ class HttpRequest(Component):
         return HttpOutputs(status=response.status, body=_decode(response, ctx), headers=response.headers)
 
     async def _exchange(self, client: Any, url: str, headers: dict[str, str], body: Any,
-                        record: dict[str, Any]) -> _Response:
+                        record: dict[str, Any], ctx: RunContext) -> _Response:
         """Send the request, following redirects by hand when allowed; every hop passes `check_url`."""
         p, method = self.params, self.params.method
         for hop in range(p.max_redirects + 1):
