@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from ..api import execute
 from ..results import ResultCollector, RunResult
 from ..tracing.consumer import TraceConsumer
+from ..tracing.provider import TraceSink
 
 __all__ = ["InMemoryTraces"]
 
@@ -28,8 +29,9 @@ class InMemoryTraces:
     def __init__(self) -> None:
         self.exporter = InMemorySpanExporter()
         self.provider = TracerProvider()
-        self.provider.add_span_processor(SimpleSpanProcessor(self.exporter))
-        self.factory = TraceConsumer.factory(self.provider)
+        processor = SimpleSpanProcessor(self.exporter)
+        self.provider.add_span_processor(processor)
+        self.factory = TraceConsumer.factory(TraceSink(self.provider, processor))
         self.events: list[Any] = []
 
     async def run(self, spec: Any, inputs: dict[str, Any] | None = None, **execute_options: Any) -> RunResult:

@@ -11,27 +11,39 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from . import TracingConfigError
 
-__all__ = ["tracer_provider", "PROTOCOL_VARS", "SUPPORTED_PROTOCOL", "DEFAULT_SERVICE_NAME"]
+__all__ = ["TraceSink", "trace_sink", "PROTOCOL_VARS", "SUPPORTED_PROTOCOL", "DEFAULT_SERVICE_NAME"]
 
 PROTOCOL_VARS = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
 SUPPORTED_PROTOCOL = "http/protobuf"
 DEFAULT_SERVICE_NAME = "patchwire"
 _lock = threading.Lock()
-_provider: Any = None
+_sink: TraceSink | None = None
 
 
-def tracer_provider() -> Any:
-    """The provider every tracing consumer of this process uses (made on first use)."""
-    global _provider
+@dataclass(frozen=True)
+class TraceSink:
+    """Where finished spans go: a provider (resource, sampler, ids, limits from OTEL_*) and its processor.
+
+    The consumer builds finished spans itself and hands them to `processor.on_end`: one object per span
+    on the event loop instead of the SDK's live-span bookkeeping (see `consumer`)."""
+
+    provider: Any
+    processor: Any
+
+
+def trace_sink() -> TraceSink:
+    """The sink every tracing consumer of this process uses (made on first use)."""
+    global _sink
     with _lock:
-        if _provider is None:
+        if _sink is None:
             _check_protocol()
-            _provider = _make_provider()
-        return _provider
+            _sink = TraceSink(*_make_provider())
+        return _sink
 
 
 def _check_protocol() -> None:
@@ -46,7 +58,7 @@ def _check_protocol() -> None:
             return  # the traces-specific variable wins over the general one
 
 
-def _make_provider() -> Any:
+def _make_provider() -> tuple[Any, Any]:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import SERVICE_NAME, Resource
     from opentelemetry.sdk.trace import TracerProvider
@@ -56,5 +68,6 @@ def _make_provider() -> Any:
     if str(resource.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
         resource = resource.merge(Resource({SERVICE_NAME: DEFAULT_SERVICE_NAME}))
     provider = TracerProvider(resource=resource)  # shutdown_on_exit: the batch is flushed when the process ends
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    return provider
+    processor = BatchSpanProcessor(OTLPSpanExporter())
+    provider.add_span_processor(processor)
+    return provider, processor

@@ -203,7 +203,7 @@ def test_tracing_is_on_only_with_an_otlp_endpoint(monkeypatch):
 
 
 def test_a_protocol_other_than_http_protobuf_is_refused_with_the_fix(monkeypatch):
-    monkeypatch.setattr(provider_module, "_provider", None)
+    monkeypatch.setattr(provider_module, "_sink", None)
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
     with pytest.raises(TracingConfigError) as caught:
@@ -215,13 +215,13 @@ def test_a_protocol_other_than_http_protobuf_is_refused_with_the_fix(monkeypatch
 
 
 def test_the_service_name_is_patchwire_unless_otel_service_name_says_otherwise(monkeypatch):
-    made = provider_module._make_provider()
+    made, _ = provider_module._make_provider()
     try:
         assert made.resource.attributes["service.name"] == "patchwire"
     finally:
         made.shutdown()
     monkeypatch.setenv("OTEL_SERVICE_NAME", "rag-api")
-    made = provider_module._make_provider()
+    made, _ = provider_module._make_provider()
     try:
         assert made.resource.attributes["service.name"] == "rag-api"
     finally:
