@@ -16,6 +16,8 @@ __all__ = [
     "NodePolicy",
     "NodeSpec",
     "Position",
+    "ChatInterface",
+    "PipelineInterface",
     "PipelineSpec",
     "spec_json_schema",
 ]
@@ -82,6 +84,25 @@ class Position(BaseModel):
     y: float
 
 
+class ChatInterface(_Strict):
+    """How a chat client talks to the pipeline (the OpenAI-compatible API of `patchwire serve`)."""
+
+    input: str = Field(min_length=1, description="Name of the `io.input` that gets the last user message")
+    output: str = Field(min_length=1, description="Id of the `io.output` node whose value is the reply")
+    stream_from: str | None = Field(default=None, description="Id of the node whose streamed tokens are the "
+                                                              "reply as it is written, a model node (default: "
+                                                              "the node wired straight into `output`)")
+    history: str | None = Field(default=None, description="Name of an `io.input` (type `json`: a list of "
+                                                          "{role, content}; or `string`: a transcript) that "
+                                                          "gets the earlier messages")
+
+
+class PipelineInterface(_Strict):
+    """How clients outside Patchwire see the pipeline."""
+
+    chat: ChatInterface | None = Field(default=None, description="The chat mapping (OpenAI-compatible API)")
+
+
 class PipelineSpec(_Strict):
     """A whole pipeline: nodes, the edges between their ports, and an optional layout."""
 
@@ -90,6 +111,9 @@ class PipelineSpec(_Strict):
     description: str = ""
     nodes: list[NodeSpec] = Field(default_factory=list)
     edges: list[EdgeSpec] = Field(default_factory=list)
+    interface: PipelineInterface | None = Field(
+        default=None, description="How chat clients map onto the pipeline (default: its single text input "
+                                  "and single output)")
     layout: dict[str, Position] = Field(
         default_factory=dict, description="Editor positions by node id; ignored by the runtime"
     )

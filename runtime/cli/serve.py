@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from ..http_guard import is_loopback, token_problem
@@ -32,12 +33,13 @@ def add_command(sub: argparse._SubParsersAction) -> None:
                        help="cancel a run and answer 504 after this long (default 300)")
     serve.add_argument("--no-access-log", action="store_true", help="do not log every request")
     add_record_arg(serve)
+    serve.add_argument("--mcp", action="store_true",
+                       help="also serve the pipelines as MCP tools (Streamable HTTP) at /mcp")
     add_plugin_arg(serve)
     serve.set_defaults(handler=cmd_serve)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ..consumers import default_consumers
     from ..loading import load_spec
     from ..serving.app import (
         CONFIG_ENV,
@@ -53,12 +55,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     registry = load_registry(args)
     specs = [load_spec(path) for path in args.specs]
     settings = {"max_body_bytes": args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
-                "request_timeout_s": args.request_timeout or DEFAULT_REQUEST_TIMEOUT_S, "record": not args.no_record}
+                "request_timeout_s": args.request_timeout or DEFAULT_REQUEST_TIMEOUT_S, "record": not args.no_record,
+                "mcp": args.mcp}
     if settings["record"]:
         prepare_store()  # here, before any worker starts: migrations never race, and a bad database stops us
     try:
         app = create_app(specs, registry, api_token=token, **_app_settings(settings),  # compiles: errors before binding
-                         consumers=default_consumers("serve", record=settings["record"]),
+                         consumers_for=record_consumers_for(settings["record"]),
                          checks=health_checks(settings["record"]))
     except ServeConfigError as exc:
         raise UsageError(str(exc)) from None
@@ -66,7 +69,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     names = ", ".join(spec.name for spec in specs)
     auth = "bearer token required, docs included" if token else "no authentication"
-    print(f"serving {names} on http://{args.host}:{args.port} ({auth}); docs at /docs", file=sys.stderr)
+    mcp = f", MCP at http://{args.host}:{args.port}/mcp" if args.mcp else ""
+    print(f"serving {names} on http://{args.host}:{args.port} ({auth}); docs at /docs; OpenAI-compatible API at "
+          f"/v1 (models `patchwire/<name>`){mcp}", file=sys.stderr)
     options = {"host": args.host, "port": args.port, "access_log": not args.no_access_log,
                "log_level": "info", "server_header": False}
     if args.workers > 1:  # each worker builds its own app from the same settings
@@ -80,6 +85,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _app_settings(settings: dict) -> dict:
     return {k: v for k, v in settings.items() if k != "record"}
+
+
+def record_consumers_for(record: bool) -> Callable[[str], list]:
+    """Per route family (`serve`, `openai`, `mcp`): the default consumers, run records stored with that source."""
+    from ..consumers import default_consumers
+
+    return lambda source: default_consumers(source, record=record)
 
 
 def _check_settings(args: argparse.Namespace, token: str | None) -> None:

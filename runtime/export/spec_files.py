@@ -61,6 +61,7 @@ def spec_document(spec: PipelineSpec, *, layout: bool = True) -> tuple[dict[str,
                 node.pop(key, None)
         if node.get("policy"):
             node["policy"] = {k: v for k, v in node["policy"].items() if v is not None}
+    _drop_empty_interface(document)
     if not layout or not document.get("layout"):
         document.pop("layout", None)
     warnings: list[str] = []
@@ -78,6 +79,15 @@ def scrubbed_spec(spec: PipelineSpec) -> tuple[PipelineSpec, list[str]]:
     """`spec` with secret values turned into references (as exported), for code written from it."""
     document, warnings = spec_document(spec)
     return (spec if not warnings else PipelineSpec.model_validate(document)), warnings
+
+
+def _drop_empty_interface(document: dict[str, Any]) -> None:
+    """No `interface` key unless the spec declares one (older specs export byte for byte as before)."""
+    interface = document.pop("interface", None) or {}
+    kept = {name: {k: v for k, v in mapping.items() if v is not None}
+            for name, mapping in interface.items() if mapping is not None}
+    if kept:
+        document["interface"] = kept
 
 
 def dump_document(document: dict[str, Any], fmt: Format) -> bytes:

@@ -7,6 +7,8 @@
   events and model tokens) as server-sent events, in order.
 - `GET /v1/pipelines`, `GET /v1/pipelines/{name}` (the spec and the JSON Schema of inputs and outputs),
   `GET /healthz`, OpenAPI docs at `/docs`.
+- OpenAI-compatible `/v1/models`, `/v1/chat/completions`, `/v1/responses` (openai_api.py) and, with
+  `mcp=True`, the pipelines as MCP tools at `/mcp` (mcp_server.py), all behind the same gate.
 - Every request passes `ServeGuard` (guard.py): the bearer token when one is configured, else a Host
   allow-list and no cross-site callers; `application/json` bodies only. A body size limit (413) and a
   per-request time limit (504, the run is cancelled); a client that goes away cancels its run; bad input
@@ -35,13 +37,13 @@ from fastapi.security import HTTPBearer
 
 from ..api import compile as compile_plan
 from ..api import execute
-from ..consumers import ConsumerFactory, default_consumers
+from ..consumers import ConsumerFactory
 from ..events import event_to_dict
 from ..http_guard import extra_hosts, token_problem
 from ..issues import InvalidInputs
 from ..plan import Plan
 from ..registry import Registry, default_registry
-from ..results import ResultCollector
+from ..results import ResultCollector, RunResult
 from ..spec import PipelineSpec
 from ..tracing import continue_trace
 from .guard import ServeGuard
@@ -85,12 +87,17 @@ class Pipeline:
 def create_app(specs: Sequence[PipelineSpec], registry: Registry | None = None, *, api_token: str | None = None,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
                consumers: Sequence[ConsumerFactory] = (), allowed_hosts: Collection[str] | None = None,
-               checks: Mapping[str, HealthCheck] | None = None) -> FastAPI:
+               checks: Mapping[str, HealthCheck] | None = None,
+               consumers_for: Callable[[str], Sequence[ConsumerFactory]] | None = None,
+               mcp: bool = False) -> FastAPI:
     """The FastAPI app serving `specs` (compiled now; raises `InvalidSpec` or `ServeConfigError`).
 
     `api_token`: required bearer token; None reads `PATCHWIRE_API_TOKEN` (unset or empty: no auth).
     `allowed_hosts`: `Host` names accepted besides loopback when there is no token; None reads
     `PATCHWIRE_ALLOWED_HOSTS`. `checks`: what `/healthz` reports, e.g. `{"database": database_status}`.
+    `consumers` get the events of every run; `consumers_for(source)` adds consumers per route family
+    (`serve`, `openai`, `mcp`), e.g. run recorders that store the source. `mcp`: also answer MCP
+    (Streamable HTTP) at `/mcp`.
     """
     if max_body_bytes <= 0 or request_timeout_s <= 0:
         raise ServeConfigError("max_body_bytes and request_timeout_s must be positive.")
@@ -98,16 +105,36 @@ def create_app(specs: Sequence[PipelineSpec], registry: Registry | None = None, 
     if weak := token_problem(TOKEN_ENV, token):
         raise ServeConfigError(weak)
     pipelines = _compile_all(specs, registry if registry is not None else default_registry())
+    from .openai_api import add_openai_routes, refusal_body  # it builds on this module
+
+    def runner(source: str) -> _Runner:
+        extra = tuple(consumers_for(source)) if consumers_for is not None else ()
+        return _Runner(request_timeout_s, (*consumers, *extra), max_body_bytes)
+
+    mcp_endpoint = _mcp_endpoint(pipelines, runner("mcp"), max_body_bytes) if mcp else None
     app = FastAPI(title="Patchwire pipelines", version="1", telemetry=NO_TELEMETRY,
+                  lifespan=mcp_endpoint.lifespan if mcp_endpoint else None,
                   description="Run Patchwire pipelines over HTTP. " + ("Send `Authorization: Bearer <token>`."
                                                                        if token else "No authentication."))
-    runner = _Runner(request_timeout_s, tuple(consumers), max_body_bytes)
     auth = [Depends(_bearer_doc)] if token else []  # enforced by ServeGuard; this documents it in OpenAPI
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     app.add_middleware(ServeGuard, token=token,  # type: ignore[arg-type]
-                       extra_hosts=extra_hosts(os.environ) if allowed_hosts is None else allowed_hosts)
-    _add_routes(app, pipelines, runner, auth, dict(checks or {}))
+                       extra_hosts=extra_hosts(os.environ) if allowed_hosts is None else allowed_hosts,
+                       refusal_body=refusal_body)
+    _add_routes(app, pipelines, runner("serve"), auth, dict(checks or {}))
+    add_openai_routes(app, pipelines, runner("openai"), auth)
+    if mcp_endpoint is not None:
+        mcp_endpoint.mount(app)
     return app
+
+
+def _mcp_endpoint(pipelines: dict[str, Pipeline], runner: _Runner, max_body_bytes: int) -> Any:
+    from .mcp_server import McpEndpoint  # the mcp SDK loads only when MCP is served
+
+    try:
+        return McpEndpoint(pipelines, runner, max_body_bytes)
+    except ValueError as exc:  # two pipelines with the same tool name
+        raise ServeConfigError(str(exc)) from None
 
 
 def _add_routes(app: FastAPI, pipelines: dict[str, Pipeline], runner: _Runner, auth: list[Any],
@@ -301,7 +328,10 @@ class _Runner:
         await running
         return not done
 
-    async def respond(self, pipeline: Pipeline, execution: Any, request: Request) -> Response:
+    async def collect(self, pipeline: Pipeline, execution: Any,
+                      request: Request) -> tuple[RunResult, bool, str | None]:
+        """Run to the end (or the time limit, or the client leaving): the result, whether it timed out, and
+        why its run record was not stored (None when it was, or nothing records)."""
         collector = ResultCollector()
         consumers, receipts = self._consumers(pipeline, execution.run_id, collector)
         gone = asyncio.ensure_future(_disconnected(request))
@@ -309,13 +339,16 @@ class _Runner:
             timed_out = await self.pump(execution, consumers, gone)
         finally:
             gone.cancel()
-        result = collector.result
-        assert result is not None
+        assert collector.result is not None
+        return collector.result, timed_out, None if timed_out else await unrecorded(receipts)
+
+    async def respond(self, pipeline: Pipeline, execution: Any, request: Request) -> Response:
+        result, timed_out, problem = await self.collect(pipeline, execution, request)
         if timed_out:
             raise ApiError(504, f"Pipeline `{pipeline.name}` took longer than the {self.timeout_s:g} s request "
                                 "limit; the run was cancelled. Raise --request-timeout, or run long jobs with "
                                 "`patchwire batch`.", run_id=result.run_id)
-        if problem := await unrecorded(receipts):
+        if problem:
             raise ApiError(503, f"Pipeline `{pipeline.name}` ran (status {result.status}), but its run record was "
                                 f"not stored: {problem}. The result is in `result`; check the database "
                                 "(GET /healthz).", run_id=result.run_id, result=result.to_json())
@@ -323,23 +356,33 @@ class _Runner:
         return Response(body, status_code=200 if result.status == "succeeded" else 500,
                         media_type="application/json")
 
-    async def stream(self, pipeline: Pipeline, execution: Any) -> AsyncIterator[str]:
-        """Server-sent events: `event: <kind>` and `data: <event as JSON>` per run event, in order."""
+    async def events(self, pipeline: Pipeline, execution: Any,
+                     on_unrecorded: Callable[[str], None] | None = None) -> AsyncIterator[Any]:
+        """Every run event as it happens; a consumer that stops early (the client left) cancels the run.
+        `on_unrecorded(problem)` hears, after the last event, that the run record was not stored."""
         queue: asyncio.Queue[Any] = asyncio.Queue()
         consumers, receipts = self._consumers(pipeline, execution.run_id, queue.put_nowait)
         task = asyncio.create_task(self.pump(execution, consumers))
         task.add_done_callback(lambda _: queue.put_nowait(_END))
         try:
             while (event := await queue.get()) is not _END:
-                data = json.dumps(event_to_dict(event), ensure_ascii=False, separators=(",", ":"))
-                yield f"event: {event.kind}\ndata: {data}\n\n"
-            if problem := await unrecorded(receipts):  # the status line went out long ago: the last event says it
-                data = json.dumps({"run_id": execution.run_id, "detail": f"The run record was not stored: {problem}"})
-                yield f"event: record_error\ndata: {data}\n\n"
+                yield event
+            if on_unrecorded is not None and (problem := await unrecorded(receipts)):
+                on_unrecorded(problem)
         finally:  # the client went away, or the stream ended
             if not task.done():
                 execution.cancel("the client disconnected")
                 await asyncio.wait([task], timeout=5)
+
+    async def stream(self, pipeline: Pipeline, execution: Any) -> AsyncIterator[str]:
+        """Server-sent events: `event: <kind>` and `data: <event as JSON>` per run event, in order."""
+        problems: list[str] = []
+        async for event in self.events(pipeline, execution, problems.append):
+            data = json.dumps(event_to_dict(event), ensure_ascii=False, separators=(",", ":"))
+            yield f"event: {event.kind}\ndata: {data}\n\n"
+        for problem in problems:  # the status line went out long ago: the last event says it
+            data = json.dumps({"run_id": execution.run_id, "detail": f"The run record was not stored: {problem}"})
+            yield f"event: record_error\ndata: {data}\n\n"
 
 
 async def _disconnected(request: Request) -> None:
@@ -373,8 +416,10 @@ def app_from_env() -> FastAPI:
         raise ServeConfigError(f"{CONFIG_ENV} is not set; start the service with `patchwire serve SPEC`.")
     config = json.loads(raw)
     specs = [load_spec(path) for path in config["specs"]]
+    from ..cli.serve import record_consumers_for
+
     return create_app(specs, default_registry(config.get("plugins", [])),
                       max_body_bytes=config.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES),
                       request_timeout_s=config.get("request_timeout_s", DEFAULT_REQUEST_TIMEOUT_S),
-                      consumers=default_consumers("serve", record=config.get("record", True)),
+                      consumers_for=record_consumers_for(config.get("record", True)), mcp=config.get("mcp", False),
                       checks=health_checks(config.get("record", True)))

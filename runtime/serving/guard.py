@@ -11,6 +11,9 @@ later are covered by construction. In order:
    `PATCHWIRE_ALLOWED_HOSTS` (400, a DNS-rebinding guard), and a request a browser marks as sent by a page
    on another origin (`Sec-Fetch-Site: cross-site` or `same-site`, or a foreign `Origin`) is refused (403).
 4. A request with a body must say `Content-Type: application/json` (415).
+
+A refusal is `{"detail": message}`, or what `refusal_body(path, status, message)` makes of it (the
+OpenAI-compatible routes answer in OpenAI's error shape).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+RefusalBody = Callable[[str, int, str], dict[str, Any]]
 
 PUBLIC_PATHS = ("/healthz",)
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -36,8 +40,9 @@ TOKEN_ENV = "PATCHWIRE_API_TOKEN"
 
 class ServeGuard:
     def __init__(self, app: ASGIApp, *, token: str | None, extra_hosts: Collection[str] = (),
-                 public_paths: Collection[str] = PUBLIC_PATHS):
+                 public_paths: Collection[str] = PUBLIC_PATHS, refusal_body: RefusalBody | None = None):
         self.app = app
+        self.refusal_body = refusal_body or _detail
         self.token = token or None
         self.extra_hosts = tuple(h.lower() for h in extra_hosts)
         self.names = (*LOOPBACK_NAMES, *self.extra_hosts)
@@ -52,7 +57,8 @@ class ServeGuard:
             refusal = _content_type_refusal(headers)
         if refusal is None:
             return await self.app(scope, receive, send)
-        await _deny(scope, send, *refusal)
+        status, message, extra = refusal
+        await _deny(scope, send, status, self.refusal_body(scope["path"], status, message), extra)
 
     def _auth_refusal(self, headers: dict[str, str]) -> tuple[int, str, dict[str, str]] | None:
         given = bearer_token(headers.get("authorization", ""))
@@ -124,11 +130,15 @@ def _headers(scope: Scope) -> dict[str, str]:
     return result
 
 
-async def _deny(scope: Scope, send: Send, status: int, message: str, extra: dict[str, str]) -> None:
+def _detail(path: str, status: int, message: str) -> dict[str, Any]:
+    return {"detail": message}
+
+
+async def _deny(scope: Scope, send: Send, status: int, body: dict[str, Any], extra: dict[str, str]) -> None:
     if scope["type"] == "websocket":  # closing before accept: the server answers the upgrade with 403
         await send({"type": "websocket.close", "code": 1008})
         return
     headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store"),
                *((name.encode(), value.encode()) for name, value in extra.items())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": json.dumps({"detail": message}).encode()})
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})

@@ -21,11 +21,14 @@ from ..settings import database_url
 from .db import PREPARED, get_engine
 from .health import DatabaseUnavailable, check_database, first_line, where
 
-__all__ = ["prepare_database", "head_revision", "current_revision", "MIGRATIONS", "LOCK_TIMEOUT_S"]
+__all__ = ["prepare_database", "head_revision", "current_revision", "MIGRATIONS", "LOCK_TIMEOUT_S", "HEAD_REVISION"]
 
 log = logging.getLogger("patchwire.store")
 MIGRATIONS = Path(__file__).with_name("migrations")
 LOCK_TIMEOUT_S = 120.0
+# The newest migration in migrations/versions (a test checks it against Alembic's own view): a database
+# already there is opened without importing Alembic at all, which keeps `patchwire run` quick.
+HEAD_REVISION = "0001"
 ADVISORY_KEY = 0x7061_7463_6877_6972  # "patchwir": one key for Patchwire's schema lock in a PostgreSQL database
 _LOCK = threading.RLock()  # one preparation at a time in this process (re-entered by the interrupted-run sweep)
 
@@ -43,9 +46,8 @@ def prepare_database(url: str | None = None) -> None:
             return
         engine = get_engine(url)
         check_database(engine)
-        with _schema_lock_unless_current(engine) as connection:
-            if connection is not None:
-                _migrate(connection)
+        with _schema_lock(engine) as connection:
+            _migrate(connection)
             PREPARED.add(url)  # the sweep below queries through `session()`, which must not prepare again
             try:
                 marked = _mark_interrupted(url)
@@ -142,62 +144,52 @@ def _alembic_config(connection: Connection):  # type: ignore[no-untyped-def]
     return config
 
 
-# The newest migration in migrations/versions (a test keeps the two in step). A database already there is
-# recognised with one query, without loading Alembic (which costs `patchwire run` about a second).
-HEAD_REVISION = "0001"
-
-
 def head_revision() -> str:
-    """The newest migration shipped with this version of Patchwire."""
-    return HEAD_REVISION
+    """The newest migration shipped with this version of Patchwire, as Alembic sees the versions folder."""
+    from alembic.script import ScriptDirectory
 
-
-@contextmanager
-def _schema_lock_unless_current(engine: Engine) -> Iterator[Connection | None]:
-    """None when the schema is already at the head revision; else a connection holding the schema lock."""
-    if _is_current(engine):
-        yield None
-        return
-    with _schema_lock(engine) as connection:
-        yield connection
-
-
-def _is_current(engine: Engine) -> bool:
-    from sqlalchemy.exc import DBAPIError
-
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION
-    except DBAPIError:  # no alembic_version table yet: a new or pre-migration database
-        return False
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head() or ""
 
 
 def current_revision(connection: Connection) -> str | None:
     """The migration the database is at; None for a new database or one made before migrations existed."""
-    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import inspect
 
-    return MigrationContext.configure(connection).get_current_revision()
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def _migrate(connection: Connection) -> None:
     """Upgrade to the newest migration (the first one adopts a database made before migrations existed)."""
-    from alembic import command
-    from sqlalchemy.exc import DBAPIError
-
     current = current_revision(connection)
-    if current == head_revision():
-        connection.commit()
+    connection.commit()
+    if current == HEAD_REVISION:
         return
     if current is None and _has_tables(connection):
         log.warning("adopting a database made by an older Patchwire (%s): adding what it lacks",
                     where(connection.engine.url))
+    _upgrade(connection, current)
+
+
+def _upgrade(connection: Connection, current: str | None) -> None:
+    from alembic import command
+    from alembic.util import CommandError
+    from sqlalchemy.exc import DBAPIError
+
+    place = where(connection.engine.url)
     try:
         command.upgrade(_alembic_config(connection), "head")
         connection.commit()
     except DBAPIError as exc:
         connection.rollback()
-        raise DatabaseUnavailable(f"Could not bring {where(connection.engine.url)} to the current schema "
-                                  f"(migration {head_revision()}): {first_line(exc)}") from None
+        raise DatabaseUnavailable(f"Could not bring {place} to the current schema (migration {HEAD_REVISION}): "
+                                  f"{first_line(exc)}") from None
+    except CommandError:
+        connection.rollback()
+        raise DatabaseUnavailable(f"{place[0].upper()}{place[1:]} was migrated by a newer Patchwire (schema "
+                                  f"revision {current}; this one knows up to {HEAD_REVISION}). Upgrade Patchwire, "
+                                  "or point DATABASE_URL at another database.") from None
 
 
 def _has_tables(connection: Connection) -> bool:

@@ -48,7 +48,7 @@ class RunRecord(SQLModel, table=True):
     pipeline_id: str | None = Field(default=None, index=True)
     pipeline_name: str = ""
     spec: Any = Field(default=None, sa_column=Column(JSON))
-    source: str = "api"  # editor | cli | serve | batch | api
+    source: str = "api"  # editor | cli | batch | serve | openai | mcp | eval | api
     status: str = Field(default="running", index=True)  # running | succeeded | failed | cancelled | interrupted
     inputs: Any = Field(default=None, sa_column=Column(JSON))
     outputs: Any = Field(default=None, sa_column=Column(JSON))

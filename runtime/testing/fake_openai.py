@@ -31,6 +31,9 @@ Behaviours for `script()` (one per POST, in order) and what litellm 1.110 raises
   safety-system message and `exc.body["code"] == "content_policy_violation"` (litellm 1.110 raises its
   ContentPolicyViolationError only when the message text names the code, which OpenAI's does not)
 - {"reply": "text"} / {"json": {...}} -> the content is the text / `json.dumps(obj)`
+- {"chunk_delay": 0.2} -> with stream=True, each content chunk follows the previous one after 0.2 s (a slow
+  model: `FakeOpenAI(chunk_delay=...)` sets it for every stream). `requests[i]["chunk_times"]` holds the
+  `time.time()` at which each SSE event of that request was sent.
 - other statuses map as usual (404 NotFoundError, 503 ServiceUnavailableError); "message" and "code"
   override the error body's fields.
 Errors come before a stream starts, so with stream=True they raise from `await acompletion(...)`.
@@ -49,6 +52,7 @@ import base64
 import hashlib
 import json
 import re
+import socket
 import struct
 import sys
 import threading
@@ -60,7 +64,8 @@ from typing import Any, cast
 
 __all__ = ["FakeOpenAI", "fake_embedding"]
 
-_KNOWN_KEYS = {"status", "retry_after", "code", "message", "delay", "drip", "malformed", "reply", "json"}
+_KNOWN_KEYS = {"status", "retry_after", "code", "message", "delay", "drip", "malformed", "reply", "json",
+               "chunk_delay"}
 _INVALID = "invalid_request_error"
 _ERRORS: dict[int, tuple[str, str, str | None]] = {  # status -> (message, type, code), as OpenAI sends them
     400: ("Invalid request (scripted 400 from FakeOpenAI).", _INVALID, None),
@@ -170,6 +175,7 @@ class _Response:
     events: Iterator[Json] | None = None
     drip_s: float = 0.0  # pause before each SSE event
     headers: dict[str, str] = field(default_factory=dict)
+    chunk_delay: float = 0.0
 
 
 def _respond(path: str, body: Any, behaviour: Mapping[str, Any], ident: str) -> _Response:
@@ -188,16 +194,20 @@ def _respond(path: str, body: Any, behaviour: Mapping[str, Any], ident: str) -> 
         return _Response(404, _error(404, {"message": f"Unknown URL (POST {path})", "code": "unknown_url"}))
     reply = _reply_text(body, behaviour)
     if body.get("stream"):
-        return _Response(200, events=_chunks(body, reply, ident), drip_s=float(behaviour.get("drip") or 0))
+        return _Response(200, events=_chunks(body, reply, ident), drip_s=float(behaviour.get("drip") or 0),
+                         chunk_delay=float(behaviour.get("chunk_delay", 0)))
     return _Response(200, _completion(body, reply, ident))
 
 
 class FakeOpenAI:
     """A threaded HTTP server on 127.0.0.1 (a free port) speaking enough of the OpenAI API for litellm."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, model: str = "gpt-4o-mini") -> None:
-        """`port=0` picks a free port; `model` is what `GET /v1/models` lists."""
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, model: str = "gpt-4o-mini",
+                 chunk_delay: float = 0.0) -> None:
+        """`port=0` picks a free port; `model` is what `GET /v1/models` lists; `chunk_delay`: seconds between
+        streamed content chunks (a slow model), unless a scripted behaviour says otherwise."""
         self.model = model
+        self.chunk_delay = chunk_delay
         self._lock = threading.Lock()
         self._script: list[Json] = []
         self._requests: list[Json] = []
@@ -262,7 +272,15 @@ class FakeOpenAI:
         with self._lock:
             self._requests.append({"method": method, "path": path, "headers": headers, "json": body})
             behaviour = self._script.pop(0) if method == "POST" and self._script else {}
+            if self.chunk_delay and "chunk_delay" not in behaviour:
+                behaviour = {**behaviour, "chunk_delay": self.chunk_delay}
             return behaviour, len(self._requests)
+
+    def note_chunk(self, number: int, at: float) -> None:
+        """Record when an SSE event of request `number` (1-based) was written."""
+        with self._lock:
+            if number <= len(self._requests):  # not forgotten by a `reset()` since
+                self._requests[number - 1].setdefault("chunk_times", []).append(at)
 
 
 class _Server(ThreadingHTTPServer):
@@ -281,6 +299,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         return
+
+    def setup(self) -> None:
+        super().setup()
+        # Each SSE event goes out at once, as from a real provider: without this, Nagle's algorithm holds a
+        # small write until the previous one is acknowledged (up to 40 ms with delayed ACKs).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     @property
     def fake(self) -> FakeOpenAI:
@@ -302,9 +326,9 @@ class _Handler(BaseHTTPRequestHandler):
         behaviour, number = self.fake.record("POST", self.path, dict(self.headers.items()), body)
         if behaviour.get("delay"):
             self.fake.stopping.wait(float(behaviour["delay"]))
-        self._send(_respond(self.path.rstrip("/"), body, behaviour, f"chatcmpl-fake-{number}"))
+        self._send(_respond(self.path.rstrip("/"), body, behaviour, f"chatcmpl-fake-{number}"), number)
 
-    def _send(self, response: _Response) -> None:
+    def _send(self, response: _Response, number: int = 0) -> None:
         """A JSON (or raw) body with Content-Length, or SSE events in chunked encoding."""
         body = response.raw if response.raw is not None else json.dumps(response.json).encode()
         sse = {"Content-Type": "text/event-stream", "Transfer-Encoding": "chunked"}
@@ -316,10 +340,14 @@ class _Handler(BaseHTTPRequestHandler):
         if response.events is None:
             self.wfile.write(body)
             return
-        for payload in [*(json.dumps(e) for e in response.events), "[DONE]"]:
+        for i, payload in enumerate([*(json.dumps(e) for e in response.events), "[DONE]"]):
             if response.drip_s and self.fake.stopping.wait(response.drip_s):
                 return  # stopping: abandon the stream
+            if response.chunk_delay and i > 1 and '"content"' in payload:  # content chunks after the first
+                self.fake.stopping.wait(response.chunk_delay)
             data = f"data: {payload}\n\n".encode()
+            if number:  # noted just before the write: a client may have the event before this line would run
+                self.fake.note_chunk(number, time.time())
             self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()
         self.wfile.write(b"0\r\n\r\n")

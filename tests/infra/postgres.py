@@ -5,12 +5,15 @@
 
 The server listens on 127.0.0.1 only (its Unix socket sits in the cluster's own directory), runs as the
 `postgres` user when the tests run as root (the server refuses to run as root), and is stopped by the PID
-it wrote to `postmaster.pid`: immediate shutdown, then SIGKILL if it does not go in time.
+it wrote to `postmaster.pid`: immediate shutdown, then SIGKILL if it does not go in time. `pg_ctl` detaches
+the server, so a small watcher process (which dies with pytest, PR_SET_PDEATHSIG) stops it even when pytest
+itself is killed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -40,12 +43,29 @@ def postgres_bin_dir() -> Path | None:
     return majors[-1] if majors else None
 
 
+# Stops the server (argv[1]) and removes its directory (argv[2]) when it gets SIGTERM: sent by the kernel
+# when pytest dies, or by `stop()` (which then does the same itself).
+WATCHER = ("import os, shutil, signal, sys, time\n"
+           "def stop(*_):\n"
+           "    pid = int(sys.argv[1])\n"
+           "    for _ in range(200):\n"
+           "        try:\n            os.kill(pid, signal.SIGQUIT)\n"
+           "        except ProcessLookupError:\n            break\n"
+           "        time.sleep(0.05)\n"
+           "    shutil.rmtree(sys.argv[2], ignore_errors=True)\n"
+           "    sys.exit(0)\n"
+           "signal.signal(signal.SIGTERM, stop)\n"
+           "print('watching', flush=True)\n"
+           "while True:\n    time.sleep(3600)\n")
+
+
 @dataclass
 class PostgresCluster:
     directory: Path
     port: int
     pid: int
     bin_dir: Path
+    watcher: subprocess.Popen | None = None
 
     def url(self, database: str = "postgres", *, user: str = USER, password: str = PASSWORD) -> str:
         return f"postgresql+psycopg://{user}:{password}@{HOST}:{self.port}/{database}"
@@ -63,12 +83,33 @@ class PostgresCluster:
             connection.execute(sql)  # type: ignore[arg-type]
 
     def stop(self) -> None:
+        if self.watcher is not None:  # it stops the server and removes the directory
+            self.watcher.terminate()
+            try:
+                self.watcher.wait(30)
+            except subprocess.TimeoutExpired:
+                self.watcher.kill()
+                self.watcher.wait()
         _stop(self.pid)
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def _as_server_user(argv: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
+def _die_with_parent() -> None:  # preexec_fn (Linux): SIGTERM the watcher when pytest dies
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _watch(pid: int, directory: Path) -> subprocess.Popen:
+    """The watcher, once it is ready to act on SIGTERM."""
+    import sys
+
+    watcher = subprocess.Popen([sys.executable, "-c", WATCHER, str(pid), str(directory)], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, text=True, preexec_fn=_die_with_parent)
+    assert watcher.stdout is not None and watcher.stdout.readline().strip() == "watching"
+    return watcher
 
 
 def _free_port() -> int:
@@ -136,7 +177,7 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
     directory = Path(tempfile.mkdtemp(prefix="patchwire-pg-"))
     data = _init(bin_dir, directory)
     port, pid = _start(bin_dir, directory, data)
-    cluster = PostgresCluster(directory, port, pid, bin_dir)
+    cluster = PostgresCluster(directory, port, pid, bin_dir, _watch(pid, directory))
     try:
         yield cluster
     finally:

@@ -165,3 +165,42 @@ def test_stop_is_prompt_even_with_a_request_in_a_delay() -> None:
     started = time.perf_counter()
     server.stop()
     assert time.perf_counter() - started < 2
+
+
+def _stream_arrivals(server: FakeOpenAI) -> list[float]:
+    body = json.dumps({"model": "m", "stream": True, "messages": [{"role": "user", "content": "a b c d"}]}).encode()
+    request = urllib.request.Request(f"{server.base_url}/chat/completions", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    arrivals = []
+    with urllib.request.urlopen(request, timeout=15) as reply:
+        for line in reply:
+            if line.startswith(b"data: {") and b'"content": "' in line and b'"content": ""' not in line:
+                arrivals.append(time.time())
+    return arrivals
+
+
+def test_a_slow_model_spaces_its_tokens_and_notes_when_each_left() -> None:
+    with FakeOpenAI(chunk_delay=0.2) as server:
+        arrivals = _stream_arrivals(server)  # ANSWER: a b c d -> five content chunks
+        sent = server.requests[-1]["chunk_times"]
+    assert len(arrivals) == 5 and arrivals[-1] - arrivals[0] > 0.7
+    assert len(sent) == 8  # role chunk, 5 content chunks, finish chunk, [DONE]
+    assert all(later >= earlier for earlier, later in zip(sent, sent[1:], strict=False))
+    with FakeOpenAI() as fast:
+        server_arrivals = _stream_arrivals(fast)
+    assert server_arrivals[-1] - server_arrivals[0] < 0.5
+
+
+async def test_each_event_leaves_at_once_without_waiting_for_an_ack(litellm: Any) -> None:
+    """TCP_NODELAY: the first token is not held back behind the role chunk (Nagle + delayed ACK: ~40 ms on
+    a kept-alive connection, as litellm's client keeps them)."""
+    with FakeOpenAI(chunk_delay=0.1) as server:
+        lags = []
+        for i in range(6):
+            reply = await litellm.acompletion(model="openai/gpt-4o-mini", api_base=server.base_url,
+                                              api_key="sk-test", stream=True, messages=[{"role": "user",
+                                                                                         "content": f"q {i}"}])
+            async for chunk in reply:
+                if chunk.choices[0].delta.content and len(lags) == i:
+                    lags.append(time.time() - server.requests[-1]["chunk_times"][1])
+    assert sorted(lags[2:])[1] < 0.02, lags  # the first two open the connection

@@ -166,10 +166,32 @@ def test_an_old_database_is_adopted_by_one_process(empty_url, caplog):
     assert get_run("old-run")[0].final_answer == "draft"
 
 
-def test_the_head_revision_constant_is_the_newest_migration():
-    from alembic.script import ScriptDirectory
+def test_the_head_constant_is_the_newest_migration():
+    from runtime.store.schema import HEAD_REVISION
 
-    from runtime.store.schema import HEAD_REVISION, MIGRATIONS
+    assert head_revision() == HEAD_REVISION, "a new migration: set HEAD_REVISION in runtime/store/schema.py"
 
-    assert ScriptDirectory(str(MIGRATIONS)).get_current_head() == HEAD_REVISION, (
-        "a migration was added: set runtime/store/schema.py HEAD_REVISION to its revision")
+
+def test_a_database_at_the_newest_migration_opens_without_loading_alembic(empty_url):
+    prepare_database()
+    code = ("import sys\nfrom runtime.store import prepare_database\nprepare_database()\n"
+            "print('alembic' in sys.modules)\n")
+    proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "DATABASE_URL": empty_url},
+                          capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "False", proc.stderr
+
+
+@pytest.mark.parametrize("empty_url", ["sqlite"], indirect=True)
+def test_a_database_from_a_newer_patchwire_is_refused_with_the_reason(empty_url):
+    from runtime.store import DatabaseUnavailable
+
+    prepare_database()
+    with get_engine(empty_url).begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    reset_engines()
+    with pytest.raises(DatabaseUnavailable) as caught:
+        prepare_database()
+    path = empty_url.removeprefix("sqlite:///")
+    assert str(caught.value) == (f"The SQLite database at {path} was migrated by a newer Patchwire (schema revision "
+                                 "9999; this one knows up to 0001). Upgrade Patchwire, or point DATABASE_URL at "
+                                 "another database.")
