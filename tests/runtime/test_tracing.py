@@ -214,6 +214,18 @@ def test_a_protocol_other_than_http_protobuf_is_refused_with_the_fix(monkeypatch
         "4318 or their /v1/traces path) or unset it.")
 
 
+def test_the_cli_refuses_unusable_tracing_settings_before_running(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env |= {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}
+    proc = subprocess.run([sys.executable, "-m", "runtime.cli", "run", "examples/hello.json", "--input", "query=x",
+                           "--no-record"], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL='grpc': Patchwire sends traces as OTLP "
+                                  "over HTTP (http/protobuf) only.")
+
+
 def test_the_service_name_is_patchwire_unless_otel_service_name_says_otherwise(monkeypatch):
     made, _ = provider_module._make_provider()
     try:
