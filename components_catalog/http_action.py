@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from runtime import Component, RunContext, component
 from runtime.errors import PermanentError, RetryableError
 from runtime.secrets import credential_header_problem, literal_secret_error
+from runtime.tracing import traceparent
 
 from .net_guard import check_url, redact_url
 
@@ -114,12 +115,12 @@ class HttpRequest(Component):
                                  "Set `method` to POST, PUT or PATCH to send it, or disconnect `body`.")
         body = _jsonable(inputs.body if inputs.body is not None else p.json_body, ctx)
         record: dict[str, Any] = {"method": p.method, "url": redact_url(url), "headers": _redacted(p.headers),
-                                  "hops": []}
+                                  "hops": [], "started_at": time.time()}
         ctx.record("http", record)
         t0 = time.perf_counter()
         try:
             async with httpx.AsyncClient(timeout=p.timeout_s, follow_redirects=False, trust_env=False) as client:
-                response = await self._exchange(client, url, headers, body, record)
+                response = await self._exchange(client, url, headers, body, record, ctx)
         except httpx.InvalidURL as exc:
             raise PermanentError(f"{p.method} {redact_url(url)}: the URL is not valid ({exc}).") from None
         except (httpx.TimeoutException, TimeoutError):
@@ -135,14 +136,14 @@ class HttpRequest(Component):
         return HttpOutputs(status=response.status, body=_decode(response, ctx), headers=response.headers)
 
     async def _exchange(self, client: Any, url: str, headers: dict[str, str], body: Any,
-                        record: dict[str, Any]) -> _Response:
+                        record: dict[str, Any], ctx: RunContext) -> _Response:
         """Send the request, following redirects by hand when allowed; every hop passes `check_url`."""
         p, method = self.params, self.params.method
         for hop in range(p.max_redirects + 1):
             target = await check_url(url)
             record["hops"].append({"url": target.redacted, "address": target.address})
             async with asyncio.timeout(p.timeout_s):  # the whole hop: a slow-drip body cannot outlast it
-                response = await self._send(client, method, target, headers, body)
+                response = await self._send(client, method, target, _traced(headers, ctx), body)
             record["hops"][-1]["status"] = response.status
             location = response.headers.get("location")
             if not (p.follow_redirects and response.status in _REDIRECTS and location):
@@ -180,6 +181,15 @@ class HttpRequest(Component):
             client.cookies.clear()  # the jar is keyed by the pinned address: never replay cookies across hops
         return _Response(response.status_code, response.reason_phrase,
                          {k.lower(): v for k, v in response.headers.items()}, b"".join(chunks), response.charset_encoding)
+
+
+def _traced(headers: dict[str, str], ctx: RunContext) -> dict[str, str]:
+    """With tracing on, the node's span as W3C `traceparent` (unless the spec sets one): the called
+    service's spans join the run's trace. Asked per hop, when the node's span is surely published."""
+    parent = traceparent(ctx.run_id, ctx.node_id)
+    if parent is None or any(name.lower() == "traceparent" for name in headers):
+        return headers
+    return {**headers, "traceparent": parent}
 
 
 def fill_url(template: str, variables: dict[str, Any]) -> str:

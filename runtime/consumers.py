@@ -1,4 +1,4 @@
-"""What every entry point attaches to a run's event stream: the run recorder, progress lines, later tracing.
+"""What every entry point attaches to a run's event stream: the run recorder, progress lines, tracing.
 
 The CLI's `run` and `batch`, `serve` and the editor all build their consumers here, so a run is recorded
 (with where it came from) the same way whichever front end started it:
@@ -34,13 +34,18 @@ def default_consumers(source: RunSource, *, record: bool = True, pipeline_id: st
     """The consumer factories for runs started by `source`.
 
     `record`: store each run in the run history (`DATABASE_URL`, default SQLite), with its `source` and
-    `pipeline_id`. `progress`: print one line per node event to this stream.
+    `pipeline_id`. `progress`: print one line per node event to this stream. Traces go to an OTLP
+    endpoint when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `..._TRACES_ENDPOINT`) is set (`runtime.tracing`).
     """
+    from .tracing import tracing_enabled, tracing_factory
+
     factories: list[ConsumerFactory] = []
     if record:
         factories.append(_recorder(source, pipeline_id))
     if progress is not None:
         factories.append(_progress(progress))
+    if tracing_enabled():  # else nothing of OpenTelemetry is imported
+        factories.append(tracing_factory())
     return factories
 
 

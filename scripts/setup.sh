@@ -42,6 +42,20 @@ else
   say "Python packages are up to date"
 fi
 
+# Arize Phoenix, the real OTLP backend the tracing tests send traces to, in its own virtualenv (it pins its
+# own FastAPI and SQLAlchemy). For the tests only; skipped when this version is installed (~80 s otherwise).
+PHOENIX_VERSION="20.26.1"
+PHOENIX_VENV=".tools/phoenix-venv"
+if [ "$(cat "$PHOENIX_VENV/.patchwire-phoenix" 2>/dev/null || true)" != "$PHOENIX_VERSION" ]; then
+  say "Installing Arize Phoenix $PHOENIX_VERSION into $PHOENIX_VENV/ (for the tracing tests)"
+  mkdir -p .tools
+  [ -x "$PHOENIX_VENV/bin/python" ] || "$PYTHON" -m venv "$PHOENIX_VENV"
+  "$PHOENIX_VENV/bin/python" -m pip install --quiet "arize-phoenix==$PHOENIX_VERSION"
+  echo "$PHOENIX_VERSION" > "$PHOENIX_VENV/.patchwire-phoenix"
+else
+  say "Arize Phoenix is installed (tracing tests)"
+fi
+
 # The demo knowledge base the example pipelines answer from (skipped when already indexed).
 say "Indexing the demo knowledge base into Chroma"
 .venv/bin/python -m components_catalog.demo_index

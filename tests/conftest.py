@@ -34,6 +34,7 @@ def fresh_database(tmp_path, monkeypatch):
 
 from tests.infra.fixtures import (  # noqa: E402,F401 - session fixtures for real services
     chroma_server,
+    phoenix_server,
     postgres_cluster,
     postgres_url,
     ray_cluster,

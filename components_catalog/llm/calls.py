@@ -19,7 +19,7 @@ from typing import Any
 
 from components_catalog.llm.bases import NO_KEY, ModelBase, check_model_base
 from components_catalog.llm.errors import map_model_error, redactor
-from components_catalog.llm.providers import is_local_model, litellm_ready, load_litellm
+from components_catalog.llm.providers import is_local_model, litellm_ready, load_litellm, provider_of
 from components_catalog.types import TokenUsage
 from runtime.context import RunContext
 from runtime.errors import ComponentError, PermanentError, RetryableError
@@ -92,28 +92,29 @@ async def _call_one(ctx: RunContext, litellm: Any, request: ModelRequest, model:
 
         await ctx.to_thread(ensure_registered)
     params = request.params()
-    entry: dict[str, Any] = {"model": model, "messages": request.messages, "params": params, "response": None,
-                             "usage": None, "cost_usd": None, "latency_ms": None, "attempt": ctx.attempt,
-                             "fallback_used": fallback_used}
+    entry: dict[str, Any] = {"model": model, "provider": provider_of(model, litellm) or None,
+                             "messages": request.messages, "params": params, "response": None, "usage": None,
+                             "cost_usd": None, "latency_ms": None, "attempt": ctx.attempt,
+                             "fallback_used": fallback_used, "started_at": time.time()}
     _append_call(ctx, entry)
     kwargs = _litellm_kwargs(request, model, api_key or (None if base.trusted else NO_KEY))
     started = time.perf_counter()
     try:
-        text, response = await _request(ctx, litellm, request, model, kwargs)
+        text, response = await _request(ctx, litellm, request, model, kwargs, entry)
     except Exception as exc:  # noqa: BLE001 - every failure is mapped to the runtime's two kinds
         error = exc if isinstance(exc, ComponentError) else map_model_error(
             exc, model, api_key_env=request.api_key_env, timeout_s=request.timeout_s, redact=redact)
         error = _with_base_note(error, exc, base, model)
-        entry.update(latency_ms=_ms(started), error=str(error))
+        entry.update(latency_ms=_ms(started), error=str(error), error_type=type(error).__name__)
         raise error from None  # the provider's exception may quote the key: never chain it
     usage = _usage(litellm, response, model)
     entry.update(response=text, usage=usage.model_dump(exclude={"model", "cost_usd", "calls"}),
-                 cost_usd=usage.cost_usd, latency_ms=_ms(started))
+                 cost_usd=usage.cost_usd, latency_ms=_ms(started), **_response_facts(response))
     return text, usage
 
 
 async def _request(ctx: RunContext, litellm: Any, request: ModelRequest, model: str,
-                   kwargs: dict[str, Any]) -> tuple[str, Any]:
+                   kwargs: dict[str, Any], entry: dict[str, Any]) -> tuple[str, Any]:
     """One litellm call, the stream read to its end, within `request.timeout_s` in all."""
     deadline = asyncio.timeout(request.timeout_s)
     try:
@@ -122,7 +123,7 @@ async def _request(ctx: RunContext, litellm: Any, request: ModelRequest, model: 
             if not request.stream:
                 return _reply_text(response, model), response
             try:
-                return await _consume_stream(ctx, litellm, response, request.messages, model)
+                return await _consume_stream(ctx, litellm, response, request.messages, model, entry)
             except BaseException:
                 await _close_stream(response)  # cut off (deadline, cancelled run): free the connection now
                 raise
@@ -166,14 +167,17 @@ def _litellm_kwargs(request: ModelRequest, model: str, api_key: str | None) -> d
 
 
 async def _consume_stream(ctx: RunContext, litellm: Any, stream: Any, messages: list[dict[str, Any]],
-                          model: str) -> tuple[str, Any]:
-    """Forward each content delta as a chunk; return the joined text and the assembled response."""
+                          model: str, entry: dict[str, Any]) -> tuple[str, Any]:
+    """Forward each content delta as a chunk; return the joined text and the assembled response.
+    The first delta's time goes to the call's record (`first_chunk_at`: time to first chunk)."""
     chunks, parts = [], []
     async for chunk in stream:
         chunks.append(chunk)
         choices = getattr(chunk, "choices", None) or []
         delta = getattr(getattr(choices[0], "delta", None), "content", None) if choices else None
         if delta:
+            if not parts:
+                entry["first_chunk_at"] = time.time()
             ctx.emit_chunk(delta)
             parts.append(delta)
     if not parts and not any(getattr(c, "usage", None) for c in chunks):
@@ -184,6 +188,14 @@ async def _consume_stream(ctx: RunContext, litellm: Any, stream: Any, messages: 
     except Exception:  # noqa: BLE001 - usage then comes from the chunks themselves
         built = None
     return "".join(parts), built if built is not None else chunks[-1]
+
+
+def _response_facts(response: Any) -> dict[str, Any]:
+    """What the provider said about its answer: the model that answered and why each choice ended."""
+    choices = getattr(response, "choices", None) or []
+    reasons = [str(r) for r in (getattr(choice, "finish_reason", None) for choice in choices) if r]
+    answered = getattr(response, "model", None)
+    return {"response_model": answered if isinstance(answered, str) else None, "finish_reasons": reasons}
 
 
 def _reply_text(response: Any, model: str) -> str:

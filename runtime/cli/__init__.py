@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from ..issues import InvalidInputs, InvalidSpec
+from ..tracing import TracingConfigError
 from . import batch, core, export, mcp, serve
 from .common import EXIT_FAILED, EXIT_INVALID, UsageError, print_issues
 
@@ -33,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except UsageError as exc:
+    except (UsageError, TracingConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except InvalidSpec as exc:

@@ -45,6 +45,7 @@ from ..plan import Plan
 from ..registry import Registry, default_registry
 from ..results import ResultCollector, RunResult
 from ..spec import PipelineSpec
+from ..tracing import continue_trace
 from .guard import ServeGuard
 from .records import HealthCheck, health_checks, health_report, receipt, unrecorded
 from .schema import RUN_BODY_SCHEMA, RUN_RESULT_SCHEMA, inputs_schema, outputs_schema
@@ -164,6 +165,8 @@ def _add_routes(app: FastAPI, pipelines: dict[str, Pipeline], runner: _Runner, a
             problems = exc.texts(lambda input_name: _missing_input_hint(pipeline, input_name))
             raise ApiError(422, f"Invalid inputs for pipeline `{name}`: {' '.join(problems)}",
                            problems=problems) from None
+        # With tracing on, the run's trace is a child of the caller's (W3C trace context); else a no-op.
+        continue_trace(execution.run_id, request.headers.get("traceparent"), request.headers.get("tracestate"))
         if "text/event-stream" in request.headers.get("accept", ""):
             return StreamingResponse(runner.stream(pipeline, execution), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -16,9 +16,13 @@ from .postgres import PostgresCluster
 from .postgres import postgres_cluster as start_postgres
 from .services import Service, free_port, start_service
 
-__all__ = ["chroma_server", "ray_cluster", "start_chroma", "postgres_cluster", "postgres_url"]
+__all__ = ["chroma_server", "ray_cluster", "start_chroma", "postgres_cluster", "postgres_url", "phoenix_server",
+           "PHOENIX_PYTHON"]
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
+# Arize Phoenix lives in its own virtualenv (it pins its own FastAPI and SQLAlchemy): scripts/setup.sh makes it.
+PHOENIX_PYTHON = ROOT / ".tools" / "phoenix-venv" / "bin" / "python"
 
 
 def _clean_env(home: Path) -> dict[str, str]:
@@ -89,3 +93,34 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
 def postgres_url(postgres_cluster: PostgresCluster) -> str:
     """The URL of a new, empty PostgreSQL database for one test (no tables yet)."""
     return postgres_cluster.create_database()
+
+
+@pytest.fixture(scope="session")
+def phoenix_server() -> Iterator[Service]:
+    """Arize Phoenix on free loopback ports (HTTP UI/API + OTLP at `/v1/traces`; gRPC on 127.0.0.1), its
+    telemetry off, storing under a temp dir; stopped by PID."""
+    import httpx
+
+    if not PHOENIX_PYTHON.exists():
+        raise RuntimeError(f"Arize Phoenix is not installed at {PHOENIX_PYTHON.parent.parent}: run scripts/setup.sh "
+                           "(it installs Phoenix into its own virtualenv for the tracing tests).")
+    workdir = Path(tempfile.mkdtemp(prefix="patchwire-phoenix-"))
+    port, grpc_port = free_port(), free_port()
+    env = {k: v for k, v in _clean_env(workdir).items() if not k.startswith(("OTEL_", "PHOENIX_", "PYTHONPATH"))}
+    env.update(PHOENIX_TELEMETRY_ENABLED="false", PHOENIX_WORKING_DIR=str(workdir / "phoenix"),
+               PHOENIX_HOST="127.0.0.1", PHOENIX_PORT=str(port), PHOENIX_GRPC_PORT=str(grpc_port))
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    service = start_service("phoenix", [str(PHOENIX_PYTHON), str(Path(__file__).with_name("phoenix_launch.py"))],
+                            port=port, log=workdir / "phoenix.log", env=env, ready=ready, timeout=120)
+    service.grpc_port = grpc_port  # type: ignore[attr-defined]
+    try:
+        yield service
+    finally:
+        service.stop()
+        shutil.rmtree(workdir, ignore_errors=True)

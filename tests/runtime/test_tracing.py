@@ -1,0 +1,276 @@
+"""The tracing consumer: one OpenTelemetry trace per run, its structure and attributes (in-memory exporter),
+W3C trace context in and out, and tracing off costing nothing (no OpenTelemetry import, no exporter)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import textwrap
+
+import httpx
+import pytest
+
+from runtime import NodeRetrying
+from runtime.consumers import default_consumers
+from runtime.events import TERMINAL_NODE_EVENTS, NodeSkipped, NodeStarted, RunFinished, RunStarted
+from runtime.serving.app import create_app
+from runtime.testing.components import sample_registry
+from runtime.testing.specs import make_spec
+from runtime.testing.tracing import InMemoryTraces
+from runtime.tracing import TracingConfigError, continue_trace, traceparent, tracing_enabled, tracing_factory
+from runtime.tracing import provider as provider_module
+from runtime.tracing.attributes import node_operation
+
+REGISTRY = sample_registry()
+OTEL_VARS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SDK_DISABLED",
+             "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_SERVICE_NAME",
+             "OTEL_RESOURCE_ATTRIBUTES")
+
+
+@pytest.fixture(autouse=True)
+def no_otel_settings(monkeypatch):
+    for name in OTEL_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+def router_spec():
+    """q -> route; route.a -> left -> out_a; route.b -> right -> out_b (skipped for input "a")."""
+    return make_spec({"q": ("io.input", {}), "route": ("demo.router", {}), "left": ("demo.echo", {"prefix": "L:"}),
+                      "right": ("demo.echo", {}), "out_a": ("io.output", {}), "out_b": ("io.output", {})},
+                     [("q", "value", "route", "value"), ("route", "a", "left", "value"),
+                      ("route", "b", "right", "value"), ("left", "value", "out_a", "value"),
+                      ("right", "value", "out_b", "value")], name="routing")
+
+
+async def test_a_run_is_one_trace_a_root_span_and_one_child_span_per_node():
+    traces, spec = InMemoryTraces(), router_spec()
+    result = await traces.run(spec, {"q": "a"}, registry=REGISTRY)
+    root = traces.root()
+    assert root.name == "invoke_workflow routing"
+    assert root.parent is None
+    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    assert dict(root.attributes) == {
+        "gen_ai.operation.name": "invoke_workflow", "gen_ai.workflow.name": "routing",
+        "patchwire.pipeline.name": "routing", "patchwire.spec.hash": hashlib.sha256(canonical.encode()).hexdigest(),
+        "patchwire.run.id": result.run_id, "patchwire.run.status": "succeeded", "openinference.span.kind": "CHAIN"}
+    children = {s.attributes["patchwire.node.id"]: s for s in traces.children(root)}
+    assert sorted(children) == sorted(n.id for n in spec.nodes)
+    assert {s.context.trace_id for s in traces.spans()} == {root.context.trace_id}
+    left = children["left"]
+    assert left.name == "left"
+    assert {k: left.attributes[k] for k in ("patchwire.component.id", "patchwire.component.version",
+                                            "patchwire.node.status", "patchwire.node.attempts",
+                                            "patchwire.cache.hit")} == {
+        "patchwire.component.id": "demo.echo", "patchwire.component.version": 1, "patchwire.node.status": "succeeded",
+        "patchwire.node.attempts": 1, "patchwire.cache.hit": False}
+    skipped = children["right"]
+    assert skipped.attributes["patchwire.node.status"] == "skipped"
+    assert "did not fire" in skipped.attributes["patchwire.node.skip_reason"]
+    assert skipped.status.is_ok
+
+
+async def test_span_times_are_the_events_times():
+    traces = InMemoryTraces()
+    await traces.run(router_spec(), {"q": "b"}, registry=REGISTRY)
+    ns = {type(e): int(e.ts * 1e9) for e in traces.events if isinstance(e, RunStarted | RunFinished)}
+    root = traces.root()
+    assert (root.start_time, root.end_time) == (ns[RunStarted], ns[RunFinished])
+    started = {e.node_id: int(e.ts * 1e9) for e in traces.events if isinstance(e, NodeStarted)}
+    ended = {e.node_id: int(e.ts * 1e9) for e in traces.events if isinstance(e, TERMINAL_NODE_EVENTS)}
+    for span in traces.children(root):
+        node_id = span.attributes["patchwire.node.id"]
+        assert span.end_time == ended[node_id]
+        # a skipped node never starts: its span is the instant it was skipped
+        assert span.start_time == started.get(node_id, ended[node_id])
+    assert any(isinstance(e, NodeSkipped) for e in traces.events)
+
+
+async def test_a_failed_node_carries_error_type_and_the_run_fails():
+    traces = InMemoryTraces()
+    spec = make_spec({"q": ("io.input", {}), "boom": ("demo.raise", {"message": "it broke", "permanent": True}),
+                      "out": ("io.output", {})}, [("q", "value", "boom", "value"), ("boom", "value", "out", "value")])
+    result = await traces.run(spec, {"q": "x"}, registry=REGISTRY)
+    assert result.status == "failed"
+    boom = traces.named("boom")
+    assert boom.attributes["error.type"] == "PermanentError"
+    assert boom.attributes["patchwire.node.status"] == "failed"
+    assert not boom.status.is_ok and "it broke" in boom.status.description
+    root = traces.root()
+    assert root.attributes["patchwire.run.status"] == "failed"
+    assert root.attributes["error.type"] == "PermanentError"
+    assert traces.named("out").attributes["patchwire.node.status"] == "cancelled"
+
+
+async def test_retries_are_counted_and_each_retry_is_a_span_event():
+    traces = InMemoryTraces()
+    spec = make_spec({"q": ("io.input", {}), "flaky": ("demo.fail_n_times", {"failures": 2},
+                                                       {"retries": 2, "retry_backoff_s": 0}),
+                      "out": ("io.output", {})}, [("q", "value", "flaky", "value"), ("flaky", "value", "out", "value")])
+    await traces.run(spec, {"q": "x"}, registry=REGISTRY)
+    flaky = traces.named("flaky")
+    assert flaky.attributes["patchwire.node.attempts"] == 3
+    retries = [e for e in flaky.events if e.name == "retry"]
+    assert [e.attributes["patchwire.node.attempt"] for e in retries] == [2, 3]
+    retrying = [e for e in traces.events if isinstance(e, NodeRetrying)]
+    assert [e.timestamp for e in retries] == [int(e.ts * 1e9) for e in retrying]
+
+
+async def test_a_node_served_from_pinned_or_cached_outputs_is_a_cache_hit():
+    traces = InMemoryTraces()
+    await traces.run(router_spec(), {"q": "a"}, registry=REGISTRY, pinned={"left": {"value": "mocked"}})
+    left = traces.named("left")
+    assert left.attributes["patchwire.cache.hit"] is True
+    assert left.attributes["patchwire.cache.source"] == "pinned"
+    assert left.attributes["patchwire.node.status"] == "cached"
+
+
+async def test_an_incoming_traceparent_makes_the_run_a_child_of_the_callers_span():
+    traces = InMemoryTraces()
+    from runtime import execute
+
+    execution = execute(router_spec(), {"q": "a"}, registry=REGISTRY)
+    caller_trace, caller_span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    assert continue_trace(execution.run_id, f"00-{caller_trace}-{caller_span}-01", "vendor=1")
+    await execution.consume(traces.factory(execution.plan, execution.run_id))
+    root = traces.root()
+    assert root.parent is not None and root.parent.is_remote
+    assert f"{root.parent.span_id:016x}" == caller_span
+    assert f"{root.context.trace_id:032x}" == caller_trace
+    assert root.context.trace_state.get("vendor") == "1"
+
+
+@pytest.mark.parametrize("header", ["garbage", "00-" + "0" * 32 + "-00f067aa0ba902b7-01",
+                                    "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", ""])
+async def test_an_invalid_traceparent_starts_a_trace_of_its_own(header: str):
+    traces = InMemoryTraces()
+    assert continue_trace("some-run", header) is False
+    await traces.run(router_spec(), {"q": "a"}, registry=REGISTRY, run_id="some-run")
+    assert traces.root().parent is None
+
+
+async def test_serve_continues_the_callers_trace():
+    traces = InMemoryTraces()
+    app = create_app([router_spec()], REGISTRY, consumers=[traces.factory])
+    caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+        response = await client.post("/v1/pipelines/routing/run", json={"inputs": {"q": "a"}},
+                                     headers={"traceparent": caller})
+    assert response.status_code == 200, response.text
+    root = traces.root()
+    assert root.attributes["patchwire.run.id"] == response.json()["run_id"]
+    assert f"{root.context.trace_id:032x}" == "0af7651916cd43dd8448eb211c80319c"
+    assert f"{root.parent.span_id:016x}" == "b7ad6b7169203331"
+
+
+async def test_the_running_nodes_span_is_published_for_outgoing_calls_and_withdrawn_after():
+    traces = InMemoryTraces()
+    seen: dict[str, str | None] = {}
+    from runtime import execute
+
+    execution = execute(router_spec(), {"q": "a"}, registry=REGISTRY)
+    consumer = traces.factory(execution.plan, execution.run_id)
+
+    def look(event) -> None:  # after the trace consumer: what a component in the node would see
+        if isinstance(event, NodeStarted):
+            seen[event.node_id] = traceparent(event.run_id, event.node_id)
+
+    await execution.consume(consumer, look)
+    left = traces.named("left")
+    assert seen["left"] == f"00-{left.context.trace_id:032x}-{left.context.span_id:016x}-01"
+    assert traceparent(execution.run_id, "left") is None
+    assert traceparent(execution.run_id) is None
+
+
+def test_a_retrieval_record_makes_the_node_a_retrieval_span():
+    record = {"retrieval": {"query": "what?", "collection": "docs", "top_k": 4, "results": [{"id": "a"}]}}
+    assert node_operation("find", record, capture=False) == ("retrieval docs", {
+        "gen_ai.operation.name": "retrieval", "gen_ai.data_source.id": "docs", "gen_ai.retrieval.top_k": 4,
+        "patchwire.retrieval.results": 1, "openinference.span.kind": "RETRIEVER"})
+    assert node_operation("find", record, capture=True)[1]["gen_ai.retrieval.query.text"] == "what?"
+
+
+# --- on and off -----------------------------------------------------------------------------------
+def test_tracing_is_on_only_with_an_otlp_endpoint(monkeypatch):
+    assert not tracing_enabled()
+    assert len(default_consumers("cli", record=False)) == 0
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:9/v1/traces")
+    assert tracing_enabled()
+    assert len(default_consumers("cli", record=False)) == 1
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    assert not tracing_enabled()
+
+
+def test_a_protocol_other_than_http_protobuf_is_refused_with_the_fix(monkeypatch):
+    monkeypatch.setattr(provider_module, "_sink", None)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+    with pytest.raises(TracingConfigError) as caught:
+        tracing_factory()
+    assert str(caught.value) == (
+        "OTEL_EXPORTER_OTLP_PROTOCOL='grpc': Patchwire sends traces as OTLP over HTTP (http/protobuf) only. "
+        "Set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf (most collectors, Phoenix and Langfuse accept it on port "
+        "4318 or their /v1/traces path) or unset it.")
+
+
+def test_the_cli_refuses_unusable_tracing_settings_before_running(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env |= {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}
+    proc = subprocess.run([sys.executable, "-m", "runtime.cli", "run", "examples/hello.json", "--input", "query=x",
+                           "--no-record"], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL='grpc': Patchwire sends traces as OTLP "
+                                  "over HTTP (http/protobuf) only.")
+
+
+def test_the_service_name_is_patchwire_unless_otel_service_name_says_otherwise(monkeypatch):
+    made, _ = provider_module._make_provider()
+    try:
+        assert made.resource.attributes["service.name"] == "patchwire"
+    finally:
+        made.shutdown()
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "rag-api")
+    made, _ = provider_module._make_provider()
+    try:
+        assert made.resource.attributes["service.name"] == "rag-api"
+    finally:
+        made.shutdown()
+
+
+PROBE = textwrap.dedent("""
+    import asyncio, json, sys, threading
+    from runtime.consumers import default_consumers, run_with_consumers
+    from runtime.api import compile
+    from runtime.testing.components import sample_registry
+    from runtime.testing.specs import chain_spec
+    result = asyncio.run(run_with_consumers(compile(chain_spec(3), sample_registry()), {"query": "x"},
+                                            default_consumers("cli", record=False)))
+    loaded = [m for m in ("runtime.tracing.consumer", "opentelemetry.sdk.trace",
+                          "opentelemetry.exporter.otlp.proto.http") if m in sys.modules]
+    print(json.dumps({"status": result.status, "loaded": loaded,
+                      "threads": sorted(t.name for t in threading.enumerate())}))
+""")
+
+
+@pytest.mark.parametrize("endpoint", [None, "http://127.0.0.1:9"])
+def test_with_tracing_off_nothing_of_opentelemetry_is_imported(endpoint: str | None, monkeypatch):
+    """A fresh process: off, no SDK module and no export thread; on (a closed loopback port), both."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    if endpoint:
+        env |= {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_BSP_EXPORT_TIMEOUT": "500",
+                "OTEL_EXPORTER_OTLP_TIMEOUT": "1"}
+    proc = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["status"] == "succeeded"
+    if endpoint is None:
+        assert report["loaded"] == []
+        assert not [t for t in report["threads"] if "span" in t.lower() or "otel" in t.lower()]
+    else:
+        assert report["loaded"] == ["runtime.tracing.consumer", "opentelemetry.sdk.trace",
+                                    "opentelemetry.exporter.otlp.proto.http"]
