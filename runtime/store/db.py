@@ -31,6 +31,7 @@ def get_engine(url: str | None = None) -> Engine:
 
 def _create(url: str) -> Engine:
     from . import (
+        experiments,  # noqa: F401 - eval experiments and publications
         pipelines,  # noqa: F401 - the editor's pipeline tables
         tables,  # noqa: F401 - registers the tables on SQLModel.metadata
     )
