@@ -168,7 +168,7 @@ def _is_json(a: Assertion, view: RunView, expected: Any) -> Outcome:
         error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(a.json_schema).iter_errors(data))
         if error is not None:
             at = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-            ok, why = False, f"does not match the schema at `{at}`: {error.message}"
+            ok, why = False, f"JSON that does not match the schema at `{at}`: {error.message}"
     return Outcome(ok, shorten(_text(actual), 300), a.json_schema or "JSON", "" if ok else
                    f"{_where(a)}{_got(view, a)} is {why}.")
 
