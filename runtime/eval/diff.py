@@ -55,5 +55,13 @@ def graph_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 def spec_sha256(spec: dict[str, Any]) -> str:
     """The content hash of a spec; its editor layout is left out (moving a node is not a new pipeline)."""
+    from pydantic import ValidationError
+
+    from ..spec import PipelineSpec
+
+    try:  # canonical: defaults filled in the same way however the spec was written or stored
+        spec = PipelineSpec.model_validate(spec).model_dump(mode="json", exclude_none=True)
+    except ValidationError:
+        pass
     body = {k: v for k, v in spec.items() if k != "layout"}
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
