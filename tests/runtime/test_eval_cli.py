@@ -212,3 +212,26 @@ def test_a_killed_eval_resumes_without_duplicated_rows(tmp_path: Path):
 def test_ray_engine_is_refused_with_a_clear_message(tmp_path, fresh_database, capsys, flag):
     assert run_eval(write_case(tmp_path), flag, "ray") == 2
     assert "engine: ray is not supported yet" in capsys.readouterr().err
+
+
+def test_serve_published_serves_the_published_version(tmp_path, fresh_database, monkeypatch, capsys):
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    from runtime.store.pipelines import create_pipeline, save_version
+    from runtime.store.publish import publish_version
+
+    good = json.loads(write_case(tmp_path).parent.joinpath("pipe>.json").read_text())
+    pipeline = create_pipeline(good, name="echo")
+    assert main(["serve", "--published", "echo", *SAMPLES]) == 2
+    assert "has no published version: publish one with `patchwire publish" in capsys.readouterr().err
+    shouting = {**good, "nodes": [dict(n, params={"prefix": "!! "}) if n["id"] == "echo" else n for n in good["nodes"]]}
+    publish_version(pipeline.id, save_version(pipeline.id, "loud", shouting).id)
+    save_version(pipeline.id, "later, unpublished")
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.setdefault("app", app))
+    assert main(["serve", "--published", pipeline.id, "--no-record", *SAMPLES]) == 0
+    reply = TestClient(served["app"], base_url="http://127.0.0.1").post("/v1/pipelines/echo/run",
+                                                                     json={"inputs": {"query": "hi"}})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["outputs"]["out"] == "!! hi"
