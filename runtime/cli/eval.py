@@ -11,7 +11,15 @@ import json
 import sys
 from pathlib import Path
 
-from .common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, UsageError, add_plugin_arg, load_registry, print_issues
+from .common import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    UsageError,
+    add_plugin_arg,
+    load_registry,
+    print_issues,
+)
 
 __all__ = ["add_commands"]
 
@@ -53,8 +61,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return cmd_compare(args)
     if args.more:
         raise UsageError(f"unexpected argument(s) {' '.join(args.more)}: `patchwire eval SUITE` takes one suite.")
-    from ..eval.suite import InvalidSuite
     from ..eval.session import run_experiment
+    from ..eval.suite import InvalidSuite
 
     try:
         report, records = run_experiment(args, load_registry(args))

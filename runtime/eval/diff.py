@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import json
@@ -59,9 +60,7 @@ def spec_sha256(spec: dict[str, Any]) -> str:
 
     from ..spec import PipelineSpec
 
-    try:  # canonical: defaults filled in the same way however the spec was written or stored
+    with contextlib.suppress(ValidationError):  # canonical: defaults filled in however it was written or stored
         spec = PipelineSpec.model_validate(spec).model_dump(mode="json", exclude_none=True)
-    except ValidationError:
-        pass
     body = {k: v for k, v in spec.items() if k != "layout"}
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -21,8 +21,8 @@ from ..issues import InvalidInputs, InvalidSpec, Issue
 from ..results import jsonable
 from ..text import bounded
 from .assertions import Outcome, RunView, check
-from .diff import spec_sha256
 from .checks import MOCKS_COLUMN, check_suite, output_ports, resolve_ports
+from .diff import spec_sha256
 from .probes import PROBE_TYPES, Probe
 from .suite import InvalidSuite, Suite, load_suite, sha256_file
 

@@ -183,14 +183,16 @@ def test_a_killed_eval_resumes_without_duplicated_rows(tmp_path: Path):
                                          "value: '^Q[0-9]+$'}\n")
     tally, data = tmp_path / "tally.txt", tmp_path / "data"
     env = {**os.environ, "PATCHWIRE_TEST_TALLY": str(tally), "PATCHWIRE_DATA_DIR": str(data),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}  # this checkout's code, not the installed one
     command = [PATCHWIRE, "eval", str(tmp_path / "suite.yaml"), "--quiet", "--plugin", str(plugin),
                "-o", str(tmp_path / "report.json")]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 60
     work = data / "eval"
     while not any(work.glob("*.jsonl")) or next(work.glob("*.jsonl")).read_text().count("\n") < 15:
-        assert proc.poll() is None and time.monotonic() < deadline, "the eval ended before it could be killed"
+        assert proc.poll() is None and time.monotonic() < deadline, \
+            f"the eval ended before it could be killed: {proc.stderr.read() if proc.stderr else ''}"
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
