@@ -124,13 +124,12 @@ def _equals(a: Assertion, view: RunView, expected: Any) -> Outcome:
 def _contains(a: Assertion, view: RunView, expected: Any, fold: bool = False) -> Outcome:
     actual = view.value(a.node, a.port)  # type: ignore[arg-type]
     wanted = expected if isinstance(expected, list) else [expected]
-    haystack = _text(actual)[:MAX_MATCH_CHARS] if actual is not None else ""
-    if fold:
-        haystack = haystack.casefold()
+    text = _text(actual)[:MAX_MATCH_CHARS] if actual is not None else ""
+    haystack = text.casefold() if fold else text
     missing = [w for w in wanted if (str(w).casefold() if fold else str(w)) not in haystack]
     ok = actual is not None and not missing
     verb = "does not contain (ignoring case)" if fold else "does not contain"
-    return Outcome(ok, shorten(haystack, 300) if actual is not None else None, expected, "" if ok else
+    return Outcome(ok, shorten(text, 300) if actual is not None else None, expected, "" if ok else
                    f"{_where(a)}{_got(view, a)} {verb} {', '.join(repr(m) for m in missing)}: got "
                    f"{shorten(repr(actual), 160)}.")
 

@@ -99,3 +99,7 @@ def test_json_path_reads_lists_and_dicts():
 
 def test_similar_defaults_its_threshold():
     assert Assertion(name="s", type="similar", node="a", value="x").threshold == 0.8
+
+
+def test_icontains_reports_the_value_as_it_was():
+    assert run("icontains", "orchestrator", node="answer", port="value").actual == "Patchwire is an ORCHESTRATOR."
