@@ -31,7 +31,7 @@ from runtime.component import ParamWarning
 from runtime.errors import RetryableError
 from runtime.text import shorten
 
-__all__ = ["ScoreParams", "Score", "groundedness", "keyword_score", "regex_score", "length_score"]
+__all__ = ["ScoreParams", "Score", "Similarity", "similarity", "groundedness", "keyword_score", "regex_score", "length_score"]
 
 Method = Literal["judge", "groundedness", "keywords", "regex", "length"]
 MAX_PATTERN_CHARS = 500
@@ -216,3 +216,32 @@ class Score(Component):
         reply = await call_model(ctx, request)
         score, reason = _verdict(parse_json_reply(reply.text, _JUDGE_SCHEMA, reply.model), reply.model)
         return score, reason or f"Judge `{reply.model}` gave {score:.2f} without a reason.", reply.usage
+
+
+class SimilarityInputs(BaseModel):
+    text: str = Field(description="The text to compare (e.g. the answer)")
+    reference: str = Field(description="The expected text")
+
+
+class SimilarityOutputs(BaseModel):
+    score: float = Field(description="Cosine similarity of the two MiniLM embeddings, -1..1")
+
+
+@component(id="eval.similarity", version=1, title="Semantic similarity", category="Evaluation")
+class Similarity(Component):
+    """How close two texts are in meaning: cosine of their offline MiniLM embeddings (no model call).
+    `patchwire eval`'s `similar` assertion runs this component."""
+
+    cacheable = True
+
+    async def run(self, inputs: SimilarityInputs, ctx: RunContext) -> SimilarityOutputs:
+        score = await ctx.to_thread(similarity, inputs.text, inputs.reference)
+        ctx.record("similarity", {"score": score})
+        return SimilarityOutputs(score=score)
+
+
+def similarity(text: str, reference: str) -> float:
+    from components_catalog.embeddings import default_embedder
+
+    vectors = default_embedder().embed([text, reference])
+    return round(float(vectors[0] @ vectors[1]), 4)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["RunSource", "ConsumerFactory", "default_consumers", "for_run", "run_with_consumers", "flush_records"]
 
 # Where a run was started; stored on its record and shown in the editor's History tab.
-RunSource = Literal["cli", "batch", "serve", "editor", "api"]
+RunSource = Literal["cli", "batch", "serve", "editor", "api", "eval"]
 ConsumerFactory = Callable[["Plan", str], Consumer]
 
 
@@ -54,12 +54,15 @@ def for_run(factories: Sequence[ConsumerFactory], plan: Plan, run_id: str) -> li
     return [make(plan, run_id) for make in factories]
 
 
-async def run_with_consumers(plan: Plan, inputs: dict[str, Any], factories: Sequence[ConsumerFactory]) -> RunResult:
-    """Run to completion, feeding every event to the factories' consumers; the run's result."""
+async def run_with_consumers(plan: Plan, inputs: dict[str, Any], factories: Sequence[ConsumerFactory], *,
+                             pinned: dict[str, dict[str, Any]] | None = None) -> RunResult:
+    """Run to completion, feeding every event to the factories' consumers; the run's result.
+
+    `pinned`: node id -> outputs used instead of running the node (an eval suite's mocks)."""
     from .api import execute
     from .results import ResultCollector
 
-    execution = execute(plan, inputs)
+    execution = execute(plan, inputs, pinned=pinned)
     collector = ResultCollector()
     await execution.consume(collector, *for_run(factories, plan, execution.run_id))
     assert collector.result is not None

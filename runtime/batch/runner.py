@@ -14,7 +14,7 @@ import csv
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,13 +188,16 @@ def _scores(plan: Plan, nodes: dict[str, Any]) -> dict[str, float]:
 
 
 async def run_local(plan: Plan, rows: Iterable[Row], concurrency: int, on_record: Callable[[dict[str, Any]], None],
-                    consumers: Sequence[ConsumerFactory] = ()) -> None:
-    """Run rows with at most `concurrency` in flight; `on_record` gets each record as it finishes."""
+                    consumers: Sequence[ConsumerFactory] = (),
+                    run_one: Callable[[Row], Awaitable[dict[str, Any]]] | None = None) -> None:
+    """Run rows with at most `concurrency` in flight; `on_record` gets each record as it finishes.
+
+    `run_one`: what makes a row's record (default `run_row`; `patchwire eval` adds its assertions)."""
     pending = iter(rows)
 
     async def worker() -> None:
         for row in pending:
-            on_record(await run_row(plan, row, consumers))
+            on_record(await (run_one(row) if run_one is not None else run_row(plan, row, consumers)))
 
     await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
 

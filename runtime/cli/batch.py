@@ -147,7 +147,9 @@ class Progress:
 
     WIDTH = 30
 
-    def __init__(self, total: int, done: int = 0, *, enabled: bool = True, stream: TextIO | None = None):
+    def __init__(self, total: int, done: int = 0, *, enabled: bool = True, stream: TextIO | None = None,
+                 label: str = "batch"):
+        self.label = label
         self.total, self.done, self.ok, self.failed = total, done, 0, 0
         self.skipped = done
         self.stream = stream or sys.stderr
@@ -175,7 +177,7 @@ class Progress:
         filled = int(self.WIDTH * self.done / self.total)
         rate = (self.done - self.skipped) / max(now - self.t0, 1e-9)
         eta = (self.total - self.done) / rate if rate > 0 else 0.0
-        return (f"batch [{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total}  ok {self.ok}  "
+        return (f"{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total}  ok {self.ok}  "
                 f"failed {self.failed}  {rate:.1f} rows/s  eta {eta:.0f}s")
 
     def close(self) -> None:

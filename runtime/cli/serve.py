@@ -22,7 +22,9 @@ TOKEN_ENV = "PATCHWIRE_API_TOKEN"
 
 def add_command(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="serve pipelines over HTTP (POST /v1/pipelines/{name}/run)")
-    serve.add_argument("specs", nargs="+", metavar="SPEC", help="pipeline spec files, served by their `name`")
+    serve.add_argument("specs", nargs="*", metavar="SPEC", help="pipeline spec files, served by their `name`")
+    serve.add_argument("--published", action="append", default=[], metavar="PIPELINE",
+                       help="serve the published version of this saved pipeline (id or name; repeatable)")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to bind (default 127.0.0.1; anything else requires PATCHWIRE_API_TOKEN)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
@@ -53,7 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     token = os.environ.get(TOKEN_ENV) or None
     _check_settings(args, token)
     registry = load_registry(args)
-    specs = [load_spec(path) for path in args.specs]
+    specs = [load_spec(path) for path in args.specs] + [_published_spec(name) for name in args.published]
     settings = {"max_body_bytes": args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
                 "request_timeout_s": args.request_timeout or DEFAULT_REQUEST_TIMEOUT_S, "record": not args.no_record,
                 "mcp": args.mcp}
@@ -83,6 +85,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _published_spec(name_or_id: str):  # type: ignore[no-untyped-def]
+    """The spec of the published version of a saved pipeline (`patchwire publish`)."""
+    from ..spec import PipelineSpec
+    from ..store.pipelines import PipelineNotFound
+    from ..store.publish import published_version
+
+    try:
+        return PipelineSpec.model_validate(published_version(name_or_id).spec)
+    except PipelineNotFound as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _app_settings(settings: dict) -> dict:
     return {k: v for k, v in settings.items() if k != "record"}
 
@@ -95,6 +109,11 @@ def record_consumers_for(record: bool) -> Callable[[str], list]:
 
 
 def _check_settings(args: argparse.Namespace, token: str | None) -> None:
+    if not args.specs and not args.published:
+        raise UsageError("give at least one spec file or `--published PIPELINE`.")
+    if args.published and args.workers > 1:
+        raise UsageError("--published serves from this process only: use --workers 1 (or export the published "
+                         "spec to a file and serve that with more workers).")
     if args.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {args.workers}.")
     if not 0 < args.port < 65536:

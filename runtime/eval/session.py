@@ -1,0 +1,130 @@
+"""One `patchwire eval`: prepare, run the rows not yet done (resumable), compare, gate, store, report."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from ..issues import Issue
+from .gate import compare_reports, evaluate_gate
+from .report import build_report, row_passed
+from .runner import Prepared, prepare, run_rows, work_file
+from .suite import InvalidSuite
+
+__all__ = ["run_experiment", "resolve_baseline"]
+
+
+def run_experiment(args: Any, registry: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Run the suite (`args`: the CLI's namespace); the report and the row records. Raises `InvalidSuite`."""
+    prep = prepare(args.suite, registry, pipeline_override=getattr(args, "pipeline", None))
+    _apply_overrides(prep, args)
+    baseline = resolve_baseline(getattr(args, "baseline", None), prep.suite.name)  # before this one is stored
+    records = _run(prep, quiet=getattr(args, "quiet", False))
+    experiment_id = uuid.uuid4().hex[:16]
+    name = str(prep.spec.get("name") or "")
+    report = build_report(experiment_id, prep.suite, name, prep.spec_sha256, records, None, {"passed": True, "reasons": []})
+    comparison = None
+    if baseline is not None:
+        base_report, base_spec = baseline
+        comparison = compare_reports(report, base_report, prep.spec, base_spec)
+    report["baseline"] = comparison
+    report["gate"] = evaluate_gate(prep.suite.gate, report["summary"], comparison,
+                                   baseline[0]["summary"] if baseline else None)
+    _store(prep, experiment_id, report, records)
+    return report, records
+
+
+def _apply_overrides(prep: Prepared, args: Any) -> None:
+    from ..cli.common import UsageError
+
+    if getattr(args, "concurrency", None):
+        if args.concurrency < 1:
+            raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}.")
+        prep.suite.concurrency = args.concurrency
+    engine = getattr(args, "engine", None) or prep.suite.engine
+    if engine == "ray":
+        raise UsageError("`patchwire eval` runs on the local engine only for now (engine: ray is not supported yet); "
+                         "set `engine: local`.")
+
+
+def _run(prep: Prepared, *, quiet: bool) -> list[dict[str, Any]]:
+    from ..batch.runner import ResultsFile
+    from ..cli.batch import Progress
+    from ..consumers import default_consumers, flush_records
+    from ..settings import data_dir
+
+    folder = data_dir() / "eval"
+    folder.mkdir(parents=True, exist_ok=True)
+    results = ResultsFile(work_file(prep, folder))
+    todo = [row for row in prep.rows if row.key not in results.keys]
+    if len(todo) < len(prep.rows):
+        print(f"resuming: {len(prep.rows) - len(todo)} of {len(prep.rows)} rows already ran (`{results.path}`)",
+              file=sys.stderr)
+    progress = Progress(len(prep.rows), len(prep.rows) - len(todo), enabled=not quiet, label="eval")
+    try:
+        if todo:
+            results.open()
+            run_rows(prep, results, todo, default_consumers("eval", pipeline_id=prep.pipeline_id),
+                     lambda record: progress.update(row_passed(record)))
+    finally:
+        flush_records()
+        results.close()
+        progress.close()
+    records = [results.latest[row.key] for row in prep.rows if row.key in results.latest]
+    prep.work_path = results.path
+    return records
+
+
+def _store(prep: Prepared, experiment_id: str, report: dict[str, Any], records: list[dict[str, Any]]) -> None:
+    from ..store.experiments import Experiment, save_experiment
+
+    save_experiment(Experiment(id=experiment_id, suite_name=prep.suite.name,
+                               suite=json.loads(prep.suite.canonical_json()), pipeline_name=report["pipeline"]["name"],
+                               pipeline_id=prep.pipeline_id, pipeline_version=prep.version,
+                               spec_sha256=prep.spec_sha256, spec=prep.spec, dataset=str(prep.dataset_path),
+                               dataset_sha256=prep.dataset_sha256, score=report["summary"]["score"],
+                               gate_passed=report["gate"]["passed"], report=report), records)
+    Path(prep.work_path).unlink(missing_ok=True)  # stored: the next eval starts afresh
+
+
+def resolve_baseline(ref: str | None, suite_name: str) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """(report, spec) of `latest` (this suite's newest stored experiment), an experiment id, or a report file."""
+    if ref is None:
+        return None
+    from ..store.experiments import ExperimentNotFound, get_experiment, latest_experiment
+
+    if ref == "latest":
+        found = latest_experiment(suite_name)
+        if found is None:
+            raise InvalidSuite([Issue(code="no_baseline", path="--baseline",
+                                      message=f"--baseline latest: suite `{suite_name}` has no stored experiment yet.",
+                                      hint="Run `patchwire eval SUITE` once without --baseline to make one.")])
+        return found.report, found.spec
+    if Path(ref).is_file():
+        return _baseline_file(Path(ref))
+    try:
+        found = get_experiment(ref)
+    except ExperimentNotFound as exc:
+        raise InvalidSuite([Issue(code="no_baseline", path="--baseline", message=str(exc),
+                                  hint="Give an experiment id, `latest`, or a report.json file.")]) from None
+    return found.report, found.spec
+
+
+def _baseline_file(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    from ..store.experiments import ExperimentNotFound, get_experiment
+
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        assert isinstance(report, dict) and {"summary", "rows", "experiment_id"} <= report.keys()
+    except (OSError, ValueError, AssertionError):
+        raise InvalidSuite([Issue(code="bad_baseline", path="--baseline",
+                                  message=f"--baseline `{path}` is not a report.json written by `patchwire eval -o`.",
+                                  hint="Give an experiment id, `latest`, or a report.json file.")]) from None
+    try:
+        spec = get_experiment(report["experiment_id"]).spec  # for the graph diff, when it is stored here
+    except ExperimentNotFound:
+        spec = None
+    return report, spec
