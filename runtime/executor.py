@@ -21,6 +21,7 @@ from typing import Any
 
 from .cache import NodeCache, cache_key, default_cache
 from .context import RunContext
+from .egress import CURRENT_NODE
 from .events import (
     ErrorInfo,
     NodeCached,
@@ -274,6 +275,7 @@ class Execution:
 
     # --- one node ------------------------------------------------------------------------------
     async def _run_node(self, node: PlanNode, kwargs: dict[str, Any]) -> None:
+        egress_token = CURRENT_NODE.set((self.run_id, node.id))  # the egress audit's attribution
         try:
             if self._limit is not None:
                 async with self._limit:
@@ -291,6 +293,8 @@ class Execution:
         except BaseException as exc:  # noqa: BLE001 - a bug in scheduling must still end the run
             if not self._finished:
                 self._fail(node, exc, 1, 0.0, {})
+        finally:
+            CURRENT_NODE.reset(egress_token)
 
     async def _attempts(self, node: PlanNode, kwargs: dict[str, Any]) -> None:
         run_id, t0 = self.run_id, _perf()
