@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..events import EventFold, NodeChunk, RunStarted
+from .. import egress
+from ..events import EventFold, NodeChunk, RunFinished, RunStarted
 from ..results import jsonable
 from ..secrets import env_redactor
 from ..settings import database_url
@@ -64,7 +65,12 @@ class RunRecorder:
         return make
 
     def __call__(self, event: Any) -> None:
-        _writer().put((self._meta, event))
+        log = None
+        if event.__class__ is RunStarted:
+            log = egress.begin(event.run_id)  # the run's outbound calls, stored when it finishes
+        elif event.__class__ is RunFinished:
+            egress.end(event.run_id)
+        _writer().put((self._meta, event, log))
 
     @staticmethod
     def flush(timeout: float = 10.0) -> None:
@@ -82,6 +88,7 @@ class _Active(EventFold):
     run: RunRecord
     url: str
     nodes: dict[str, NodeRecord] = field(default_factory=dict)
+    egress: egress.EgressLog | None = None
     beat: float = 0.0
 
     def on_node_started(self, event: Any) -> None:
@@ -132,6 +139,7 @@ class _Active(EventFold):
         run.node_latency_sum_ms = sum(n.latency_ms or 0.0 for n in self.nodes.values())
         usage = usage_total(n.outputs for n in self.nodes.values())
         run.total_tokens, run.cost_usd = usage.total_tokens, usage.cost_usd
+        run.egress = list(self.egress.entries) if self.egress is not None else []
 
 
 class _Writer(threading.Thread):
@@ -167,9 +175,9 @@ class _Writer(threading.Thread):
         for item in batch:
             if isinstance(item, threading.Event):
                 continue
-            meta, event = item
+            meta, event, log = item
             try:
-                self._event(meta, event)
+                self._event(meta, event, log)
             except Exception as exc:  # noqa: BLE001 - recording must never break a run
                 print(f"warning: could not record {event.kind} of run {event.run_id}: {exc}")
         self._heartbeat()
@@ -200,22 +208,23 @@ class _Writer(threading.Thread):
             session.rollback()
             print(f"warning: could not store run records: {exc}")
 
-    def _event(self, meta: _Meta, event: Any) -> None:
+    def _event(self, meta: _Meta, event: Any, log: egress.EgressLog | None) -> None:
         if event.__class__ is RunStarted:
-            self._start(meta, event)
+            self._start(meta, event, log)
             return
         active = self.active.get(event.run_id)
         if active is not None:
             active(event)
 
-    def _start(self, meta: _Meta, event: RunStarted) -> None:
+    def _start(self, meta: _Meta, event: RunStarted, log: egress.EgressLog | None) -> None:
         redact = env_redactor()  # the events are masked by the executor; the spec pasted by a user is not
         spec = meta.spec if redact is None else redact.value(meta.spec)
         run = RunRecord(id=event.run_id, pipeline_id=meta.pipeline_id, pipeline_name=event.pipeline,
                         spec=spec, source=meta.source, inputs=jsonable(event.inputs), owner=owner_id(),
                         started_at=_ts(event.ts), heartbeat_at=utcnow())
         url = meta.url or database_url()
-        active = _Active(run, url, {nid: NodeRecord(run_id=event.run_id, node_id=nid) for nid in event.node_ids})
+        active = _Active(run, url, {nid: NodeRecord(run_id=event.run_id, node_id=nid) for nid in event.node_ids},
+                         log)
         self.active[event.run_id] = active
         session = self._session(url)
         session.add(run)

@@ -138,3 +138,16 @@ def test_the_offline_rag_template_makes_no_outbound_connection_at_all() -> None:
     assert out["status"] == "succeeded"
     assert out["egress"] == []
     assert all(node["egress"] == [] for node in out["nodes"].values())
+
+
+@pytest.mark.usefixtures("fresh_database")
+async def test_the_run_record_stores_the_outbound_calls(listener: int) -> None:
+    from runtime.consumers import default_consumers, flush_records
+    from runtime.store.runs import get_run
+
+    spec = make_spec({"dial": ("test.dial", {"port": listener})}, [])
+    result = await run_with_consumers(compile(spec, registry()), {}, default_consumers("api"))
+    flush_records()
+    stored = get_run(result.run_id)
+    assert stored is not None
+    assert stored[0].egress == result.to_json()["egress"] and any(e["kind"] == "connect" for e in stored[0].egress)
