@@ -52,11 +52,13 @@ def for_run(factories: Sequence[ConsumerFactory], plan: Plan, run_id: str) -> li
 async def run_with_consumers(plan: Plan, inputs: dict[str, Any], factories: Sequence[ConsumerFactory]) -> RunResult:
     """Run to completion, feeding every event to the factories' consumers; the run's result."""
     from .api import execute
+    from .budget import guard_for
     from .results import ResultCollector
 
     execution = execute(plan, inputs)
     collector = ResultCollector()
-    await execution.consume(collector, *for_run(factories, plan, execution.run_id))
+    guard = guard_for(execution)  # None: the pipeline has no budget
+    await execution.consume(collector, *for_run(factories, plan, execution.run_id), *([guard] if guard else []))
     assert collector.result is not None
     return collector.result
 

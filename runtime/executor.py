@@ -132,6 +132,12 @@ class Execution:
         elif not self._finished:
             self._abort(reason, "cancelled")
 
+    def fail(self, message: str, error_type: str = "RunFailed") -> None:
+        """Stop the run as `failed` with this error (a consumer enforcing a budget calls it)."""
+        if self._started and not self._finished:
+            self._error = ErrorInfo(error_type, message)
+            self._abort(message, "failed")
+
     # --- scheduling ------------------------------------------------------------------------------
     async def consume(self, *consumers: Callable[[Any], None]) -> None:
         """Run to the end, handing every event to each consumer as it happens.

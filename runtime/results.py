@@ -39,7 +39,7 @@ class RunResult(BaseModel):
         """The `patchwire run --json` object (JSON-ready; values that are not JSON become their repr)."""
         return {
             "run_id": self.run_id, "status": self.status, "latency_ms": _ms(self.latency_ms),
-            "outputs": jsonable(self.outputs),
+            "outputs": jsonable(self.outputs), "error": self.error,
             "nodes": {node_id: {"status": n.status, "latency_ms": _ms(n.latency_ms), "attempts": n.attempts,
                                 "outputs": jsonable(n.outputs), "error": n.error, "skip_reason": n.skip_reason,
                                 "egress": egress.for_node(self.egress, node_id)}

@@ -17,6 +17,7 @@ __all__ = [
     "NodeSpec",
     "Position",
     "PipelineSpec",
+    "Budget",
     "spec_json_schema",
 ]
 
@@ -81,6 +82,14 @@ class Position(BaseModel):
     y: float
 
 
+class Budget(_Strict):
+    """Limits of one run; a run that exceeds one is stopped as failed (each limit optional)."""
+
+    max_cost: float | None = Field(default=None, gt=0, description="Most a run may spend, in USD")
+    max_tokens: int | None = Field(default=None, gt=0, description="Most model tokens a run may use")
+    max_latency_s: float | None = Field(default=None, gt=0, description="Longest a run may take, in seconds")
+
+
 class PipelineSpec(_Strict):
     """A whole pipeline: nodes, the edges between their ports, and an optional layout."""
 
@@ -89,6 +98,7 @@ class PipelineSpec(_Strict):
     description: str = ""
     nodes: list[NodeSpec] = Field(default_factory=list)
     edges: list[EdgeSpec] = Field(default_factory=list)
+    budget: Budget | None = Field(default=None, description="Cost, token and time limits of each run")
     layout: dict[str, Position] = Field(
         default_factory=dict, description="Editor positions by node id; ignored by the runtime"
     )

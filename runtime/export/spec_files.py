@@ -61,6 +61,10 @@ def spec_document(spec: PipelineSpec, *, layout: bool = True) -> tuple[dict[str,
                 node.pop(key, None)
         if node.get("policy"):
             node["policy"] = {k: v for k, v in node["policy"].items() if v is not None}
+    if document.get("budget") is None:
+        document.pop("budget", None)
+    else:
+        document["budget"] = {k: v for k, v in document["budget"].items() if v is not None}
     if not layout or not document.get("layout"):
         document.pop("layout", None)
     warnings: list[str] = []

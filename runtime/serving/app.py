@@ -257,8 +257,11 @@ class _Runner:
         self.factories = factories
         self.max_body_bytes = max_body_bytes
 
-    def _consumers(self, pipeline: Pipeline, run_id: str, first: Callable[[Any], None]) -> list[Callable]:
-        consumers = [first]
+    def _consumers(self, pipeline: Pipeline, execution: Any, first: Callable[[Any], None]) -> list[Callable]:
+        from ..budget import guard_for
+
+        run_id, guard = execution.run_id, guard_for(execution)
+        consumers = [first, *([guard] if guard else [])]
         for factory in self.factories:
             try:
                 consumers.append(_guarded(factory(pipeline.plan, run_id)))
@@ -290,7 +293,7 @@ class _Runner:
         collector = ResultCollector()
         gone = asyncio.ensure_future(_disconnected(request))
         try:
-            timed_out = await self.pump(execution, self._consumers(pipeline, execution.run_id, collector), gone)
+            timed_out = await self.pump(execution, self._consumers(pipeline, execution, collector), gone)
         finally:
             gone.cancel()
         result = collector.result
@@ -306,7 +309,7 @@ class _Runner:
     async def stream(self, pipeline: Pipeline, execution: Any) -> AsyncIterator[str]:
         """Server-sent events: `event: <kind>` and `data: <event as JSON>` per run event, in order."""
         queue: asyncio.Queue[Any] = asyncio.Queue()
-        consumers = self._consumers(pipeline, execution.run_id, queue.put_nowait)
+        consumers = self._consumers(pipeline, execution, queue.put_nowait)
         task = asyncio.create_task(self.pump(execution, consumers))
         task.add_done_callback(lambda _: queue.put_nowait(_END))
         try:

@@ -80,6 +80,7 @@ RUN_RESULT_SCHEMA: dict[str, Any] = {
     "properties": {
         "run_id": {"type": "string"},
         "status": {"enum": ["succeeded", "failed", "cancelled"]},
+        "error": {"type": ["object", "null"], "description": "Why the run failed: {type, message}"},
         "latency_ms": {"type": ["number", "null"]},
         "outputs": {"type": "object", "description": "Results by io.output node id"},
         "nodes": {"type": "object", "additionalProperties": _NODE},
