@@ -41,6 +41,10 @@ def default_consumers(source: RunSource, *, record: bool = True, pipeline_id: st
         factories.append(_recorder(source, pipeline_id))
     if progress is not None:
         factories.append(_progress(progress))
+    if source == "serve":  # the Prometheus metrics `/metrics` answers with
+        from .metrics import metrics_factory
+
+        factories.append(metrics_factory())
     return factories
 
 

@@ -110,6 +110,14 @@ def _add_routes(app: FastAPI, pipelines: dict[str, Pipeline], runner: _Runner, a
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "pipelines": len(pipelines)}
 
+    @app.get("/metrics", tags=["service"], dependencies=auth, include_in_schema=True)
+    async def metrics() -> Response:
+        """Prometheus metrics of this process's runs (text exposition format)."""
+        from ..metrics import serve_metrics
+
+        body, content_type = serve_metrics().exposition()
+        return Response(body, media_type=content_type)
+
     @app.get("/v1/pipelines", tags=["pipelines"], dependencies=auth)
     async def list_pipelines() -> dict[str, Any]:
         return {"pipelines": [p.summary for p in pipelines.values()]}
