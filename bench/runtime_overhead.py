@@ -1,23 +1,26 @@
-"""Runtime overhead, side by side in one process: hand-written asyncio, a minimal
-one-task-per-node scheduler, and `runtime.run`, on the same components.
+"""Runtime overhead, side by side in one process: hand-written asyncio, the leanest one-task-per-node
+scheduler, a minimal one, `runtime.run` on a compiled plan and `runtime.run(spec)`, on the same components.
 
     .venv/bin/python bench/runtime_overhead.py [--repeat 7]
 
-Shapes: a 200-node and a 2,000-node chain of no-op nodes (per-node cost), a 50-way fan-out
+Shapes: a 200-node and a 2,000-node chain of no-op nodes (per-node CPU time), a 50-way fan-out
 of 50 ms nodes (ideal 0.050 s) and the skew shape (a 100 ms branch beside two 50 ms nodes
-in a row; ideal 0.100 s: a scheduler that waits for whole rounds takes 0.150 s).
+in a row; ideal 0.100 s: a scheduler that waits for whole rounds takes 0.150 s). Then the cost of
+validating and compiling a spec (what `run(spec)` skips when the same content comes again).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from runtime import RunContext, compile, run
+from runtime.spec import PipelineSpec
 from runtime.testing.components import Delay, DelayParams, Echo, EchoParams, TextValue, sample_registry
 from runtime.testing.specs import chain_spec, fan_out_spec, make_spec
 
@@ -25,8 +28,15 @@ REGISTRY = sample_registry()
 ECHO = Echo(EchoParams())
 
 
+SHARED_CTX = RunContext(run_id="bench", node_id="lean", component_id="demo.echo")
+
+
 def _ctx(node_id: str) -> RunContext:
     return RunContext(run_id="bench", node_id=node_id, component_id="demo.echo")
+
+
+async def _source() -> TextValue:
+    return TextValue(value="x")
 
 
 # --- hand-written asyncio: the same component calls, no scheduler -----------------------------
@@ -52,6 +62,47 @@ async def hand_skew() -> str:
 
     a, b = await asyncio.gather(slow.run(TextValue(value="x"), _ctx("a")), fast_branch())
     return a.value + b.value
+
+
+# --- the leanest scheduler: one task per node awaiting its predecessors' tasks, one shared context -----
+async def _after(fn: Callable[[TextValue], Awaitable[TextValue]], previous: asyncio.Task[TextValue]) -> TextValue:
+    return await fn(await previous)
+
+
+async def lean_chain(n: int) -> str:
+    def echo(value: TextValue) -> Awaitable[TextValue]:
+        return ECHO.run(value, SHARED_CTX)
+
+    task = asyncio.create_task(_source())
+    for _ in range(n):
+        task = asyncio.create_task(_after(echo, task))
+    return (await task).value
+
+
+async def lean_fan_out(width: int, seconds: float) -> str:
+    delay = Delay(DelayParams(seconds=seconds))
+
+    def wait(value: TextValue) -> Awaitable[TextValue]:
+        return delay.run(value, SHARED_CTX)
+
+    source = asyncio.create_task(_source())
+    branches = [asyncio.create_task(_after(wait, source)) for _ in range(width)]
+    return "|".join([(await branch).value for branch in branches])
+
+
+async def lean_skew() -> str:
+    slow, fast = Delay(DelayParams(seconds=0.1)), Delay(DelayParams(seconds=0.05))
+
+    def slow_run(value: TextValue) -> Awaitable[TextValue]:
+        return slow.run(value, SHARED_CTX)
+
+    def fast_run(value: TextValue) -> Awaitable[TextValue]:
+        return fast.run(value, SHARED_CTX)
+
+    source = asyncio.create_task(_source())
+    a = asyncio.create_task(_after(slow_run, source))
+    b2 = asyncio.create_task(_after(fast_run, asyncio.create_task(_after(fast_run, source))))
+    return (await a).value + (await b2).value
 
 
 # --- a minimal one-task-per-node scheduler (the ~20-line baseline) ----------------------------
@@ -134,59 +185,104 @@ async def patchwire(plan: Any) -> Any:
     return result.outputs
 
 
-async def timed(make: Callable[[], Awaitable[Any]], repeat: int) -> float:
-    """Best wall time of `repeat` runs, in seconds."""
+async def patchwire_spec(spec: PipelineSpec) -> Any:
+    """`run(spec)` as users call it: the spec, not a plan; its compiled plan is reused from the second call."""
+    result = await run(spec, {"query": "x"} if spec.node("query") else {"q": "x"}, registry=REGISTRY)
+    assert result.status == "succeeded", result.error
+    return result.outputs
+
+
+async def timed(make: Callable[[], Awaitable[Any]], repeat: int,
+                clock: Callable[[], float] = time.perf_counter) -> float:
+    """Best time of `repeat` runs on `clock` (wall time unless told), in seconds."""
     times = []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started = clock()
         await make()
-        times.append(time.perf_counter() - started)
+        times.append(clock() - started)
     return min(times)
+
+
+ENGINES = ("hand", "lean", "minimal", "patchwire", "spec")
+
+
+async def chain_row(n: int, repeat: int) -> dict[str, float]:
+    """Median CPU time per node (µs) of each engine on an n-node chain, the engines interleaved.
+
+    CPU time, not wall time: the chains never wait, and on a shared machine wall time mostly measures
+    the other processes."""
+    spec = chain_spec(n)
+    plan = compile(spec, REGISTRY)
+    await patchwire_spec(spec)  # warm: the plan cache now holds this content
+    makers: dict[str, Callable[[], Awaitable[Any]]] = {
+        "hand": lambda: hand_chain(n), "lean": lambda: lean_chain(n), "minimal": lambda: minimal_chain(n),
+        "patchwire": lambda: patchwire(plan), "spec": lambda: patchwire_spec(spec)}
+    samples: dict[str, list[float]] = {k: [] for k in ENGINES}
+    for _ in range(repeat):  # interleaved, so machine noise hits all engines alike
+        gc.collect()  # each round starts from the same collector state, not the last round's garbage
+        for name in ENGINES:
+            samples[name].append(await timed(makers[name], 1, time.process_time))
+    return {f"{k}_us": statistics.median(samples[k]) / n * 1e6 for k in ENGINES}
+
+
+def compile_costs(repeat: int) -> dict[int, float]:
+    """Median CPU time per node (µs) of validating and compiling an n-node chain."""
+    specs = {n: chain_spec(n) for n in (200, 2000, 5000)}
+    samples: dict[int, list[float]] = {n: [] for n in specs}
+    for _ in range(repeat):
+        for n, spec in specs.items():
+            gc.collect()
+            started = time.process_time()
+            compile(spec, REGISTRY)
+            samples[n].append((time.process_time() - started) / n * 1e6)
+    return {n: statistics.median(s) for n, s in samples.items()}
 
 
 async def main(repeat: int) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for n in (200, 2000):
-        plan = compile(chain_spec(n), REGISTRY)
-        hand, minimal, ours = 0.0, 0.0, 0.0
-        # Interleave the engines so machine noise hits all three alike.
-        samples: dict[str, list[float]] = {"hand": [], "minimal": [], "patchwire": []}
-        for _ in range(repeat):
-            samples["hand"].append(await timed(lambda n=n: hand_chain(n), 1))
-            samples["minimal"].append(await timed(lambda n=n: minimal_chain(n), 1))
-            samples["patchwire"].append(await timed(lambda plan=plan: patchwire(plan), 1))
-        hand, minimal, ours = (statistics.median(samples[k]) / n * 1e6 for k in ("hand", "minimal", "patchwire"))
-        rows[f"chain-{n}"] = {"hand_us": hand, "minimal_us": minimal, "patchwire_us": ours}
-    for name, hand_fn, minimal_fn, plan in (
-        ("fan-out-50x50ms", lambda: hand_fan_out(50, 0.05), lambda: minimal_fan_out(50, 0.05),
-         compile(fan_out_spec(50, 0.05), REGISTRY)),
-        ("skew", hand_skew, minimal_skew, compile(skew_spec(), REGISTRY)),
+        rows[f"chain-{n}"] = await chain_row(n, repeat)
+    for name, hand_fn, lean_fn, minimal_fn, spec in (
+        ("fan-out-50x50ms", lambda: hand_fan_out(50, 0.05), lambda: lean_fan_out(50, 0.05),
+         lambda: minimal_fan_out(50, 0.05), fan_out_spec(50, 0.05)),
+        ("skew", hand_skew, lean_skew, minimal_skew, skew_spec()),
     ):
-        rows[name] = {"hand_s": await timed(hand_fn, repeat), "minimal_s": await timed(minimal_fn, repeat),
-                      "patchwire_s": await timed(lambda plan=plan: patchwire(plan), repeat)}
+        plan = compile(spec, REGISTRY)
+        rows[name] = {"hand_s": await timed(hand_fn, repeat), "lean_s": await timed(lean_fn, repeat),
+                      "minimal_s": await timed(minimal_fn, repeat),
+                      "patchwire_s": await timed(lambda plan=plan: patchwire(plan), repeat),
+                      "spec_s": await timed(lambda spec=spec: patchwire_spec(spec), repeat)}
+    rows["compile"] = compile_costs(repeat)
     return rows
 
 
 def report(rows: dict[str, Any]) -> str:
-    lines = ["| shape | hand-written asyncio | minimal scheduler | Patchwire | Patchwire ÷ minimal |",
-             "|---|---|---|---|---|"]
+    lines = ["| shape | hand-written asyncio | lean scheduler | minimal scheduler | Patchwire | Patchwire ÷ minimal "
+             "| Patchwire `run(spec)` | `run(spec)` ÷ lean |",
+             "|---|---|---|---|---|---|---|---|"]
     for name in ("chain-200", "chain-2000"):
         r = rows[name]
-        lines.append(f"| {name}, cost per node | {r['hand_us']:.1f} µs | {r['minimal_us']:.1f} µs | "
-                     f"{r['patchwire_us']:.1f} µs | {r['patchwire_us'] / r['minimal_us']:.2f}× |")
+        lines.append(f"| {name}, cost per node | {r['hand_us']:.1f} µs | {r['lean_us']:.1f} µs | "
+                     f"{r['minimal_us']:.1f} µs | {r['patchwire_us']:.1f} µs | "
+                     f"{r['patchwire_us'] / r['minimal_us']:.2f}× | {r['spec_us']:.1f} µs | "
+                     f"{r['spec_us'] / r['lean_us']:.2f}× |")
     for name in ("fan-out-50x50ms", "skew"):
         r = rows[name]
-        lines.append(f"| {name}, wall | {r['hand_s']:.4f} s | {r['minimal_s']:.4f} s | {r['patchwire_s']:.4f} s | "
-                     f"{r['patchwire_s'] / r['hand_s']:.3f}× of hand-written |")
-    c200, c2000 = rows["chain-200"], rows["chain-2000"]
+        lines.append(f"| {name}, wall | {r['hand_s']:.4f} s | {r['lean_s']:.4f} s | {r['minimal_s']:.4f} s | "
+                     f"{r['patchwire_s']:.4f} s | {r['patchwire_s'] / r['hand_s']:.3f}× of hand-written | "
+                     f"{r['spec_s']:.4f} s | {r['spec_s'] / r['hand_s']:.3f}× of hand-written |")
+    c200, c2000, comp = rows["chain-200"], rows["chain-2000"], rows["compile"]
     over200 = c200["patchwire_us"] - c200["hand_us"]
     over_min = c200["minimal_us"] - c200["hand_us"]
     lines += ["",
               f"Scheduling overhead per node (cost minus the hand-written cost of the same component call): "
               f"Patchwire {over200:.1f} µs, minimal scheduler {over_min:.1f} µs "
-              f"({over200 / over_min:.2f}×).",
+              f"({over200 / over_min:.2f}×), lean scheduler {c200['lean_us'] - c200['hand_us']:.1f} µs.",
               f"Linearity: Patchwire cost per node at 2,000 nodes is {c2000['patchwire_us'] / c200['patchwire_us']:.2f}× "
-              "its cost at 200."]
+              "its cost at 200.",
+              f"Validation + compilation per node (what a warm `run(spec)` skips): {comp[200]:.1f} µs at 200 nodes, "
+              f"{comp[2000]:.1f} µs at 2,000 ({comp[2000] / comp[200]:.2f}×), {comp[5000]:.1f} µs at 5,000 "
+              f"({comp[5000] / comp[200]:.2f}×)."]
     return "\n".join(lines)
 
 

@@ -9,7 +9,7 @@ from .api import api
 from .errors import backend_exception_handler
 from .pages import editor_page, pipelines_page, reviews_page
 from .security import gate
-from .startup import mark_interrupted
+from .startup import prepared_database
 
 app = rx.App(
     stylesheets=["/patchwire.css"],
@@ -22,4 +22,4 @@ app.add_page(pipelines_page.pipelines_page, route=pipelines_page.ROUTE, title="P
 app.add_page(editor_page.editor_page, route=editor_page.ROUTE, title="Patchwire editor", on_load=editor_page.ON_LOAD)
 app.add_page(reviews_page.reviews_page, route=reviews_page.ROUTE, title="Review inbox · Patchwire",
              on_load=reviews_page.ON_LOAD)
-app.register_lifespan_task(mark_interrupted)
+app.register_lifespan_task(prepared_database)

@@ -6,22 +6,20 @@ pipeline id and node id, so exporting, serving or batch-running a spec can never
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, delete
 from sqlmodel import Field, SQLModel, col, select
 
-from runtime.settings import database_url
-from runtime.store.db import get_engine, session
+from runtime.store.db import session
 from runtime.store.tables import utcnow
 
 __all__ = ["PinRecord", "list_pins", "set_pin", "remove_pin", "remove_pins"]
 
 
 class PinRecord(SQLModel, table=True):
-    """Outputs pinned on one node of one pipeline."""
+    """Outputs pinned on one node of one pipeline (the table comes from the runtime's migrations)."""
 
     __tablename__ = "editor_pin"  # pyright: ignore[reportAssignmentType]
 
@@ -32,28 +30,13 @@ class PinRecord(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-_READY: set[str] = set()
-_LOCK = threading.Lock()
-
-
-def _ensure_table() -> None:
-    """The table is created on first use (the runtime's engine creates only its own tables for sure)."""
-    url = database_url()
-    with _LOCK:
-        if url not in _READY:
-            PinRecord.__table__.create(get_engine(url), checkfirst=True)  # type: ignore[attr-defined]
-            _READY.add(url)
-
-
 def list_pins(pipeline_id: str) -> dict[str, PinRecord]:
-    _ensure_table()
     with session() as s:
         rows = s.exec(select(PinRecord).where(PinRecord.pipeline_id == pipeline_id))
         return {row.node_id: row for row in rows}
 
 
 def set_pin(pipeline_id: str, node_id: str, outputs: dict[str, Any], origin: str) -> PinRecord:
-    _ensure_table()
     with session() as s:
         row = s.get(PinRecord, (pipeline_id, node_id))
         if row is None:
@@ -66,7 +49,6 @@ def set_pin(pipeline_id: str, node_id: str, outputs: dict[str, Any], origin: str
 
 
 def remove_pin(pipeline_id: str, node_id: str) -> bool:
-    _ensure_table()
     with session() as s:
         gone = s.execute(delete(PinRecord).where(col(PinRecord.pipeline_id) == pipeline_id,
                                                  col(PinRecord.node_id) == node_id)).rowcount  # type: ignore[attr-defined]
@@ -76,7 +58,6 @@ def remove_pin(pipeline_id: str, node_id: str) -> bool:
 
 def remove_pins(pipeline_id: str) -> None:
     """Every pin of a pipeline (when it is deleted)."""
-    _ensure_table()
     with session() as s:
         s.execute(delete(PinRecord).where(col(PinRecord.pipeline_id) == pipeline_id))
         s.commit()

@@ -1,24 +1,27 @@
-"""Work done once when the server starts."""
+"""Work done once when the server starts, before it serves anything."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
-__all__ = ["mark_interrupted"]
+__all__ = ["prepared_database"]
 
 log = logging.getLogger("editor")
 
 
-async def mark_interrupted() -> None:
-    """Runs still `running` in the database whose process died (the server stopped mid-run) become
-    `interrupted`, so the history never shows them as running forever."""
-    from runtime.store.runs import mark_interrupted_runs
+@contextlib.asynccontextmanager
+async def prepared_database() -> AsyncIterator[None]:
+    """The database ready before the first page loads: reachable, migrated, and runs orphaned by a stopped
+    server marked `interrupted` (so the history never shows them running forever). A database that cannot
+    be used stops the editor with the reason, instead of pages that wait for ever."""
+    from runtime.store import DatabaseUnavailable, prepare_database
 
     try:
-        marked = await asyncio.to_thread(mark_interrupted_runs)
-    except Exception:
-        log.exception("could not mark interrupted runs")
-        return
-    if marked:
-        log.warning("marked %d run(s) interrupted: the server stopped while they ran", len(marked))
+        await asyncio.to_thread(prepare_database)
+    except DatabaseUnavailable as exc:
+        log.error("error: %s", exc)  # one readable line above the server's "startup failed" report
+        raise
+    yield

@@ -7,6 +7,7 @@ from typing import Any
 from .cache import NodeCache
 from .executor import Execution
 from .plan import Plan, compile_plan
+from .plan_cache import plan_cache
 from .registry import Registry, default_registry
 from .results import ResultCollector, RunResult
 from .spec import PipelineSpec
@@ -26,10 +27,13 @@ def execute(
 ) -> Execution:
     """Start a run lazily; iterate the returned object for `RunEvent`s, call `.cancel()` to stop it.
 
-    `reuse` maps node ids to outputs of an earlier run ("run from here"); `pinned` maps node ids to
-    mock outputs for development runs. Raises `InvalidSpec` or `InvalidInputs` before anything runs.
+    A spec is validated and compiled once per content: when the same content comes again with the same
+    registry, its plan is reused (`runtime.plan_cache`). `reuse` maps node ids to outputs of an earlier
+    run ("run from here"); `pinned` maps node ids to mock outputs for development runs. Raises
+    `InvalidSpec` or `InvalidInputs` before anything runs.
     """
-    plan = spec if isinstance(spec, Plan) else compile(spec, registry)
+    plan = spec if isinstance(spec, Plan) else plan_cache().plan(
+        spec, registry if registry is not None else default_registry())
     values = plan.resolve_inputs(inputs or {})
     return Execution(plan, values, run_id=run_id, cache=cache, max_concurrency=max_concurrency, reuse=reuse,
                      pinned=pinned)

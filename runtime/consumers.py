@@ -69,9 +69,11 @@ async def run_with_consumers(plan: Plan, inputs: dict[str, Any], factories: Sequ
 
 def _recorder(source: RunSource, pipeline_id: str | None) -> ConsumerFactory:
     """The one place a run recorder is made: whatever the database needs before the first record is
-    prepared here, once per entry point."""
+    prepared here, once per entry point (raises `DatabaseUnavailable` when it cannot be used)."""
+    from .store import prepare_database
     from .store.recorder import RunRecorder
 
+    prepare_database()  # reachable, migrated under a lock, orphaned runs closed; a set lookup when done
     return RunRecorder.factory(source, pipeline_id=pipeline_id)
 
 

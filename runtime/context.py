@@ -14,6 +14,7 @@ from .secrets import secret_env_values as _secret_env_values
 __all__ = ["RunContext", "allowed_secret_patterns", "env_secret_values"]
 
 T = TypeVar("T")
+_new = object.__new__
 DEFAULT_SECRET_PATTERNS = DEFAULT_ALLOWED_PATTERNS  # kept for imports of the old name
 
 
@@ -41,6 +42,16 @@ class RunContext:
         self.trace: dict[str, Any] = {}
         self._sink = sink
         self._secrets = secrets if secrets is not None else set()
+
+    @classmethod
+    def _for_attempt(cls, run_id: str, node_id: str, component_id: str, attempt: int,
+                     pipeline_inputs: Mapping[str, Any], sink: Callable[[str, str, Any], None] | None,
+                     secrets: set[str]) -> RunContext:
+        """The executor's constructor: what `__init__` does, for one node attempt, with half its cost."""
+        ctx = _new(cls)
+        ctx.run_id, ctx.node_id, ctx.component_id, ctx.attempt = run_id, node_id, component_id, attempt
+        ctx.pipeline_inputs, ctx.trace, ctx._sink, ctx._secrets = pipeline_inputs, {}, sink, secrets
+        return ctx
 
     def emit_chunk(self, text: str) -> None:
         """Stream a piece of partial output (e.g. model tokens) to every event consumer."""

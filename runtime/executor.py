@@ -19,8 +19,10 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .attempts import NodeOutputTypeError, attempt_error, retry_delay, wrong_output
 from .cache import NodeCache, cache_key, default_cache
 from .context import RunContext
+from .deadlines import DefaultDeadline, default_timeout_message
 from .egress import CURRENT_NODE
 from .events import (
     ErrorInfo,
@@ -36,21 +38,16 @@ from .events import (
     RunFinished,
     RunStarted,
 )
-from .inputs import MISSING, InputTypeError, collect, short_repr
+from .inputs import InputTypeError, gather, why_skipped
 from .plan import Plan, PlanNode
 from .secrets import Redactor, env_redactor, redact_text, redactor_for
+from .settings import default_timeout_s
 
 __all__ = ["Execution", "NodeOutputTypeError", "InputTypeError"]
 
-_INPUT_ERROR = "\x00input-error"  # a kwargs key no port can have
 _perf = time.perf_counter
 _now = time.time
-
-
-class NodeOutputTypeError(TypeError):
-    """`run` returned something other than an instance of its outputs model."""
-
-    retryable = False
+INLINE_RUN = 32  # nodes one task runs back to back (each made ready by the one before) before it yields
 
 
 class Execution:
@@ -70,6 +67,10 @@ class Execution:
         self.status = "running"
         self._cache = cache if cache is not None else default_cache()
         self._limit = asyncio.Semaphore(max_concurrency) if max_concurrency else None
+        self._tasks: dict[int, asyncio.Task[None]] = {}  # node index -> the task that runs (or ran) it
+        self._ready: list[tuple[PlanNode, dict[str, Any]]] = []  # made ready by the running node: to hand over
+        default_limit = default_timeout_s()
+        self._deadline = DefaultDeadline(default_limit, self._tasks) if default_limit is not None else None
         n = len(plan.nodes)
         self._pending = [node.n_in for node in plan.nodes]
         self._values: list[dict[str, Any]] = [{} for _ in range(n)]
@@ -77,7 +78,7 @@ class Execution:
         self._dead_reason: list[str | None] = [None] * n
         self._terminal = [False] * n
         self._remaining = n
-        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._input_errors: dict[int, InputTypeError] = {}  # node index -> why it fails when it starts
         self._buffer: deque[Any] = deque()
         self._consumers: tuple[Callable[[Any], None], ...] | None = None  # set by `consume`
         self._consumer_error: BaseException | None = None
@@ -216,30 +217,15 @@ class Execution:
                 pending[target] -= 1
                 if pending[target] == 0:
                     node = nodes[target]
-                    kwargs, skip_reason = self._gather_inputs(node)
+                    skip_reason = why_skipped(node, values[target], self._alive[target], self._dead_reason[target])
                     if skip_reason is None:
-                        self._launch(node, kwargs)
+                        kwargs, error = gather(node, values[target])
+                        if error is not None:
+                            self._input_errors[target] = error
+                        self._ready.append((node, kwargs))
                     else:
                         self._skip(node, skip_reason)
                         work.append((target, None, f"upstream `{node.id}` was skipped"))
-
-    def _gather_inputs(self, node: PlanNode) -> tuple[dict[str, Any], str | None]:
-        """The node's input values, or why it is skipped. A type error fails the node when it starts."""
-        index = node.index
-        if not self._alive[index]:
-            return {}, f"no upstream value arrived ({self._dead_reason[index]})"
-        values, kwargs = self._values[index], {}
-        for port in node.in_ports:
-            try:
-                value = collect(port, values.get(port.name, MISSING))
-            except InputTypeError as exc:
-                kwargs[_INPUT_ERROR] = exc
-                continue
-            if value is not MISSING:
-                kwargs[port.name] = value
-            elif port.required:
-                return {}, f"required input `{port.name}` received no value ({self._dead_reason[index]})"
-        return kwargs, None
 
     def _skip(self, node: PlanNode, reason: str) -> None:
         self._emit(NodeSkipped(run_id=self.run_id, node_id=node.id, ts=_now(), reason=reason))
@@ -254,6 +240,8 @@ class Execution:
     def _finish(self, status: str) -> None:
         self._finished = True
         self.status = status
+        if self._deadline is not None:
+            self._deadline.close()
         latency = (_perf() - self._t0) * 1000
         self._emit(RunFinished(run_id=self.run_id, ts=_now(), status=status,  # type: ignore[arg-type]
                                latency_ms=latency, outputs=self._ordered_outputs(), error=self._error))
@@ -281,88 +269,143 @@ class Execution:
 
     # --- one node ------------------------------------------------------------------------------
     async def _run_node(self, node: PlanNode, kwargs: dict[str, Any]) -> None:
-        egress_token = CURRENT_NODE.set((self.run_id, node.id))  # the egress audit's attribution
-        try:
-            if self._limit is not None:
-                async with self._limit:
+        """A task that runs `node`, then the node it made ready (up to INLINE_RUN in a row): a chain costs
+        no new task and no loop turn per node. Other nodes made ready get tasks of their own."""
+        task, run = asyncio.current_task(), 0
+        while True:
+            egress_token = CURRENT_NODE.set((self.run_id, node.id))  # the egress audit's attribution
+            try:
+                if self._limit is not None:
+                    async with self._limit:
+                        await self._attempts(node, kwargs)
+                else:
                     await self._attempts(node, kwargs)
-            else:
-                await self._attempts(node, kwargs)
-        except asyncio.CancelledError:
-            if self._finished or self._terminal[node.index]:
-                return  # `_abort` already reported the node as cancelled
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():  # cancelled from outside, e.g. the loop shutting down
-                self._abort("the run's task was cancelled", "cancelled")
-            else:  # the component's own code raised CancelledError: a failure, never a hang
-                self._fail(node, RuntimeError("the component's work was cancelled from inside it"), 1, 0.0, {})
-        except BaseException as exc:  # noqa: BLE001 - a bug in scheduling must still end the run
-            if not self._finished:
-                self._fail(node, exc, 1, 0.0, {})
-        finally:
-            CURRENT_NODE.reset(egress_token)
+            except asyncio.CancelledError:
+                self._cancelled(node, task)
+            except BaseException as exc:  # noqa: BLE001 - a bug in scheduling must still end the run
+                if not self._finished:
+                    self._fail(node, exc, 1, 0.0, {})
+            finally:
+                CURRENT_NODE.reset(egress_token)
+            run += 1
+            follow = self._hand_over(task if run < INLINE_RUN else None)
+            if follow is None:
+                return
+            node, kwargs = follow
 
-    async def _attempts(self, node: PlanNode, kwargs: dict[str, Any]) -> None:
-        run_id, t0 = self.run_id, _perf()
-        input_error = kwargs.pop(_INPUT_ERROR, None)
-        key = None
+    def _hand_over(self, task: asyncio.Task[None] | None) -> tuple[PlanNode, dict[str, Any]] | None:
+        """Launch what the finished node made ready; the first is returned for `task` to run itself."""
+        ready = self._ready
+        if not ready:
+            return None
+        if self._finished:
+            ready.clear()
+            return None
+        follow = None
+        if task is not None:
+            follow = ready.pop(0)
+            self._tasks[follow[0].index] = task
+        for node, kwargs in ready:
+            self._launch(node, kwargs)
+        ready.clear()
+        return follow
+
+    def _cancelled(self, node: PlanNode, task: asyncio.Task[None] | None) -> None:
+        if self._finished or self._terminal[node.index]:
+            return  # `_abort` already reported the node as cancelled
+        if task is not None and task.cancelling():  # cancelled from outside, e.g. the loop shutting down
+            self._abort("the run's task was cancelled", "cancelled")
+        else:  # the component's own code raised CancelledError: a failure, never a hang
+            self._fail(node, RuntimeError("the component's work was cancelled from inside it"), 1, 0.0, {})
+
+    def _begin(self, node: PlanNode, kwargs: dict[str, Any]) -> str | None:
+        """Start the node: None when that already finished it (a preset, a cache hit, an input that does
+        not fit), else its cache key ("" when it has none)."""
+        input_error = self._input_errors.pop(node.index, None) if self._input_errors else None
+        key = ""
         if (self._presets or node.cacheable) and input_error is None:
             key = self._reuse_outputs(node, kwargs)
             if key is None:
-                return
-        self._emit(NodeStarted(run_id=run_id, node_id=node.id, ts=_now(), attempt=1, inputs=kwargs))
+                return None
+        self._emit(NodeStarted(run_id=self.run_id, node_id=node.id, ts=_now(), attempt=1, inputs=kwargs))
         if input_error is not None:
-            return self._fail(node, input_error, 1, 0.0, {})
-        inputs = _build_inputs(node, kwargs)
-        policy, attempt = node.policy, 1
+            self._fail(node, input_error, 1, 0.0, {})
+            return None
+        return key
+
+    async def _attempts(self, node: PlanNode, kwargs: dict[str, Any]) -> None:
+        run_id, t0 = self.run_id, _perf()
+        key = self._begin(node, kwargs)
+        if key is None:
+            return
+        inputs = node.build_inputs(kwargs)
+        policy, attempt, index = node.policy, 1, node.index
+        default = self._deadline if policy.timeout_s is None else None  # the default limit applies
         while True:
-            ctx = RunContext(run_id=run_id, node_id=node.id, component_id=node.component_id, attempt=attempt,
-                             pipeline_inputs=self.inputs, sink=self._sink, secrets=self._secrets)
-            deadline = None
+            ctx = RunContext._for_attempt(run_id, node.id, node.component_id, attempt, self.inputs, self._sink,
+                                          self._secrets)
+            timer, timed_out = None, False
             try:
-                if policy.timeout_s is None:
+                if default is not None:
+                    default.watch(index, t0 if attempt == 1 else _perf())
+                    try:
+                        out = await node.component.run(inputs, ctx)
+                    finally:
+                        timed_out = default.finish(index)
+                elif policy.timeout_s is None:
                     out = await node.component.run(inputs, ctx)
                 else:
-                    deadline = asyncio.timeout(policy.timeout_s)
-                    async with deadline:
+                    timer = asyncio.timeout(policy.timeout_s)
+                    async with timer:
                         out = await node.component.run(inputs, ctx)
-                if not isinstance(out, node.outputs_model):
-                    raise NodeOutputTypeError(
-                        f"Node `{node.id}` (`{node.component_id}`): `run` must return "
-                        f"{node.outputs_model.__name__}, but it returned {type(out).__name__}: {short_repr(out)}.")
-                break
+                error = None if isinstance(out, node.outputs_model) else wrong_output(node, out)
             except asyncio.CancelledError:
-                raise
+                if not timed_out or self._stopping():
+                    raise
+                error = TimeoutError(default_timeout_message(default.limit))  # type: ignore[union-attr]
             except Exception as exc:  # noqa: BLE001 - wrapped once, with the node id, below
-                if isinstance(exc, TimeoutError) and deadline is not None and deadline.expired():
-                    exc = TimeoutError(f"timed out after {policy.timeout_s:g} s (policy.timeout_s)")
-                if attempt > policy.retries or getattr(exc, "retryable", True) is False:
-                    return self._fail(node, exc, attempt, (_perf() - t0) * 1000, ctx.trace)
-                delay = _retry_delay(policy.retry_backoff_s, attempt, exc)
-                self._emit(NodeRetrying(run_id=run_id, node_id=node.id, ts=_now(), attempt=attempt + 1,
-                                        error=self._error_info(exc), delay_s=delay))
-                await asyncio.sleep(delay)
-                attempt += 1
-        self._finish_node(node, out, ctx, (_perf() - t0) * 1000, key)
-
-    def _finish_node(self, node: PlanNode, out: Any, ctx: RunContext, latency_ms: float, key: str | None) -> None:
+                error = attempt_error(exc, node, timer, default.limit if timed_out else None)  # type: ignore[union-attr]
+            if error is None:
+                break
+            delay = self._retry_or_fail(node, error, attempt, t0, ctx.trace)
+            if delay is None:
+                return
+            await asyncio.sleep(delay)
+            attempt += 1
         fired, trace = {name: getattr(out, name) for name in out.model_fields_set}, ctx.trace
         redact = self._redact if len(self._secrets) == self._secrets_seen else self._current_redactor()
         if redact is not None:
             fired, trace = redact.value(fired), redact.value(trace)
-        self._emit(NodeFinished(run_id=self.run_id, node_id=node.id, ts=_now(), latency_ms=latency_ms,
-                                attempts=ctx.attempt, outputs=fired, trace=trace))
+        self._emit(NodeFinished(run_id=run_id, node_id=node.id, ts=_now(), latency_ms=(_perf() - t0) * 1000,
+                                attempts=attempt, outputs=fired, trace=trace))
         if key:
             self._cache.put(key, fired)
         self._succeed(node, fired)
+
+    def _stopping(self) -> bool:
+        """True when the run has ended or the current task is being cancelled from outside."""
+        task = asyncio.current_task()
+        return self._finished or (task is not None and task.cancelling() > 0)
+
+    def _retry_or_fail(self, node: PlanNode, error: Exception, attempt: int, t0: float,
+                       trace: dict[str, Any]) -> float | None:
+        """After a failed attempt: announce the retry and return its delay, or fail the node (None)."""
+        policy = node.policy
+        if attempt > policy.retries or getattr(error, "retryable", True) is False:
+            self._fail(node, error, attempt, (_perf() - t0) * 1000, trace)
+            return None
+        delay = retry_delay(policy.retry_backoff_s, attempt, error)
+        self._emit(NodeRetrying(run_id=self.run_id, node_id=node.id, ts=_now(), attempt=attempt + 1,
+                                error=self._error_info(error), delay_s=delay))
+        return delay
 
     def _reuse_outputs(self, node: PlanNode, kwargs: dict[str, Any]) -> str | None:
         """Finish the node from a preset or the cache and return None; else its cache key ("" if none)."""
         preset = self._presets.get(node.index) if self._presets else None
         if preset is not None:
-            outputs = self._masked(preset[0])
+            outputs = self._masked(preset.outputs)
             self._emit(NodeCached(run_id=self.run_id, node_id=node.id, ts=_now(), outputs=outputs, cache_key="",
-                                  source=preset[1]))  # type: ignore[arg-type]
+                                  source=preset.source))
             self._succeed(node, outputs)
             return None
         if not node.cacheable:
@@ -419,18 +462,3 @@ class Execution:
     def _masked(self, value: Any) -> Any:
         redact = self._current_redactor()
         return value if redact is None else redact.value(value)
-
-
-def _build_inputs(node: PlanNode, kwargs: dict[str, Any]) -> Any:
-    # The wiring was type-checked at compile time: construct without re-validating values.
-    return node.inputs_model.model_construct(**kwargs)
-
-
-def _retry_delay(backoff: float, attempt: int, exc: BaseException) -> float:
-    delay = backoff * (2 ** (attempt - 1))
-    retry_after = getattr(exc, "retry_after", None)
-    if isinstance(retry_after, int | float) and retry_after > 0:
-        delay = max(delay, float(retry_after))
-    return delay
-
-

@@ -40,10 +40,12 @@ class LoadProblem:
 
 
 class Registry:
-    """Component classes by (id, version)."""
+    """Component classes by (id, version). `generation` counts changes, so compiled plans know when
+    a component was added after them."""
 
     def __init__(self, components: Iterable[type[Component]] = (), *, source: str = "explicit"):
         self._by_key: dict[tuple[str, int], ComponentInfo] = {}
+        self.generation = 0
         self.problems: list[LoadProblem] = []
         self._plugins: set[str] = set()  # loaded refs: a plugin named twice loads once
         for cls in components:
@@ -62,6 +64,8 @@ class Registry:
                 f"`{_qualname(existing.cls)}` (from {existing.source}) and by `{_qualname(cls)}` (from {source}). "
                 "Give one of them another id or version.")
         info.source = source
+        if existing is None:
+            self.generation += 1
         self._by_key[info.key] = info
         return info
 

@@ -49,7 +49,8 @@ class EdgeSpec(_Strict):
 class NodePolicy(_Strict):
     """How the runtime treats one node: time limit, retries, errors and caching."""
 
-    timeout_s: float | None = Field(default=None, gt=0, description="Time limit per attempt, in seconds")
+    timeout_s: float | None = Field(default=None, gt=0, description=(
+        "Time limit per attempt, in seconds (unset: PATCHWIRE_DEFAULT_TIMEOUT_S, 300 s by default)"))
     retries: int = Field(default=0, ge=0, le=20, description="Extra attempts after a failure")
     retry_backoff_s: float = Field(default=
         0.5, ge=0, le=300, description="Wait before retry n is backoff * 2**(n-1) seconds"

@@ -41,6 +41,18 @@ def unwrap_optional(tp: Any) -> Any:
 
 def list_item_type(tp: Any) -> Any | None:
     """The item type of a list-typed port (`list[T]`, `list[T] | None`), else None."""
+    try:
+        return _cached_item_type(tp)
+    except TypeError:  # unhashable type objects
+        return _item_type(tp)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_item_type(tp: Any) -> Any | None:
+    return _item_type(tp)
+
+
+def _item_type(tp: Any) -> Any | None:
     tp = unwrap_optional(tp)
     if tp is list:
         return Any

@@ -38,6 +38,8 @@ case "$HOST" in
     fi ;;
 esac
 
+# The database first (migrated once, orphaned runs closed): a bad DATABASE_URL stops here with the reason.
+.venv/bin/python -m runtime.store
 echo "==> Building and starting the Patchwire editor (first start: about a minute; later: ~10 s)"
 if [ -n "${PATCHWIRE_AUTH_TOKEN:-}" ]; then
   echo "==> Open http://127.0.0.1:$PORT/?access_token=<your PATCHWIRE_AUTH_TOKEN> (once; a cookie keeps you in)"

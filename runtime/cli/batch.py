@@ -10,7 +10,15 @@ import sys
 import time
 from typing import Any, TextIO
 
-from .common import EXIT_FAILED, EXIT_OK, UsageError, add_plugin_arg, add_record_arg, load_registry
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_plugin_arg,
+    add_record_arg,
+    load_registry,
+    prepare_store,
+)
 
 __all__ = ["add_command", "Progress", "run_batch"]
 
@@ -41,6 +49,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}.")
     if args.ray_address and args.engine != "ray":
         raise UsageError("--ray-address needs --engine ray.")
+    if not args.no_record:
+        prepare_store()  # migrated once, before any row runs; a bad database stops the batch here
     try:
         summary = run_batch(args)
     except BatchError as exc:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from ..registry import Registry
 
 __all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_INVALID", "UsageError", "add_plugin_arg", "add_record_arg",
-           "load_registry", "print_issues"]
+           "load_registry", "print_issues", "prepare_store"]
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -39,6 +39,17 @@ def load_registry(args: argparse.Namespace) -> Registry:
     for problem in registry.problems:
         print(f"warning: {problem.message}", file=sys.stderr)
     return registry
+
+
+def prepare_store() -> None:
+    """The database (DATABASE_URL, default SQLite) ready before a command records anything: reachable,
+    migrated, runs orphaned by a stopped process marked interrupted. A usage error naming the problem if not."""
+    from ..store import DatabaseUnavailable, prepare_database
+
+    try:
+        prepare_database()
+    except DatabaseUnavailable as exc:
+        raise UsageError(str(exc)) from None
 
 
 def print_issues(issues: list[Issue]) -> None:

@@ -17,6 +17,7 @@ from .common import (
     add_plugin_arg,
     add_record_arg,
     load_registry,
+    prepare_store,
     print_issues,
 )
 
@@ -95,6 +96,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         for warning in plan.warnings:
             print(f"warning: {warning.message}", file=sys.stderr)
     inputs = parse_cli_inputs(plan, args.input, args.inputs_json)
+    if not args.no_record:
+        prepare_store()
     result = asyncio.run(_run(plan, inputs, record=not args.no_record, progress=None if args.json else sys.stderr))
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ..http_guard import is_loopback, token_problem
-from .common import EXIT_OK, UsageError, add_plugin_arg, add_record_arg, load_registry
+from .common import EXIT_OK, UsageError, add_plugin_arg, add_record_arg, load_registry, prepare_store
 
 __all__ = ["add_command", "is_loopback"]
 
@@ -46,6 +46,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ServeConfigError,
         create_app,
     )
+    from ..serving.records import health_checks
 
     token = os.environ.get(TOKEN_ENV) or None
     _check_settings(args, token)
@@ -53,9 +54,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     specs = [load_spec(path) for path in args.specs]
     settings = {"max_body_bytes": args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
                 "request_timeout_s": args.request_timeout or DEFAULT_REQUEST_TIMEOUT_S, "record": not args.no_record}
+    if settings["record"]:
+        prepare_store()  # here, before any worker starts: migrations never race, and a bad database stops us
     try:
         app = create_app(specs, registry, api_token=token, **_app_settings(settings),  # compiles: errors before binding
-                         consumers=default_consumers("serve", record=settings["record"]))
+                         consumers=default_consumers("serve", record=settings["record"]),
+                         checks=health_checks(settings["record"]))
     except ServeConfigError as exc:
         raise UsageError(str(exc)) from None
     import uvicorn

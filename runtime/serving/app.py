@@ -11,6 +11,8 @@
   allow-list and no cross-site callers; `application/json` bodies only. A body size limit (413) and a
   per-request time limit (504, the run is cancelled); a client that goes away cancels its run; bad input
   gets a 4xx naming the problem.
+- A run whose record could not be stored answers 503 naming the database problem, never a silent 200;
+  `/healthz` reports each of `checks` (the database) and answers 503 while one fails (records.py).
 
 Stateless: plans are compiled once at startup and nothing is kept between requests, so any number of
 processes can sit behind a load balancer. Each run is one event stream with several consumers (the
@@ -23,7 +25,7 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +44,7 @@ from ..registry import Registry, default_registry
 from ..results import ResultCollector
 from ..spec import PipelineSpec
 from .guard import ServeGuard
+from .records import HealthCheck, health_checks, health_report, receipt, unrecorded
 from .schema import RUN_BODY_SCHEMA, RUN_RESULT_SCHEMA, inputs_schema, outputs_schema
 
 __all__ = ["create_app", "app_from_env", "ServeConfigError", "ConsumerFactory", "DEFAULT_MAX_BODY_BYTES",
@@ -80,12 +83,13 @@ class Pipeline:
 
 def create_app(specs: Sequence[PipelineSpec], registry: Registry | None = None, *, api_token: str | None = None,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
-               consumers: Sequence[ConsumerFactory] = (), allowed_hosts: Collection[str] | None = None) -> FastAPI:
+               consumers: Sequence[ConsumerFactory] = (), allowed_hosts: Collection[str] | None = None,
+               checks: Mapping[str, HealthCheck] | None = None) -> FastAPI:
     """The FastAPI app serving `specs` (compiled now; raises `InvalidSpec` or `ServeConfigError`).
 
     `api_token`: required bearer token; None reads `PATCHWIRE_API_TOKEN` (unset or empty: no auth).
     `allowed_hosts`: `Host` names accepted besides loopback when there is no token; None reads
-    `PATCHWIRE_ALLOWED_HOSTS`.
+    `PATCHWIRE_ALLOWED_HOSTS`. `checks`: what `/healthz` reports, e.g. `{"database": database_status}`.
     """
     if max_body_bytes <= 0 or request_timeout_s <= 0:
         raise ServeConfigError("max_body_bytes and request_timeout_s must be positive.")
@@ -101,14 +105,16 @@ def create_app(specs: Sequence[PipelineSpec], registry: Registry | None = None, 
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     app.add_middleware(ServeGuard, token=token,  # type: ignore[arg-type]
                        extra_hosts=extra_hosts(os.environ) if allowed_hosts is None else allowed_hosts)
-    _add_routes(app, pipelines, runner, auth)
+    _add_routes(app, pipelines, runner, auth, dict(checks or {}))
     return app
 
 
-def _add_routes(app: FastAPI, pipelines: dict[str, Pipeline], runner: _Runner, auth: list[Any]) -> None:
+def _add_routes(app: FastAPI, pipelines: dict[str, Pipeline], runner: _Runner, auth: list[Any],
+                checks: dict[str, HealthCheck]) -> None:
     @app.get("/healthz", tags=["service"])
-    async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "pipelines": len(pipelines)}
+    async def healthz() -> JSONResponse:
+        body, status = await health_report(checks, len(pipelines))
+        return JSONResponse(body, status_code=status)
 
     @app.get("/metrics", tags=["service"], dependencies=auth, include_in_schema=True)
     async def metrics() -> Response:
@@ -154,6 +160,7 @@ RUN_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed JSON"}, 413: {"description": "Body too large"},
     422: {"description": "Missing, unknown or mistyped inputs"},
     504: {"description": "The run exceeded the request time limit and was cancelled"},
+    503: {"description": "The run's record could not be stored in the database (the detail says why)"},
 }
 
 
@@ -265,17 +272,23 @@ class _Runner:
         self.factories = factories
         self.max_body_bytes = max_body_bytes
 
-    def _consumers(self, pipeline: Pipeline, execution: Any, first: Callable[[Any], None]) -> list[Callable]:
+    def _consumers(self, pipeline: Pipeline, execution: Any,
+                   first: Callable[[Any], None]) -> tuple[list[Callable], list[Awaitable[None]]]:
+        """The run's consumers (the budget guard when the pipeline has a budget), and the receipts of those
+        that keep records (records.py)."""
         from ..budget import guard_for
 
         run_id, guard = execution.run_id, guard_for(execution)
-        consumers = [first, *([guard] if guard else [])]
+        consumers, receipts = [first, *([guard] if guard else [])], []
         for factory in self.factories:
             try:
-                consumers.append(_guarded(factory(pipeline.plan, run_id)))
+                consumer = factory(pipeline.plan, run_id)
+                if (promise := receipt(consumer, run_id)) is not None:
+                    receipts.append(promise)
+                consumers.append(_guarded(consumer))
             except Exception:
                 log.exception("event consumer factory %r failed; run %s is not recorded by it", factory, run_id)
-        return consumers
+        return consumers, receipts
 
     async def pump(self, execution: Any, consumers: list[Callable[[Any], None]],
                    gone: asyncio.Future | None = None) -> bool:
@@ -299,9 +312,10 @@ class _Runner:
 
     async def respond(self, pipeline: Pipeline, execution: Any, request: Request) -> Response:
         collector = ResultCollector()
+        consumers, receipts = self._consumers(pipeline, execution, collector)
         gone = asyncio.ensure_future(_disconnected(request))
         try:
-            timed_out = await self.pump(execution, self._consumers(pipeline, execution, collector), gone)
+            timed_out = await self.pump(execution, consumers, gone)
         finally:
             gone.cancel()
         result = collector.result
@@ -310,6 +324,10 @@ class _Runner:
             raise ApiError(504, f"Pipeline `{pipeline.name}` took longer than the {self.timeout_s:g} s request "
                                 "limit; the run was cancelled. Raise --request-timeout, or run long jobs with "
                                 "`patchwire batch`.", run_id=result.run_id)
+        if problem := await unrecorded(receipts):
+            raise ApiError(503, f"Pipeline `{pipeline.name}` ran (status {result.status}), but its run record was "
+                                f"not stored: {problem}. The result is in `result`; check the database "
+                                "(GET /healthz).", run_id=result.run_id, result=result.to_json())
         body = json.dumps(result.to_json(), ensure_ascii=False).encode()
         return Response(body, status_code=200 if result.status == "succeeded" else 500,
                         media_type="application/json")
@@ -317,13 +335,16 @@ class _Runner:
     async def stream(self, pipeline: Pipeline, execution: Any) -> AsyncIterator[str]:
         """Server-sent events: `event: <kind>` and `data: <event as JSON>` per run event, in order."""
         queue: asyncio.Queue[Any] = asyncio.Queue()
-        consumers = self._consumers(pipeline, execution, queue.put_nowait)
+        consumers, receipts = self._consumers(pipeline, execution, queue.put_nowait)
         task = asyncio.create_task(self.pump(execution, consumers))
         task.add_done_callback(lambda _: queue.put_nowait(_END))
         try:
             while (event := await queue.get()) is not _END:
                 data = json.dumps(event_to_dict(event), ensure_ascii=False, separators=(",", ":"))
                 yield f"event: {event.kind}\ndata: {data}\n\n"
+            if problem := await unrecorded(receipts):  # the status line went out long ago: the last event says it
+                data = json.dumps({"run_id": execution.run_id, "detail": f"The run record was not stored: {problem}"})
+                yield f"event: record_error\ndata: {data}\n\n"
         finally:  # the client went away, or the stream ended
             if not task.done():
                 execution.cancel("the client disconnected")
@@ -364,4 +385,5 @@ def app_from_env() -> FastAPI:
     return create_app(specs, default_registry(config.get("plugins", [])),
                       max_body_bytes=config.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES),
                       request_timeout_s=config.get("request_timeout_s", DEFAULT_REQUEST_TIMEOUT_S),
-                      consumers=default_consumers("serve", record=config.get("record", True)))
+                      consumers=default_consumers("serve", record=config.get("record", True)),
+                      checks=health_checks(config.get("record", True)))

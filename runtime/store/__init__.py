@@ -4,6 +4,7 @@ Imported lazily: running a pipeline that stores nothing never loads SQLAlchemy.
 """
 
 from .db import get_engine, reset_engines, session
+from .health import DatabaseUnavailable, database_health
 from .reviews import (
                       AlreadyDecided,
                       ReviewDecision,
@@ -13,7 +14,8 @@ from .reviews import (
                       get_review,
                       list_reviews,
 )
+from .schema import prepare_database
 from .tables import ReviewTask
 
-__all__ = ["get_engine", "reset_engines", "session", "ReviewTask", "create_review", "get_review", "list_reviews",
+__all__ = ["prepare_database", "database_health", "DatabaseUnavailable", "get_engine", "reset_engines", "session", "ReviewTask", "create_review", "get_review", "list_reviews",
            "decide_review", "ReviewDecision", "AlreadyDecided", "ReviewNotFound"]

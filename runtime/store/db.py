@@ -1,4 +1,5 @@
-"""One engine per database URL, tables created on first use."""
+"""One engine per database URL. Creating the schema is not done here: `prepare_database()` migrates it once,
+under a lock, and `session()` makes sure that happened before the first query of a process."""
 
 from __future__ import annotations
 
@@ -13,14 +14,18 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from ..settings import database_url
 
-__all__ = ["get_engine", "session", "reset_engines", "insert", "fetch"]
+__all__ = ["get_engine", "session", "reset_engines", "insert", "fetch", "ensure_prepared",
+           "CONNECT_TIMEOUT_S"]
 
 T = TypeVar("T", bound=SQLModel)
+CONNECT_TIMEOUT_S = 10  # a server that drops packets fails in seconds instead of hanging a request
 _ENGINES: dict[str, Engine] = {}
+PREPARED: set[str] = set()  # URLs `prepare_database()` has migrated in this process
 _LOCK = threading.Lock()
 
 
 def get_engine(url: str | None = None) -> Engine:
+    """The engine for `url` (default `DATABASE_URL`); raises `DatabaseUnavailable` when its driver is missing."""
     url = url or database_url()
     with _LOCK:
         engine = _ENGINES.get(url)
@@ -30,34 +35,18 @@ def get_engine(url: str | None = None) -> Engine:
 
 
 def _create(url: str) -> Engine:
-    from . import (
-        pipelines,  # noqa: F401 - the editor's pipeline tables
-        tables,  # noqa: F401 - registers the tables on SQLModel.metadata
-    )
+    from .health import engine_error
 
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
-    _add_missing_columns(engine)
-    return engine
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Additive schema upgrades: a column added to a table since the database was created is added to it
-    (nullable), so a newer Patchwire opens an older database without losing anything."""
-    from sqlalchemy import inspect, text
-
-    inspector = inspect(engine)
-    with engine.begin() as connection:
-        for table in SQLModel.metadata.sorted_tables:
-            existing = {column["name"] for column in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in existing:
-                    kind = column.type.compile(dialect=engine.dialect)
-                    connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        if url.startswith("postgresql") and "connect_timeout" not in url:
+            return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+        return create_engine(url, pool_pre_ping=True)
+    except Exception as exc:  # noqa: BLE001 - a bad URL or a missing driver, said plainly
+        raise engine_error(url, exc) from None
 
 
 def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -69,8 +58,18 @@ def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def
 
 @contextmanager
 def session(url: str | None = None) -> Iterator[Session]:
+    url = url or database_url()
+    ensure_prepared(url)
     with Session(get_engine(url), expire_on_commit=False) as s:
         yield s
+
+
+def ensure_prepared(url: str) -> None:
+    """`prepare_database(url)` unless this process already did (a set lookup after the first time)."""
+    if url not in PREPARED:
+        from .schema import prepare_database
+
+        prepare_database(url)
 
 
 def insert(record: T) -> T:
@@ -92,8 +91,9 @@ def fetch(model: type[T], key: Any, missing: Exception) -> T:
 
 
 def reset_engines() -> None:
-    """Dispose every engine (tests switch databases between cases)."""
+    """Dispose every engine and forget which databases were prepared (tests switch databases between cases)."""
     with _LOCK:
+        PREPARED.clear()
         for engine in _ENGINES.values():
             engine.dispose()
         _ENGINES.clear()

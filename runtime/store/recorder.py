@@ -7,10 +7,13 @@ never adds latency to a run.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import contextlib
 import os
 import queue
 import socket
+import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,10 +25,11 @@ from ..results import jsonable
 from ..secrets import env_redactor
 from ..settings import database_url
 from ..usage import usage_total
-from .db import get_engine
+from .db import ensure_prepared, get_engine
+from .health import first_line
 from .tables import NodeRecord, RunRecord, utcnow
 
-__all__ = ["RunRecorder", "owner_id"]
+__all__ = ["RunRecorder", "RecordNotStored", "owner_id"]
 
 HEARTBEAT_S = 5.0
 
@@ -76,6 +80,21 @@ class RunRecorder:
     def flush(timeout: float = 10.0) -> None:
         """Wait until every event queued so far (by any recorder of this process) is stored."""
         _writer().flush(timeout)
+
+    @staticmethod
+    def stored(run_id: str) -> asyncio.Future[None]:
+        """Call on the event loop before the run starts; the future resolves once every record of the run,
+        its end included, is committed, and raises `RecordNotStored` (naming the database problem) when
+        any of them could not be stored."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        future.add_done_callback(_retrieved)  # nobody awaiting it (a cancelled request) is not an error
+        _writer().watchers[run_id] = (loop, future)
+        return future
+
+
+class RecordNotStored(RuntimeError):
+    """Some records of a run could not be stored in the database (the message says why)."""
 
 
 @dataclass
@@ -148,6 +167,8 @@ class _Writer(threading.Thread):
         self.queue: queue.Queue[Any] = queue.Queue()
         self.active: dict[str, _Active] = {}
         self.sessions: dict[str, Any] = {}
+        self.failed: dict[str, str] = {}  # run id -> why some of its records were lost
+        self.watchers: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = {}
 
     def put(self, item: Any) -> None:
         self.queue.put(item)
@@ -172,6 +193,7 @@ class _Writer(threading.Thread):
 
     def _apply(self, batch: list[Any]) -> None:
         waiters = [item for item in batch if isinstance(item, threading.Event)]
+        finished = []
         for item in batch:
             if isinstance(item, threading.Event):
                 continue
@@ -179,7 +201,9 @@ class _Writer(threading.Thread):
             try:
                 self._event(meta, event, log)
             except Exception as exc:  # noqa: BLE001 - recording must never break a run
-                print(f"warning: could not record {event.kind} of run {event.run_id}: {exc}")
+                self._fail([event.run_id], f"could not record {event.kind}: {first_line(exc)}")
+            if event.__class__ is RunFinished:
+                finished.append(event.run_id)
         self._heartbeat()
         for url in list(self.sessions):
             self._commit(url)
@@ -188,6 +212,8 @@ class _Writer(threading.Thread):
         in_use = {a.url for a in self.active.values()}
         for url in [u for u in self.sessions if u not in in_use]:
             self.sessions.pop(url).close()
+        for run_id in finished:
+            self._settle(run_id)
         for waiter in waiters:
             waiter.set()
 
@@ -195,18 +221,35 @@ class _Writer(threading.Thread):
         from sqlmodel import Session
 
         if url not in self.sessions:
+            ensure_prepared(url)  # raises DatabaseUnavailable, saying why, when the database cannot be used
             self.sessions[url] = Session(get_engine(url), expire_on_commit=False)
         return self.sessions[url]
 
     def _commit(self, url: str) -> None:
-        session = self.sessions.get(url)
-        if session is None:
-            return
+        """Commit what the batch did on `url`; if that fails, every run in flight there lost records."""
+        session = self.sessions[url]
         try:
             session.commit()
         except Exception as exc:  # noqa: BLE001
-            session.rollback()
-            print(f"warning: could not store run records: {exc}")
+            self.sessions.pop(url).close()
+            self._fail([r for r, a in self.active.items() if a.url == url],
+                       f"could not store run records: {first_line(exc)}")
+
+    def _fail(self, run_ids: list[str], reason: str) -> None:
+        """These runs' records are incomplete: stop recording them, and say so to whoever waits on them."""
+        for run_id in run_ids:
+            print(f"warning: run {run_id} is not fully recorded: {reason}", file=sys.stderr)
+            self.failed.setdefault(run_id, reason)
+            self.active.pop(run_id, None)
+
+    def _settle(self, run_id: str) -> None:
+        reason = self.failed.pop(run_id, None)
+        watcher = self.watchers.pop(run_id, None)
+        if watcher is not None:
+            loop, future = watcher
+            error = None if reason is None else RecordNotStored(f"Run {run_id} was not recorded: {reason}")
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+                loop.call_soon_threadsafe(_resolve, future, error)
 
     def _event(self, meta: _Meta, event: Any, log: egress.EgressLog | None) -> None:
         if event.__class__ is RunStarted:
@@ -215,6 +258,8 @@ class _Writer(threading.Thread):
         active = self.active.get(event.run_id)
         if active is not None:
             active(event)
+        elif event.__class__ is RunFinished and event.run_id not in self.failed:
+            self.failed[event.run_id] = "its start was never recorded"
 
     def _start(self, meta: _Meta, event: RunStarted, log: egress.EgressLog | None) -> None:
         redact = env_redactor()  # the events are masked by the executor; the spec pasted by a user is not
@@ -239,6 +284,20 @@ class _Writer(threading.Thread):
             if now - active.beat >= HEARTBEAT_S:
                 active.run.heartbeat_at = utcnow()
                 active.beat = now
+
+
+def _retrieved(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _resolve(future: asyncio.Future[None], error: Exception | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
 
 
 def _ts(epoch: float) -> datetime:

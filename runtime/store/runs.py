@@ -33,11 +33,15 @@ def get_run(run_id: str) -> tuple[RunRecord, dict[str, NodeRecord]] | None:
         return run, {n.node_id: n for n in nodes}
 
 
-def mark_interrupted_runs(*, stale_after_s: float = HEARTBEAT_S * 6) -> list[str]:
-    """Runs still `running` whose process is gone (same host, dead pid) or silent too long."""
+def mark_interrupted_runs(url: str | None = None, *, stale_after_s: float = HEARTBEAT_S * 6) -> list[str]:
+    """Runs still `running` whose process is gone (same host, dead pid) or silent too long; their ids.
+
+    Safe with several live processes on one database: a live process's runs have a live pid on this host
+    and, on any host, a heartbeat refreshed every HEARTBEAT_S by its recorder thread.
+    """
     host = socket.gethostname()
     cutoff = utcnow() - timedelta(seconds=stale_after_s)
-    with session() as s:
+    with session(url) as s:
         running = list(s.exec(select(RunRecord).where(RunRecord.status == "running")))
         dead = [run for run in running if _owner_dead(run.owner, host) or _aware(run.heartbeat_at) < cutoff]
         for run in dead:

@@ -50,7 +50,7 @@ class Servers:
     def restart(self) -> Server:
         """Stop the current server and start a new one on the same data (a server restart)."""
         assert self.current is not None and self.name is not None
-        extra = {k: v for k, v in self.current.env.items() if k == "PATCHWIRE_AUTH_TOKEN"}
+        extra = {k: v for k, v in self.current.env.items() if k in ("PATCHWIRE_AUTH_TOKEN", "DATABASE_URL")}
         return self.start(self.name, extra, data_dir=self.current.data_dir)
 
     def close(self) -> None:

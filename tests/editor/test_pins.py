@@ -11,7 +11,7 @@ from editor.graph import spec_to_dict
 from runtime import PipelineSpec
 from runtime.store import pipelines as store
 
-pytestmark = pytest.mark.usefixtures("fresh_database")
+pytestmark = pytest.mark.usefixtures("database")  # SQLite and PostgreSQL
 
 SPEC = {"schema_version": 1, "name": "p", "nodes": [{"id": "gen", "component": "demo.echo", "version": 1}], "edges": []}
 SECRET_MOCK = "a mocked reply that must never leave the editor"

@@ -1,4 +1,4 @@
-"""Saved pipelines in a real SQLite database: revisions, conflicts, the list, named versions."""
+"""Saved pipelines in a real database (SQLite and PostgreSQL): revisions, conflicts, the list, named versions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from editor.state.pipelines import open_recent_or_new
 from editor.state.saving import write
 from runtime.store import pipelines as store
 
-pytestmark = pytest.mark.usefixtures("fresh_database")
+pytestmark = pytest.mark.usefixtures("database")  # SQLite and PostgreSQL
 
 
 def _spec(name: str = "p") -> dict:

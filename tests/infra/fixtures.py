@@ -1,4 +1,5 @@
-"""Session fixtures for real services: a Chroma server and a Ray cluster, each started on first use."""
+"""Session fixtures for real services: a Chroma server, a Ray cluster and a PostgreSQL cluster, each started
+on first use."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from .postgres import PostgresCluster
+from .postgres import postgres_cluster as start_postgres
 from .services import Service, free_port, start_service
 
-__all__ = ["chroma_server", "ray_cluster", "start_chroma"]
+__all__ = ["chroma_server", "ray_cluster", "start_chroma", "postgres_cluster", "postgres_url"]
 
 BIN = Path(sys.executable).parent
 
@@ -73,3 +76,16 @@ def ray_cluster() -> Iterator[Service]:
     finally:
         service.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL server on a loopback port (tests/infra/postgres.py), stopped by its PID."""
+    with start_postgres() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: PostgresCluster) -> str:
+    """The URL of a new, empty PostgreSQL database for one test (no tables yet)."""
+    return postgres_cluster.create_database()

@@ -1,4 +1,4 @@
-"""Review tasks in a real SQLite database: persisted, listed, decided exactly once."""
+"""Review tasks in a real database (SQLite and PostgreSQL): persisted, listed, decided exactly once."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from runtime.store import (
 )
 from runtime.store.db import reset_engines
 
-pytestmark = pytest.mark.usefixtures("fresh_database")
+pytestmark = pytest.mark.usefixtures("database")  # SQLite and PostgreSQL
 
 
 def make_task(**overrides):

@@ -1,7 +1,8 @@
-"""Runs recorded from their event stream into a real SQLite database."""
+"""Runs recorded from their event stream into a real database (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ from runtime.testing.specs import make_spec
 REGISTRY = sample_registry()
 
 
-pytestmark = pytest.mark.usefixtures("fresh_database")
+pytestmark = pytest.mark.usefixtures("database")  # SQLite and PostgreSQL
 
 
 def spec():
@@ -110,6 +111,7 @@ async def test_a_review_decision_is_recorded_on_its_run():
     assert (run.review["task_id"], run.review["status"], run.review["reviewer"]) == (task.id, "edited", "ana")
 
 
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # it builds its own old SQLite file
 def test_an_older_database_gains_new_columns_without_losing_rows(tmp_path: Path, monkeypatch):
     import sqlite3
 
@@ -138,3 +140,75 @@ async def test_reused_and_pinned_outputs_are_recorded_as_such():
     _, nodes = get_run(event.run_id)
     assert (nodes["a"].status, nodes["a"].trace) == ("cached", {"cache_source": "reused"})
     assert (nodes["b"].status, nodes["b"].trace) == ("cached", {"cache_source": "pinned"})
+
+
+async def record_and_confirm(spec_):
+    """Run `spec_` with a recorder and wait for its receipt: None when stored, else the RecordNotStored."""
+    from runtime.store.recorder import RecordNotStored
+
+    recorder = RunRecorder(spec=spec_, source="serve")
+    receipt = None
+    async for event in execute(spec_, {"q": "a"}, registry=REGISTRY):
+        if receipt is None:
+            receipt = recorder.stored(event.run_id)
+        recorder(event)
+    try:
+        await asyncio.wait_for(receipt, 10)
+    except RecordNotStored as exc:
+        return event.run_id, exc
+    return event.run_id, None
+
+
+async def test_a_stored_run_is_confirmed_to_whoever_waits_for_it():
+    run_id, problem = await record_and_confirm(spec())
+    assert problem is None and get_run(run_id)[0].status == "succeeded"
+
+
+async def test_a_run_whose_records_are_lost_is_reported_not_dropped(database):
+    import sqlalchemy as sa
+
+    from runtime.store.db import get_engine
+
+    with get_engine(database).begin() as connection:  # the database breaks under the running service
+        connection.execute(sa.text("DROP TABLE node_record"))
+    run_id, problem = await record_and_confirm(spec())
+    assert str(problem).startswith(f"Run {run_id} was not recorded: could not store run records: ")
+    assert "node_record" in str(problem)
+    run_id, problem = await record_and_confirm(spec())  # every later run too, none silently
+    assert str(problem).startswith(f"Run {run_id} was not recorded: ")
+
+
+def test_a_run_orphaned_by_a_killed_process_is_interrupted_at_the_next_start_only(tmp_path: Path):
+    """A live process's run is left alone by another process's start-up; once that process is killed, the
+    next start-up marks it interrupted."""
+    from runtime.store import prepare_database
+    from runtime.store.db import reset_engines
+
+    script = tmp_path / "hold.py"
+    script.write_text(
+        "import asyncio, time\n"
+        "from runtime import execute\n"
+        "from runtime.store.recorder import RunRecorder\n"
+        "from runtime.testing.components import sample_registry\n"
+        "from runtime.testing.specs import make_spec\n"
+        "spec = make_spec({'q': ('io.input', {}), 'slow': ('demo.delay', {'seconds': 60}), 'out': ('io.output', {})},\n"
+        "                 [('q', 'value', 'slow', 'value'), ('slow', 'value', 'out', 'value')])\n"
+        "async def main():\n"
+        "    recorder = RunRecorder(spec=spec)\n"
+        "    async for event in execute(spec, {'q': 'x'}, registry=sample_registry()):\n"
+        "        recorder(event)\n"
+        "        if event.kind == 'node_started' and event.node_id == 'slow':\n"
+        "            recorder.flush(); print(event.run_id, flush=True)\n"
+        "asyncio.run(main())\n")
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        run_id = proc.stdout.readline().strip()
+        reset_engines()
+        prepare_database()  # another process starting while this run is live
+        assert get_run(run_id)[0].status == "running"
+    finally:
+        proc.kill()
+        proc.wait()
+    reset_engines()
+    prepare_database()  # the next start-up after the kill
+    assert get_run(run_id)[0].status == "interrupted"

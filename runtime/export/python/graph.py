@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...plan import EXTEND, Plan, PlanNode
+from ...plan import EdgeMode, Plan, PlanNode
 from ...spec import DEFAULT_POLICY
 
 __all__ = ["Source", "Wire", "Step", "Program", "build_program", "RESERVED_NAMES"]
@@ -115,7 +115,7 @@ def _source(aliases: dict[tuple[str, str], Source], names: dict[str, str], edge:
     alias = aliases.get((edge.source.node, edge.source.port))
     var, port, is_task = ((alias.var, alias.port, alias.is_task) if alias is not None
                           else (names[edge.source.node], edge.source.port, True))
-    return Source(var, port, is_task, spread=mode == EXTEND)
+    return Source(var, port, is_task, spread=mode is EdgeMode.EXTEND)
 
 
 def _edges_into(plan: Plan) -> dict[tuple[str, str], list[Any]]:

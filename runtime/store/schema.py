@@ -1,0 +1,189 @@
+"""`prepare_database()`: what every entry point does once before it serves, runs or edits anything.
+
+Check the driver and the connection, take a lock (a PostgreSQL advisory lock, a file lock next to a SQLite
+database) so that several processes starting at once never race on DDL, migrate to the newest schema with
+Alembic, mark runs orphaned by a dead process `interrupted`, release the lock. Once per URL per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from ..settings import database_url
+from .db import PREPARED, get_engine
+from .health import DatabaseUnavailable, check_database, first_line, where
+
+__all__ = ["prepare_database", "head_revision", "current_revision", "MIGRATIONS", "LOCK_TIMEOUT_S"]
+
+log = logging.getLogger("patchwire.store")
+MIGRATIONS = Path(__file__).with_name("migrations")
+LOCK_TIMEOUT_S = 120.0
+ADVISORY_KEY = 0x7061_7463_6877_6972  # "patchwir": one key for Patchwire's schema lock in a PostgreSQL database
+_LOCK = threading.RLock()  # one preparation at a time in this process (re-entered by the interrupted-run sweep)
+
+
+def prepare_database(url: str | None = None) -> None:
+    """Make the database at `url` (default `DATABASE_URL`) ready: reachable, migrated, orphaned runs closed.
+
+    Raises `DatabaseUnavailable` with a message for a person (never the password). Cheap when called again.
+    """
+    url = url or database_url()
+    if url in PREPARED:
+        return
+    with _LOCK:
+        if url in PREPARED:
+            return
+        engine = get_engine(url)
+        check_database(engine)
+        with _schema_lock(engine) as connection:
+            _migrate(connection)
+            PREPARED.add(url)  # the sweep below queries through `session()`, which must not prepare again
+            try:
+                marked = _mark_interrupted(url)
+            except BaseException:
+                PREPARED.discard(url)
+                raise
+    if marked:
+        log.warning("marked %d run(s) interrupted: the process running them stopped", len(marked))
+
+
+def _mark_interrupted(url: str) -> list[str]:
+    from sqlalchemy.exc import DBAPIError
+
+    from .runs import mark_interrupted_runs
+
+    try:
+        return mark_interrupted_runs(url)
+    except DBAPIError as exc:
+        raise DatabaseUnavailable(f"Could not close the runs orphaned by a stopped process in "
+                                  f"{where(get_engine(url).url)}: {first_line(exc)}") from None
+
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[Connection]:
+    """A connection holding the schema lock of this database."""
+    if engine.dialect.name == "postgresql":
+        with _advisory_lock(engine) as connection:
+            yield connection
+        return
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    with _file_lock(Path(f"{path}.lock") if path and path != ":memory:" else None), engine.connect() as connection:
+        yield connection
+
+
+@contextmanager
+def _advisory_lock(engine: Engine) -> Iterator[Connection]:
+    from sqlalchemy.exc import OperationalError
+
+    with engine.connect() as connection:
+        connection.execute(text(f"SET lock_timeout = '{int(LOCK_TIMEOUT_S * 1000)}ms'"))
+        try:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_KEY})
+        except OperationalError:
+            raise _lock_timeout(where(engine.url)) from None
+        connection.execute(text("RESET lock_timeout"))
+        connection.commit()
+        try:
+            yield connection
+        finally:
+            connection.rollback()
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+            connection.commit()
+
+
+@contextmanager
+def _file_lock(path: Path | None) -> Iterator[None]:
+    """An exclusive `flock` on `path` (POSIX); no lock for an in-memory database or where fcntl is missing."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: one process per SQLite file is the rule there anyway
+        path = None
+    if path is None:
+        yield
+        return
+    deadline = time.monotonic() + LOCK_TIMEOUT_S
+    with open(path, "a+b") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise _lock_timeout(f"the SQLite database at {path.with_suffix('')}") from None
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock_timeout(place: str) -> DatabaseUnavailable:
+    return DatabaseUnavailable(f"Another Patchwire process has held the schema lock of {place} for more than "
+                               f"{LOCK_TIMEOUT_S:g} s (a migration in progress, or a stuck process). Wait for it, or "
+                               "stop it and start again.")
+
+
+def _alembic_config(connection: Connection):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    config.attributes["connection"] = connection
+    return config
+
+
+_HEAD: list[str] = []
+
+
+def head_revision() -> str:
+    """The newest migration shipped with this version of Patchwire."""
+    if not _HEAD:
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory(str(MIGRATIONS))
+        _HEAD.append(script.get_current_head() or "")
+    return _HEAD[0]
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The migration the database is at; None for a new database or one made before migrations existed."""
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _migrate(connection: Connection) -> None:
+    """Upgrade to the newest migration (the first one adopts a database made before migrations existed)."""
+    from alembic import command
+    from sqlalchemy.exc import DBAPIError
+
+    current = current_revision(connection)
+    if current == head_revision():
+        connection.commit()
+        return
+    if current is None and _has_tables(connection):
+        log.warning("adopting a database made by an older Patchwire (%s): adding what it lacks",
+                    where(connection.engine.url))
+    try:
+        command.upgrade(_alembic_config(connection), "head")
+        connection.commit()
+    except DBAPIError as exc:
+        connection.rollback()
+        raise DatabaseUnavailable(f"Could not bring {where(connection.engine.url)} to the current schema "
+                                  f"(migration {head_revision()}): {first_line(exc)}") from None
+
+
+def _has_tables(connection: Connection) -> bool:
+    from sqlalchemy import inspect
+
+    return bool(set(inspect(connection).get_table_names()) & {"run_record", "review_task", "pipeline"})
+

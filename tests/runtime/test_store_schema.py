@@ -1,0 +1,166 @@
+"""The schema is made by Alembic migrations, once, under a lock: fresh databases, databases from older
+versions, and several processes preparing the same database at the same instant (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from runtime.store import prepare_database
+from runtime.store.db import get_engine, reset_engines
+from runtime.store.runs import get_run, list_runs
+from runtime.store.schema import current_revision, head_revision
+
+TABLES = {"alembic_version", "run_record", "node_record", "review_task", "pipeline", "pipeline_version",
+          "editor_pin"}
+# Columns added after the first release of the store: a database from then lacks them.
+ADDED_LATER = {("run_record", "final_answer"), ("run_record", "review")}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_url(request, tmp_path, monkeypatch) -> str:
+    """A database with no tables at all, set as DATABASE_URL, not prepared."""
+    url = (f"sqlite:///{tmp_path / 'patchwire.db'}" if request.param == "sqlite"
+           else request.getfixturevalue("postgres_url"))
+    monkeypatch.setenv("DATABASE_URL", url)
+    reset_engines()
+    yield url
+    reset_engines()
+
+
+def table_names(url: str) -> set[str]:
+    return set(sa.inspect(get_engine(url)).get_table_names())
+
+
+def revision(url: str) -> str | None:
+    with get_engine(url).connect() as connection:
+        return current_revision(connection)
+
+
+def prepare_at_once(url: str, processes: int = 2) -> list[subprocess.CompletedProcess]:
+    """`processes` processes call prepare_database() on `url` at the same instant (their imports done first,
+    they wait for one line on stdin), then store a review task each."""
+    code = ("import sys\n"
+            "from runtime.store import create_review, prepare_database\n"
+            "import runtime.store.schema, alembic.command, sqlalchemy.dialects.postgresql\n"
+            "print('ready', flush=True)\n"
+            "sys.stdin.readline()\n"
+            "prepare_database()\n"
+            "create_review(run_id='r', node_id='n', question='from ' + sys.argv[1])\n"
+            "print('prepared')\n")
+    env = {**os.environ, "DATABASE_URL": url}
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(i)], env=env, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(processes)]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready", proc.stderr
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        results.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+    return results
+
+
+def test_getting_an_engine_creates_no_tables(empty_url):
+    get_engine(empty_url)
+    with get_engine(empty_url).connect():
+        pass
+    assert table_names(empty_url) == set()
+
+
+def all_models() -> sa.MetaData:
+    """Every table class registered on SQLModel's metadata, the editor's pins included."""
+    import editor.pins  # noqa: F401 - the editor's table is in the migrations too
+    import runtime.store.pipelines
+    import runtime.store.tables  # noqa: F401
+
+    return SQLModel.metadata
+
+
+def test_a_fresh_database_gets_the_models_schema_from_the_migrations(empty_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    prepare_database()
+    assert table_names(empty_url) == TABLES
+    assert revision(empty_url) == head_revision()
+    with get_engine(empty_url).connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), all_models())
+    assert differences == [], "tables.py and the migrations disagree: write a migration for the change"
+
+
+def test_preparing_again_in_the_same_process_does_nothing(empty_url, monkeypatch):
+    from runtime.store import schema
+
+    prepare_database()
+
+    def no_second_migration(_connection):
+        raise AssertionError("migrated twice")
+
+    monkeypatch.setattr(schema, "_migrate", no_second_migration)
+    prepare_database()
+    prepare_database(empty_url)
+
+
+def test_processes_preparing_a_fresh_database_at_once_make_one_schema(empty_url):
+    results = prepare_at_once(empty_url)
+    for result in results:
+        assert (result.returncode, result.stdout.strip()) == (0, "prepared"), result.stderr
+        assert "Traceback" not in result.stderr and "already exists" not in result.stderr
+    assert table_names(empty_url) == TABLES and revision(empty_url) == head_revision()
+    from runtime.store import list_reviews
+
+    assert sorted(t.question for t in list_reviews()) == ["from 0", "from 1"]
+
+
+def build_old_database(url: str) -> None:
+    """Tables as `create_all` made them before migrations, without the columns added since; one old run."""
+    old = sa.MetaData()
+    for table in all_models().sorted_tables:
+        sa.Table(table.name, old, *[column._copy() for column in table.columns
+                                    if (table.name, column.name) not in ADDED_LATER])
+    engine = sa.create_engine(url)
+    old.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO run_record (id, pipeline_name, source, status, total_tokens, owner, started_at, heartbeat_at)"
+            " VALUES ('old-run', 'legacy', 'cli', 'succeeded', 7, 'gone:1', :t, :t)"), {"t": "2026-01-01 00:00:00"})
+        connection.execute(sa.text("INSERT INTO node_record (run_id, node_id, status, attempts, cache_hit) "
+                                   "VALUES ('old-run', 'q', 'succeeded', 1, false)"))
+    engine.dispose()
+
+
+def test_processes_upgrading_an_old_database_at_once_keep_every_row(empty_url):
+    build_old_database(empty_url)
+    assert revision(empty_url) is None
+    results = prepare_at_once(empty_url)
+    for result in results:
+        assert (result.returncode, result.stdout.strip()) == (0, "prepared"), result.stderr
+        assert "DuplicateColumn" not in result.stderr and "duplicate column" not in result.stderr
+    assert revision(empty_url) == head_revision()
+    columns = {c["name"] for c in sa.inspect(get_engine(empty_url)).get_columns("run_record")}
+    assert {"final_answer", "review"} <= columns
+    run, nodes = get_run("old-run")
+    assert (run.pipeline_name, run.total_tokens, run.final_answer, run.review) == ("legacy", 7, None, None)
+    assert list(nodes) == ["q"] and [r.id for r in list_runs()] == ["old-run"]
+
+
+def test_an_old_database_is_adopted_by_one_process(empty_url, caplog):
+    build_old_database(empty_url)
+    with caplog.at_level("WARNING", logger="patchwire.store"):
+        prepare_database()
+    assert "adopting a database made by an older Patchwire" in caplog.text
+    assert revision(empty_url) == head_revision()
+    from runtime.store import create_review, decide_review
+
+    task = create_review(run_id="old-run", node_id="review", draft_answer="draft")
+    decide_review(task.id, "approve", reviewer="ana")
+    assert get_run("old-run")[0].final_answer == "draft"
