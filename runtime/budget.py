@@ -28,8 +28,8 @@ def guard_for(execution: Any) -> BudgetGuard | None:
 
 
 class BudgetGuard(EventFold):
-    """Folds a run's usage; fails the run (on the next loop turn, never inside another consumer's call)
-    the moment a limit is crossed."""
+    """Folds a run's usage; fails the run the moment a limit is crossed. It must be the run's last consumer
+    (it stops the run while the executor hands the crossing node's event out)."""
 
     IGNORES = (NodeChunk, NodeLog, NodeRetrying, NodeSkipped)
 
@@ -80,10 +80,10 @@ class BudgetGuard(EventFold):
         where = f"node `{node_id}` (`{self.components.get(node_id, '?')}`)"
         if max_tokens is not None and self.tokens > max_tokens:
             self._trip(f"Budget `max_tokens` exceeded: limit {max_tokens} tokens, used {self.tokens} after {where} "
-                       "finished. Raise `budget.max_tokens` in the spec, or lower the node's `max_tokens`.")
+                       "finished. Raise `budget.max_tokens` in the spec, or lower the node's `max_tokens`.", node_id)
         elif max_cost is not None and self.cost > max_cost:
             self._trip(f"Budget `max_cost` exceeded: limit ${max_cost:g}, used ${self.cost:.6g} after {where} "
-                       "finished. Raise `budget.max_cost` in the spec, or use a cheaper model.")
+                       "finished. Raise `budget.max_cost` in the spec, or use a cheaper model.", node_id)
 
     def _too_slow(self) -> None:
         limit = self.budget.max_latency_s
@@ -91,8 +91,8 @@ class BudgetGuard(EventFold):
         self._trip(f"Budget `max_latency_s` exceeded: limit {limit:g} s, used {limit:g} s; still running: {nodes}. "
                    "Raise `budget.max_latency_s` in the spec, or set a `policy.timeout_s` on the slow node.")
 
-    def _trip(self, message: str) -> None:
+    def _trip(self, message: str, node_id: str | None = None) -> None:
         if self._tripped:
             return
         self._tripped = True
-        asyncio.get_running_loop().call_soon(self.execution.fail, message, BUDGET_ERROR)
+        self.execution.fail(message, BUDGET_ERROR, finished_node=node_id)

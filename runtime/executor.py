@@ -133,9 +133,13 @@ class Execution:
         elif not self._finished:
             self._abort(reason, "cancelled")
 
-    def fail(self, message: str, error_type: str = "RunFailed") -> None:
-        """Stop the run as `failed` with this error (a consumer enforcing a budget calls it)."""
+    def fail(self, message: str, error_type: str = "RunFailed", *, finished_node: str | None = None) -> None:
+        """Stop the run as `failed` with this error (the budget guard calls it). Called by a consumer while
+        it handles a node's terminal event, it names that node in `finished_node` (it gets no second
+        terminal event) and must be the last consumer (the others have seen the event already)."""
         if self._started and not self._finished:
+            if finished_node is not None:
+                self._terminal[self.plan.by_id[finished_node]] = True
             self._error = ErrorInfo(error_type, message)
             self._abort(message, "failed")
 

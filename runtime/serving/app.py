@@ -279,7 +279,7 @@ class _Runner:
         from ..budget import guard_for
 
         run_id, guard = execution.run_id, guard_for(execution)
-        consumers, receipts = [first, *([guard] if guard else [])], []
+        consumers, receipts = [first], []
         for factory in self.factories:
             try:
                 consumer = factory(pipeline.plan, run_id)
@@ -288,6 +288,8 @@ class _Runner:
                 consumers.append(_guarded(consumer))
             except Exception:
                 log.exception("event consumer factory %r failed; run %s is not recorded by it", factory, run_id)
+        if guard is not None:
+            consumers.append(guard)  # last: it may stop the run while an event is handed out
         return consumers, receipts
 
     async def pump(self, execution: Any, consumers: list[Callable[[Any], None]],

@@ -137,3 +137,17 @@ def test_the_cli_exits_1_when_a_model_run_goes_over_its_token_budget(tmp_path: P
     assert out["nodes"]["chat"]["status"] == "succeeded" and out["nodes"]["out"]["status"] == "cancelled"
     assert "Budget `max_tokens` exceeded: limit 3 tokens, used" in out["error"]["message"]
     assert "node `chat` (`llm.chat`)" in out["error"]["message"]
+
+
+async def test_every_node_gets_exactly_one_terminal_event_when_a_budget_stops_the_run() -> None:
+    from runtime import execute
+    from runtime.events import TERMINAL_NODE_EVENTS
+
+    events: list[Any] = []
+    execution = execute(spending_chain({"max_tokens": 50}), {"q": "x"}, registry=registry())
+    await execution.consume(events.append, guard_for(execution))
+    terminal = [e.node_id for e in events if isinstance(e, TERMINAL_NODE_EVENTS)]
+    assert sorted(terminal) == sorted(["q", "m0", "m1", "m2", "out"])
+    assert events[-1].kind == "run_finished" and events[-1].status == "failed"
+    assert [e.kind for e in events if getattr(e, "node_id", None) == "m1"] == ["node_started", "node_finished"]
+    assert "after node `m1`" in events[-1].error.message  # m1 crossed 50 tokens
