@@ -12,13 +12,13 @@ import sys
 from collections.abc import Sequence
 
 from ..issues import InvalidInputs, InvalidSpec
-from . import batch, core, export, serve
+from . import batch, core, export, runs, serve
 from .common import EXIT_FAILED, EXIT_INVALID, UsageError, print_issues
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 # Each entry adds its subcommands to the parser, in the order `patchwire --help` lists them.
-COMMANDS = (core.add_commands, serve.add_command, export.add_commands, batch.add_command)
+COMMANDS = (core.add_commands, serve.add_command, export.add_commands, batch.add_command, runs.add_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,6 +32,9 @@ from .tables import NodeRecord, RunRecord, utcnow
 __all__ = ["RunRecorder", "RecordNotStored", "owner_id"]
 
 HEARTBEAT_S = 5.0
+MAX_QUEUED = 20_000  # events waiting for the writer; beyond that `put` waits (backpressure, never unbounded memory)
+MAX_BATCH = 2_000  # events per transaction
+PRUNE_EVERY_S = 60.0  # background retention pruning (PATCHWIRE_RUN_RETENTION), at most this often
 
 
 def owner_id() -> str:
@@ -164,8 +167,10 @@ class _Active(EventFold):
 class _Writer(threading.Thread):
     def __init__(self) -> None:
         super().__init__(name="patchwire-run-recorder", daemon=True)
-        self.queue: queue.Queue[Any] = queue.Queue()
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=MAX_QUEUED)
         self.active: dict[str, _Active] = {}
+        self.pruned_at: dict[str, float] = {}
+        self.urls: set[str] = set()  # databases recorded into  # url -> monotonic time of its last retention pass
         self.sessions: dict[str, Any] = {}
         self.failed: dict[str, str] = {}  # run id -> why some of its records were lost
         self.watchers: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = {}
@@ -184,12 +189,14 @@ class _Writer(threading.Thread):
                 batch = [self.queue.get(timeout=HEARTBEAT_S)]
             except queue.Empty:
                 batch = []
-            while True:
+            while len(batch) < MAX_BATCH:
                 try:
                     batch.append(self.queue.get_nowait())
                 except queue.Empty:
                     break
             self._apply(batch)
+            batch.clear()  # nothing of the last batch stays alive while the thread waits
+            self._prune()
 
     def _apply(self, batch: list[Any]) -> None:
         waiters = [item for item in batch if isinstance(item, threading.Event)]
@@ -268,6 +275,7 @@ class _Writer(threading.Thread):
                         spec=spec, source=meta.source, inputs=jsonable(event.inputs), owner=owner_id(),
                         started_at=_ts(event.ts), heartbeat_at=utcnow())
         url = meta.url or database_url()
+        self.urls.add(url)
         active = _Active(run, url, {nid: NodeRecord(run_id=event.run_id, node_id=nid) for nid in event.node_ids},
                          log)
         self.active[event.run_id] = active
@@ -275,6 +283,30 @@ class _Writer(threading.Thread):
         session.add(run)
         session.flush()  # the run row first: node rows reference it
         session.add_all(active.nodes.values())
+
+    def _prune(self) -> None:
+        """Apply `PATCHWIRE_RUN_RETENTION` to the databases this process records into, now and then."""
+        import time
+
+        from .retention import RetentionError, prune_runs, retention_from_env
+
+        now = time.monotonic()
+        due = [url for url in self.urls if now - self.pruned_at.get(url, -PRUNE_EVERY_S) >= PRUNE_EVERY_S]
+        if not due:
+            return
+        try:
+            retention = retention_from_env()
+        except RetentionError as exc:
+            print(f"warning: runs are not pruned: {exc}", file=sys.stderr)
+            retention = None
+        for url in due:
+            self.pruned_at[url] = now
+            if retention is None or retention.keeps_everything:
+                continue
+            try:
+                prune_runs(retention, url)
+            except Exception as exc:  # noqa: BLE001 - pruning must never stop recording
+                print(f"warning: could not prune old runs: {first_line(exc)}", file=sys.stderr)
 
     def _heartbeat(self) -> None:
         import time
