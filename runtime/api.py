@@ -44,8 +44,11 @@ async def run(
     run_id: str | None = None, cache: NodeCache | None = None, max_concurrency: int | None = None,
 ) -> RunResult:
     """Run to completion and return the result (statuses, outputs, per-node details)."""
+    from .budget import guard_for
+
     collector = ResultCollector()
-    await execute(spec, inputs, registry=registry, run_id=run_id, cache=cache,
-                  max_concurrency=max_concurrency).consume(collector)
+    execution = execute(spec, inputs, registry=registry, run_id=run_id, cache=cache, max_concurrency=max_concurrency)
+    guard = guard_for(execution)  # None: the pipeline has no budget
+    await execution.consume(collector, *([guard] if guard else []))
     assert collector.result is not None
     return collector.result

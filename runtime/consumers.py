@@ -46,6 +46,10 @@ def default_consumers(source: RunSource, *, record: bool = True, pipeline_id: st
         factories.append(_progress(progress))
     if tracing_enabled():  # else nothing of OpenTelemetry is imported
         factories.append(tracing_factory())
+    if source in ("serve", "openai", "mcp"):  # the Prometheus metrics `/metrics` answers with
+        from .metrics import metrics_factory
+
+        factories.append(metrics_factory())
     return factories
 
 
@@ -60,11 +64,13 @@ async def run_with_consumers(plan: Plan, inputs: dict[str, Any], factories: Sequ
 
     `pinned`: node id -> outputs used instead of running the node (an eval suite's mocks)."""
     from .api import execute
+    from .budget import guard_for
     from .results import ResultCollector
 
     execution = execute(plan, inputs, pinned=pinned)
     collector = ResultCollector()
-    await execution.consume(collector, *for_run(factories, plan, execution.run_id))
+    guard = guard_for(execution)  # None: the pipeline has no budget
+    await execution.consume(collector, *for_run(factories, plan, execution.run_id), *([guard] if guard else []))
     assert collector.result is not None
     return collector.result
 

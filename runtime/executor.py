@@ -23,6 +23,7 @@ from .attempts import NodeOutputTypeError, attempt_error, retry_delay, wrong_out
 from .cache import NodeCache, cache_key, default_cache
 from .context import RunContext
 from .deadlines import DefaultDeadline, default_timeout_message
+from .egress import CURRENT_NODE
 from .events import (
     ErrorInfo,
     NodeCached,
@@ -140,6 +141,16 @@ class Execution:
         """Emit an event of a sub-run (a flow node's item) into this run, until this run has finished."""
         if not self._finished:
             self._emit(event)
+
+    def fail(self, message: str, error_type: str = "RunFailed", *, finished_node: str | None = None) -> None:
+        """Stop the run as `failed` with this error (the budget guard calls it). Called by a consumer while
+        it handles a node's terminal event, it names that node in `finished_node` (it gets no second
+        terminal event) and must be the last consumer (the others have seen the event already)."""
+        if self._started and not self._finished:
+            if finished_node is not None:
+                self._terminal[self.plan.by_id[finished_node]] = True
+            self._error = ErrorInfo(error_type, message)
+            self._abort(message, "failed")
 
     # --- scheduling ------------------------------------------------------------------------------
     async def consume(self, *consumers: Callable[[Any], None]) -> None:
@@ -275,6 +286,7 @@ class Execution:
         no new task and no loop turn per node. Other nodes made ready get tasks of their own."""
         task, run = asyncio.current_task(), 0
         while True:
+            egress_token = CURRENT_NODE.set((self.run_id, node.id))  # the egress audit's attribution
             try:
                 if self._limit is not None:
                     async with self._limit:
@@ -286,6 +298,8 @@ class Execution:
             except BaseException as exc:  # noqa: BLE001 - a bug in scheduling must still end the run
                 if not self._finished:
                     self._fail(node, exc, 1, 0.0, {})
+            finally:
+                CURRENT_NODE.reset(egress_token)
             run += 1
             follow = self._hand_over(task if run < INLINE_RUN else None)
             if follow is None:

@@ -202,8 +202,11 @@ class LiveRuns:
 
         execution = Execution(plan, plan.resolve_inputs(inputs), run_id=uuid.uuid4().hex, **execute_options)
         factories = default_consumers(source, record=record, pipeline_id=pipeline_id)
+        from .budget import guard_for
+
+        guard = guard_for(execution)  # None: the pipeline has no budget
         live = LiveRun(execution, pipeline_id=pipeline_id,
-                       consumers=[make(plan, execution.run_id) for make in factories])
+                       consumers=[*(make(plan, execution.run_id) for make in factories), *([guard] if guard else [])])
         live.task = asyncio.get_running_loop().create_task(live.drive(), name=f"patchwire-run-{live.run_id}")
         self._runs[live.run_id] = live
         self._forget_old()

@@ -6,6 +6,7 @@ import json
 import sys
 from typing import Any, TextIO
 
+from .egress import summary_line
 from .events import EventFold, NodeChunk, NodeLog, NodeStarted, RunFinished, RunStarted
 from .results import RunResult, jsonable
 
@@ -63,6 +64,7 @@ def print_outputs(result: RunResult, stream: TextIO | None = None) -> None:
     print(f"run {result.run_id}: {result.status} in {latency}", file=sys.stderr)
     if result.error:
         print(f"error: {result.error['message']}", file=sys.stderr)
+    print(summary_line(result.egress), file=sys.stderr)
     for node_id, value in result.outputs.items():
         text = value if isinstance(value, str) else json.dumps(jsonable(value), indent=2, ensure_ascii=False)
         print(f"{node_id}: {text}", file=out)

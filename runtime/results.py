@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
+from . import egress
 from .events import EventFold, NodeChunk, NodeLog, NodeStatus, RunStatus
 
 __all__ = ["RunResult", "NodeResult", "ResultCollector", "jsonable"]
@@ -32,15 +33,18 @@ class RunResult(BaseModel):
     outputs: dict[str, Any] = Field(default_factory=dict)
     nodes: dict[str, NodeResult] = Field(default_factory=dict)
     error: dict[str, str] | None = None
+    egress: list[dict[str, Any]] = Field(default_factory=list)  # every outbound call (`runtime.egress`)
 
     def to_json(self) -> dict[str, Any]:
         """The `patchwire run --json` object (JSON-ready; values that are not JSON become their repr)."""
         return {
             "run_id": self.run_id, "status": self.status, "latency_ms": _ms(self.latency_ms),
-            "outputs": jsonable(self.outputs),
+            "outputs": jsonable(self.outputs), "error": self.error,
             "nodes": {node_id: {"status": n.status, "latency_ms": _ms(n.latency_ms), "attempts": n.attempts,
-                                "outputs": jsonable(n.outputs), "error": n.error, "skip_reason": n.skip_reason}
+                                "outputs": jsonable(n.outputs), "error": n.error, "skip_reason": n.skip_reason,
+                                "egress": egress.for_node(self.egress, node_id)}
                       for node_id, n in self.nodes.items()},
+            "egress": list(self.egress),
         }
 
 
@@ -71,10 +75,12 @@ class ResultCollector(EventFold):
     def __init__(self) -> None:
         self.result: RunResult | None = None
         self._nodes: dict[str, NodeResult] = _NOT_STARTED  # the result's nodes, once RunStarted made them
+        self._egress: egress.EgressLog | None = None
 
     def on_run_started(self, event: Any) -> None:
         self.result = RunResult(run_id=event.run_id, nodes={nid: NodeResult() for nid in event.node_ids})
         self._nodes = self.result.nodes
+        self._egress = egress.begin(event.run_id)
 
     def on_run_finished(self, event: Any) -> None:
         result = self.result
@@ -82,6 +88,8 @@ class ResultCollector(EventFold):
             raise RuntimeError(_NOT_STARTED_YET)
         result.status, result.latency_ms, result.outputs = event.status, event.latency_ms, event.outputs
         result.error = None if event.error is None else event.error.brief()
+        egress.end(event.run_id)
+        result.egress = self._egress.entries if self._egress is not None else []
 
     def on_node_started(self, event: Any) -> None:
         node = self._nodes[event.node_id]

@@ -19,6 +19,7 @@ __all__ = [
     "ChatInterface",
     "PipelineInterface",
     "PipelineSpec",
+    "Budget",
     "spec_json_schema",
 ]
 
@@ -103,6 +104,14 @@ class PipelineInterface(_Strict):
     chat: ChatInterface | None = Field(default=None, description="The chat mapping (OpenAI-compatible API)")
 
 
+class Budget(_Strict):
+    """Limits of one run; a run that exceeds one is stopped as failed (each limit optional)."""
+
+    max_cost: float | None = Field(default=None, gt=0, description="Most a run may spend, in USD")
+    max_tokens: int | None = Field(default=None, gt=0, description="Most model tokens a run may use")
+    max_latency_s: float | None = Field(default=None, gt=0, description="Longest a run may take, in seconds")
+
+
 class PipelineSpec(_Strict):
     """A whole pipeline: nodes, the edges between their ports, and an optional layout."""
 
@@ -114,6 +123,7 @@ class PipelineSpec(_Strict):
     interface: PipelineInterface | None = Field(
         default=None, description="How chat clients map onto the pipeline (default: its single text input "
                                   "and single output)")
+    budget: Budget | None = Field(default=None, description="Cost, token and time limits of each run")
     layout: dict[str, Position] = Field(
         default_factory=dict, description="Editor positions by node id; ignored by the runtime"
     )

@@ -13,14 +13,14 @@ from collections.abc import Sequence
 
 from ..issues import InvalidInputs, InvalidSpec
 from ..tracing import TracingConfigError
-from . import batch, core, eval, export, mcp, serve
+from . import batch, core, eval, export, mcp, runs, serve
 from .common import EXIT_FAILED, EXIT_INVALID, UsageError, print_issues
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 # Each entry adds its subcommands to the parser, in the order `patchwire --help` lists them.
 COMMANDS = (core.add_commands, serve.add_command, mcp.add_command, export.add_commands, batch.add_command,
-            eval.add_commands)
+            eval.add_commands, runs.add_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -69,6 +69,10 @@ def _tidy_document(document: dict[str, Any], layout: bool, secrets: Any, warning
         if node.get("policy"):
             node["policy"] = {k: v for k, v in node["policy"].items() if v is not None}
     _drop_empty_interface(document)
+    if document.get("budget") is None:
+        document.pop("budget", None)
+    else:
+        document["budget"] = {k: v for k, v in document["budget"].items() if v is not None}
     if not layout or not document.get("layout"):
         document.pop("layout", None)
     for node in document["nodes"]:

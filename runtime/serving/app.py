@@ -144,6 +144,14 @@ def _add_routes(app: FastAPI, pipelines: dict[str, Pipeline], runner: _Runner, a
         body, status = await health_report(checks, len(pipelines))
         return JSONResponse(body, status_code=status)
 
+    @app.get("/metrics", tags=["service"], dependencies=auth, include_in_schema=True)
+    async def metrics() -> Response:
+        """Prometheus metrics of this process's runs (text exposition format)."""
+        from ..metrics import serve_metrics
+
+        body, content_type = serve_metrics().exposition()
+        return Response(body, media_type=content_type)
+
     @app.get("/v1/pipelines", tags=["pipelines"], dependencies=auth)
     async def list_pipelines() -> dict[str, Any]:
         return {"pipelines": [p.summary for p in pipelines.values()]}
@@ -294,9 +302,13 @@ class _Runner:
         self.factories = factories
         self.max_body_bytes = max_body_bytes
 
-    def _consumers(self, pipeline: Pipeline, run_id: str,
+    def _consumers(self, pipeline: Pipeline, execution: Any,
                    first: Callable[[Any], None]) -> tuple[list[Callable], list[Awaitable[None]]]:
-        """The run's consumers, and the receipts of those that keep records (records.py)."""
+        """The run's consumers (the budget guard when the pipeline has a budget), and the receipts of those
+        that keep records (records.py)."""
+        from ..budget import guard_for
+
+        run_id, guard = execution.run_id, guard_for(execution)
         consumers, receipts = [first], []
         for factory in self.factories:
             try:
@@ -306,6 +318,8 @@ class _Runner:
                 consumers.append(_guarded(consumer))
             except Exception:
                 log.exception("event consumer factory %r failed; run %s is not recorded by it", factory, run_id)
+        if guard is not None:
+            consumers.append(guard)  # last: it may stop the run while an event is handed out
         return consumers, receipts
 
     async def pump(self, execution: Any, consumers: list[Callable[[Any], None]],
@@ -333,7 +347,7 @@ class _Runner:
         """Run to the end (or the time limit, or the client leaving): the result, whether it timed out, and
         why its run record was not stored (None when it was, or nothing records)."""
         collector = ResultCollector()
-        consumers, receipts = self._consumers(pipeline, execution.run_id, collector)
+        consumers, receipts = self._consumers(pipeline, execution, collector)
         gone = asyncio.ensure_future(_disconnected(request))
         try:
             timed_out = await self.pump(execution, consumers, gone)
@@ -361,7 +375,7 @@ class _Runner:
         """Every run event as it happens; a consumer that stops early (the client left) cancels the run.
         `on_unrecorded(problem)` hears, after the last event, that the run record was not stored."""
         queue: asyncio.Queue[Any] = asyncio.Queue()
-        consumers, receipts = self._consumers(pipeline, execution.run_id, queue.put_nowait)
+        consumers, receipts = self._consumers(pipeline, execution, queue.put_nowait)
         task = asyncio.create_task(self.pump(execution, consumers))
         task.add_done_callback(lambda _: queue.put_nowait(_END))
         try:

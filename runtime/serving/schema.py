@@ -61,19 +61,29 @@ RUN_BODY_SCHEMA: dict[str, Any] = {
     "example": {"inputs": {"query": "How do I add a component?"}},
 }
 
+EGRESS_SCHEMA: dict[str, Any] = {
+    "type": "array", "description": "Every outbound network call (DNS lookup or connect) of the run",
+    "items": {"type": "object", "required": ["host", "port", "node", "kind", "ts"], "properties": {
+        "host": {"type": "string"}, "port": {"type": ["integer", "string", "null"]},
+        "node": {"type": ["string", "null"], "description": "The node that made it; null: outside any node"},
+        "kind": {"enum": ["connect", "dns"]}, "ts": {"type": "number", "description": "Unix time"}}}}
+
 _NODE = {"type": "object", "properties": {
     "status": {"enum": ["queued", "running", "succeeded", "failed", "skipped", "cached", "cancelled"]},
     "latency_ms": {"type": ["number", "null"]}, "attempts": {"type": "integer"}, "outputs": {"type": "object"},
-    "error": {"type": ["object", "null"]}, "skip_reason": {"type": ["string", "null"]}}}
+    "error": {"type": ["object", "null"]}, "skip_reason": {"type": ["string", "null"]},
+    "egress": EGRESS_SCHEMA}}
 
 RUN_RESULT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["run_id", "status", "latency_ms", "outputs", "nodes"],
+    "required": ["run_id", "status", "latency_ms", "outputs", "nodes", "egress"],
     "properties": {
         "run_id": {"type": "string"},
         "status": {"enum": ["succeeded", "failed", "cancelled"]},
+        "error": {"type": ["object", "null"], "description": "Why the run failed: {type, message}"},
         "latency_ms": {"type": ["number", "null"]},
         "outputs": {"type": "object", "description": "Results by io.output node id"},
         "nodes": {"type": "object", "additionalProperties": _NODE},
+        "egress": EGRESS_SCHEMA,
     },
 }

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .. import egress
 from ..events import TERMINAL_NODE_EVENTS, EventFold, NodeChunk, RunFinished, RunStarted
 from ..results import jsonable
 from ..secrets import env_redactor
@@ -31,6 +32,9 @@ from .tables import NodeRecord, RunRecord, utcnow
 __all__ = ["RunRecorder", "RecordNotStored", "owner_id"]
 
 HEARTBEAT_S = 5.0
+MAX_QUEUED = 20_000  # events waiting for the writer; beyond that `put` waits (backpressure, never unbounded memory)
+MAX_BATCH = 2_000  # events per transaction
+PRUNE_EVERY_S = 60.0  # background retention pruning (PATCHWIRE_RUN_RETENTION), at most this often
 
 
 def owner_id() -> str:
@@ -68,7 +72,12 @@ class RunRecorder:
         return make
 
     def __call__(self, event: Any) -> None:
-        _writer().put((self._meta, event))
+        log = None
+        if event.__class__ is RunStarted:
+            log = egress.begin(event.run_id)  # the run's outbound calls, stored when it finishes
+        elif event.__class__ is RunFinished:
+            egress.end(event.run_id)
+        _writer().put((self._meta, event, log))
 
     @staticmethod
     def flush(timeout: float = 10.0) -> None:
@@ -101,6 +110,7 @@ class _Active(EventFold):
     run: RunRecord
     url: str
     nodes: dict[str, NodeRecord] = field(default_factory=dict)
+    egress: egress.EgressLog | None = None
     beat: float = 0.0
     # Nodes inside flow nodes (`node_id` like `map1/3/summarise`): a row each, made on their first event and
     # let go once stored after their last, so a 10,000-item map does not grow the recorder.
@@ -173,13 +183,16 @@ class _Active(EventFold):
         run.node_latency_sum_ms = sum(n.latency_ms or 0.0 for n in self.nodes.values())
         usage = usage_total(n.outputs for n in self.nodes.values())
         run.total_tokens, run.cost_usd = usage.total_tokens, usage.cost_usd
+        run.egress = list(self.egress.entries) if self.egress is not None else []
 
 
 class _Writer(threading.Thread):
     def __init__(self) -> None:
         super().__init__(name="patchwire-run-recorder", daemon=True)
-        self.queue: queue.Queue[Any] = queue.Queue()
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=MAX_QUEUED)
         self.active: dict[str, _Active] = {}
+        self.pruned_at: dict[str, float] = {}
+        self.urls: set[str] = set()  # databases recorded into  # url -> monotonic time of its last retention pass
         self.sessions: dict[str, Any] = {}
         self.failed: dict[str, str] = {}  # run id -> why some of its records were lost
         self.watchers: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = {}
@@ -198,12 +211,14 @@ class _Writer(threading.Thread):
                 batch = [self.queue.get(timeout=HEARTBEAT_S)]
             except queue.Empty:
                 batch = []
-            while True:
+            while len(batch) < MAX_BATCH:
                 try:
                     batch.append(self.queue.get_nowait())
                 except queue.Empty:
                     break
             self._apply(batch)
+            batch.clear()  # nothing of the last batch stays alive while the thread waits
+            self._prune()
 
     def _apply(self, batch: list[Any]) -> None:
         waiters = [item for item in batch if isinstance(item, threading.Event)]
@@ -211,9 +226,9 @@ class _Writer(threading.Thread):
         for item in batch:
             if isinstance(item, threading.Event):
                 continue
-            meta, event = item
+            meta, event, log = item
             try:
-                self._event(meta, event)
+                self._event(meta, event, log)
             except Exception as exc:  # noqa: BLE001 - recording must never break a run
                 self._fail([event.run_id], f"could not record {event.kind}: {first_line(exc)}")
             if event.__class__ is RunFinished:
@@ -267,9 +282,9 @@ class _Writer(threading.Thread):
             with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
                 loop.call_soon_threadsafe(_resolve, future, error)
 
-    def _event(self, meta: _Meta, event: Any) -> None:
+    def _event(self, meta: _Meta, event: Any, log: egress.EgressLog | None) -> None:
         if event.__class__ is RunStarted:
-            self._start(meta, event)
+            self._start(meta, event, log)
             return
         active = self.active.get(event.run_id)
         if active is not None:
@@ -280,19 +295,45 @@ class _Writer(threading.Thread):
         elif event.__class__ is RunFinished and event.run_id not in self.failed:
             self.failed[event.run_id] = "its start was never recorded"
 
-    def _start(self, meta: _Meta, event: RunStarted) -> None:
+    def _start(self, meta: _Meta, event: RunStarted, log: egress.EgressLog | None) -> None:
         redact = env_redactor()  # the events are masked by the executor; the spec pasted by a user is not
         spec = meta.spec if redact is None else redact.value(meta.spec)
         run = RunRecord(id=event.run_id, pipeline_id=meta.pipeline_id, pipeline_name=event.pipeline,
                         spec=spec, source=meta.source, inputs=jsonable(event.inputs), owner=owner_id(),
                         started_at=_ts(event.ts), heartbeat_at=utcnow())
         url = meta.url or database_url()
-        active = _Active(run, url, {nid: NodeRecord(run_id=event.run_id, node_id=nid) for nid in event.node_ids})
+        self.urls.add(url)
+        active = _Active(run, url, {nid: NodeRecord(run_id=event.run_id, node_id=nid) for nid in event.node_ids},
+                         log)
         self.active[event.run_id] = active
         session = self._session(url)
         session.add(run)
         session.flush()  # the run row first: node rows reference it
         session.add_all(active.nodes.values())
+
+    def _prune(self) -> None:
+        """Apply `PATCHWIRE_RUN_RETENTION` to the databases this process records into, now and then."""
+        import time
+
+        from .retention import RetentionError, prune_runs, retention_from_env
+
+        now = time.monotonic()
+        due = [url for url in self.urls if now - self.pruned_at.get(url, -PRUNE_EVERY_S) >= PRUNE_EVERY_S]
+        if not due:
+            return
+        try:
+            retention = retention_from_env()
+        except RetentionError as exc:
+            print(f"warning: runs are not pruned: {exc}", file=sys.stderr)
+            retention = None
+        for url in due:
+            self.pruned_at[url] = now
+            if retention is None or retention.keeps_everything:
+                continue
+            try:
+                prune_runs(retention, url)
+            except Exception as exc:  # noqa: BLE001 - pruning must never stop recording
+                print(f"warning: could not prune old runs: {first_line(exc)}", file=sys.stderr)
 
     def _heartbeat(self) -> None:
         import time

@@ -59,6 +59,7 @@ class RunRecord(SQLModel, table=True):
     cost_usd: float | None = None
     final_answer: str | None = None  # set when a human reviewer approves or edits the run's answer
     review: Any = Field(default=None, sa_column=Column(JSON))  # {task_id, status, reviewer, decided_at}
+    egress: Any = Field(default=None, sa_column=Column(JSON))  # outbound calls: [{host, port, node, kind, ts}]
     owner: str = ""  # host:pid of the process running it, to detect runs whose process died
     started_at: datetime = Field(default_factory=utcnow, index=True)
     finished_at: datetime | None = None

@@ -40,12 +40,12 @@ def test_run_json_prints_exactly_one_object_with_the_documented_shape(diamond: P
     proc = patchwire("run", str(diamond), "--input", "query=hello", "--input", "n=7", "--json", *SAMPLES)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
-    assert set(result) == {"run_id", "status", "latency_ms", "outputs", "nodes"}
+    assert set(result) == {"run_id", "status", "latency_ms", "outputs", "error", "nodes", "egress"}  # issue #13
     assert result["status"] == "succeeded"
     assert result["outputs"] == {"out": "hello+f:hello", "count": 7}
     assert set(result["nodes"]) == {"q", "n", "slow", "fast", "join", "out", "count"}
     slow = result["nodes"]["slow"]
-    assert set(slow) == {"status", "latency_ms", "attempts", "outputs", "error", "skip_reason"}
+    assert set(slow) == {"status", "latency_ms", "attempts", "outputs", "error", "skip_reason", "egress"}
     assert slow["status"] == "succeeded" and slow["latency_ms"] >= 50 and slow["attempts"] == 1
     assert slow["outputs"] == {"value": "hello"} and slow["error"] is None
     assert result["latency_ms"] < 50 + 200, "branches did not overlap"

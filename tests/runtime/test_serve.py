@@ -108,7 +108,7 @@ async def test_fifty_concurrent_requests_to_two_pipelines_are_all_answered_corre
     for i, response in answers:
         assert response.status_code == 200, response.text
         body = response.json()
-        assert set(body) == {"run_id", "status", "latency_ms", "outputs", "nodes"}  # `patchwire run --json`
+        assert set(body) == {"run_id", "status", "latency_ms", "outputs", "error", "nodes", "egress"}  # `run --json`
         assert body["status"] == "succeeded"
         assert body["outputs"] == {"out": f"{'A:' if i % 2 else 'B:'}request-{i}"}  # its own input, no cross-talk
         assert body["nodes"]["q"]["outputs"] == {"value": f"request-{i}"}

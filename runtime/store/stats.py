@@ -1,0 +1,127 @@
+"""Aggregates of the run history per pipeline (and version) over a window: runs, error rate, p50/p95 latency,
+tokens and cost, per node too. What `patchwire runs stats` prints.
+
+A pipeline's version is the short hash of the spec a run recorded, so an edit that changed the graph or a
+param shows up as a new version even when nobody saved one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import col, select
+
+from ..usage import usage_total
+from .db import session
+from .tables import NodeRecord, RunRecord, utcnow
+
+__all__ = ["Stats", "PipelineStats", "run_stats", "spec_version", "percentile"]
+
+_CHUNK = 500  # run ids per node query
+
+
+@dataclass
+class Stats:
+    """One pipeline's (or node's) numbers; latencies in ms, None when nothing finished."""
+
+    runs: int = 0
+    failed: int = 0
+    error_rate: float = 0.0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    tokens: int = 0
+    cost_usd: float | None = None
+
+
+@dataclass
+class PipelineStats(Stats):
+    pipeline: str = ""
+    version: str | None = None  # set when grouped by version
+    nodes: dict[str, Stats] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (`q` in 0..100) of `values`; None for none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))  # ceil(n * q / 100)
+    return round(ordered[int(rank) - 1], 3)
+
+
+def spec_version(spec: Any) -> str:
+    text = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def run_stats(*, pipeline: str | None = None, since: timedelta | None = None, by_version: bool = False,
+              url: str | None = None) -> list[PipelineStats]:
+    """Finished runs (not `running`) started within `since` (default: all), grouped by pipeline name."""
+    query = select(RunRecord).where(RunRecord.status != "running")
+    if pipeline is not None:
+        query = query.where(RunRecord.pipeline_name == pipeline)
+    if since is not None:
+        query = query.where(col(RunRecord.started_at) >= utcnow() - since)
+    with session(url) as s:
+        runs = list(s.exec(query))
+        nodes = _nodes_of(s, [run.id for run in runs])
+    groups: dict[tuple[str, str | None], list[RunRecord]] = {}
+    for run in runs:
+        key = (run.pipeline_name, spec_version(run.spec) if by_version else None)
+        groups.setdefault(key, []).append(run)
+    return [_pipeline_stats(name, version, members, nodes) for (name, version), members in sorted(
+        groups.items(), key=lambda item: (item[0][0], _newest(item[1])), reverse=False)]
+
+
+def _newest(runs: list[RunRecord]) -> datetime:
+    return max(run.started_at for run in runs)
+
+
+def _nodes_of(s: Any, run_ids: list[str]) -> dict[str, list[NodeRecord]]:
+    by_run: dict[str, list[NodeRecord]] = {}
+    for start in range(0, len(run_ids), _CHUNK):
+        chunk = run_ids[start:start + _CHUNK]
+        for node in s.exec(select(NodeRecord).where(col(NodeRecord.run_id).in_(chunk))):
+            by_run.setdefault(node.run_id, []).append(node)
+    return by_run
+
+
+def _pipeline_stats(name: str, version: str | None, runs: list[RunRecord],
+                    nodes: dict[str, list[NodeRecord]]) -> PipelineStats:
+    result = PipelineStats(pipeline=name, version=version)
+    _fill(result, [(r.status, r.latency_ms) for r in runs])
+    result.tokens = sum(r.total_tokens or 0 for r in runs)
+    result.cost_usd = _cost(r.cost_usd for r in runs)
+    per_node: dict[str, list[NodeRecord]] = {}
+    for run in runs:
+        for node in nodes.get(run.id, []):
+            if node.status in ("succeeded", "failed"):  # ran in this run (not cached, skipped, cancelled)
+                per_node.setdefault(node.node_id, []).append(node)
+    for node_id, records in per_node.items():
+        stats = Stats()
+        _fill(stats, [(n.status, n.latency_ms) for n in records])
+        usage = usage_total(n.outputs for n in records)
+        stats.tokens, stats.cost_usd = usage.total_tokens, usage.cost_usd
+        result.nodes[node_id] = stats
+    return result
+
+
+def _fill(stats: Stats, outcomes: list[tuple[str, float | None]]) -> None:
+    stats.runs = len(outcomes)
+    stats.failed = sum(1 for status, _ in outcomes if status in ("failed", "interrupted"))
+    stats.error_rate = round(stats.failed / stats.runs, 4) if stats.runs else 0.0
+    latencies = [latency for _, latency in outcomes if latency is not None]
+    stats.p50_ms, stats.p95_ms = percentile(latencies, 50), percentile(latencies, 95)
+
+
+def _cost(values: Iterable[float | None]) -> float | None:
+    priced = [v for v in values if v is not None]
+    return round(sum(priced), 10) if priced else None
