@@ -16,10 +16,17 @@ from .tables import NodeRecord, RunRecord, utcnow
 __all__ = ["list_runs", "get_run", "mark_interrupted_runs"]
 
 
-def list_runs(pipeline_id: str | None = None, *, limit: int = 100) -> list[RunRecord]:
+def list_runs(pipeline_id: str | None = None, *, spec_name: str | None = None, limit: int = 100) -> list[RunRecord]:
+    """Newest first. `spec_name`: also the runs of that spec started outside the editor (`patchwire run`,
+    `batch`, `serve`), which carry the spec's name but no pipeline id."""
     query = select(RunRecord).order_by(col(RunRecord.started_at).desc()).limit(limit)
     if pipeline_id is not None:
-        query = query.where(RunRecord.pipeline_id == pipeline_id)
+        mine = RunRecord.pipeline_id == pipeline_id
+        if spec_name:
+            from sqlmodel import and_, or_
+
+            mine = or_(mine, and_(col(RunRecord.pipeline_id).is_(None), RunRecord.pipeline_name == spec_name))
+        query = query.where(mine)
     with session() as s:
         return list(s.exec(query))
 

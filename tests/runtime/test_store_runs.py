@@ -212,3 +212,14 @@ def test_a_run_orphaned_by_a_killed_process_is_interrupted_at_the_next_start_onl
     reset_engines()
     prepare_database()  # the next start-up after the kill
     assert get_run(run_id)[0].status == "interrupted"
+
+
+async def test_a_pipelines_history_includes_runs_of_its_spec_from_the_cli_and_batch():
+    mine = await record(spec(), {"q": "a"}, pipeline_id="p-hist", source="editor")
+    from_cli = await record(spec(), {"q": "a"}, source="cli")  # no pipeline id: `patchwire run spec.json`
+    from_batch = await record(spec(), {"q": "b"}, source="batch")
+    other = await record(spec(), {"q": "a"}, pipeline_id="p-other", source="editor")
+    listed = [r.id for r in list_runs("p-hist", spec_name="recorded")]
+    assert set(listed) >= {mine, from_cli, from_batch} and other not in listed
+    assert [r.id for r in list_runs("p-hist")] == [mine]  # by id only, as before
+    assert from_cli not in [r.id for r in list_runs("p-hist", spec_name="another-name")]
