@@ -29,7 +29,9 @@ def pins(lock: Path) -> dict[str, str]:
 
 
 def installed() -> dict[str, str]:
-    return {canonicalize_name(d.metadata["Name"]): d.version for d in metadata.distributions()}
+    """The distributions in this virtualenv's own site-packages (not the base interpreter's)."""
+    site = [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+    return {canonicalize_name(d.metadata["Name"]): d.version for d in metadata.distributions(path=site)}
 
 
 def test_the_lock_was_generated_from_the_current_dependencies():

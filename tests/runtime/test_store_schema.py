@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 from runtime.store import prepare_database
 from runtime.store.db import get_engine, reset_engines
 from runtime.store.runs import get_run, list_runs
-from runtime.store.schema import current_revision, head_revision
+from runtime.store.schema import HEAD_REVISION, current_revision, head_revision
 
 TABLES = {"alembic_version", "run_record", "node_record", "review_task", "pipeline", "pipeline_version",
           "editor_pin", "eval_experiment", "eval_row", "pipeline_publication"}
@@ -194,5 +194,5 @@ def test_a_database_from_a_newer_patchwire_is_refused_with_the_reason(empty_url)
         prepare_database()
     path = empty_url.removeprefix("sqlite:///")
     assert str(caught.value) == (f"The SQLite database at {path} was migrated by a newer Patchwire (schema revision "
-                                 "9999; this one knows up to 0001). Upgrade Patchwire, or point DATABASE_URL at "
+                                 f"9999; this one knows up to {HEAD_REVISION}). Upgrade Patchwire, or point DATABASE_URL at "
                                  "another database.")
