@@ -51,7 +51,8 @@ def _create(url: str) -> Engine:
 
 def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":  # switching takes an exclusive lock
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

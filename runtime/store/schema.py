@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..settings import database_url
 from .db import PREPARED, get_engine
-from .health import DatabaseUnavailable, check_database, first_line, where
+from .health import DatabaseUnavailable, check_database, connection_error, first_line, where
 
 __all__ = ["prepare_database", "head_revision", "current_revision", "MIGRATIONS", "LOCK_TIMEOUT_S", "HEAD_REVISION"]
 
@@ -45,7 +45,6 @@ def prepare_database(url: str | None = None) -> None:
         if url in PREPARED:
             return
         engine = get_engine(url)
-        check_database(engine)
         with _schema_lock(engine) as connection:
             _migrate(connection)
             PREPARED.add(url)  # the sweep below queries through `session()`, which must not prepare again
@@ -74,12 +73,17 @@ def _mark_interrupted(url: str) -> list[str]:
 def _schema_lock(engine: Engine) -> Iterator[Connection]:
     """A connection holding the schema lock of this database."""
     if engine.dialect.name == "postgresql":
+        check_database(engine)
         with _advisory_lock(engine) as connection:
             yield connection
         return
     path = engine.url.database if engine.dialect.name == "sqlite" else None
-    with _file_lock(Path(f"{path}.lock") if path and path != ":memory:" else None), engine.connect() as connection:
-        yield connection
+    # SQLite: the file lock first. A fresh file switching to WAL takes an exclusive lock that does not wait
+    # for a busy timeout, so a second process connecting at that moment would see "database is locked".
+    with _file_lock(Path(f"{path}.lock") if path and path != ":memory:" else None, engine):
+        check_database(engine)
+        with engine.connect() as connection:
+            yield connection
 
 
 @contextmanager
@@ -103,7 +107,7 @@ def _advisory_lock(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
-def _file_lock(path: Path | None) -> Iterator[None]:
+def _file_lock(path: Path | None, engine: Engine) -> Iterator[None]:
     """An exclusive `flock` on `path` (POSIX); no lock for an in-memory database or where fcntl is missing."""
     try:
         import fcntl
@@ -113,7 +117,12 @@ def _file_lock(path: Path | None) -> Iterator[None]:
         yield
         return
     deadline = time.monotonic() + LOCK_TIMEOUT_S
-    with open(path, "a+b") as handle:
+    try:
+        handle = open(path, "a+b")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        check_database(engine)  # a missing directory or a read-only place: the database's own words
+        raise connection_error(engine.url, exc) from None
+    with handle:
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

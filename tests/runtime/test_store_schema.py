@@ -112,14 +112,36 @@ def test_preparing_again_in_the_same_process_does_nothing(empty_url, monkeypatch
 
 
 def test_processes_preparing_a_fresh_database_at_once_make_one_schema(empty_url):
-    results = prepare_at_once(empty_url)
+    # Four, not two: on a fresh SQLite file the switch to WAL is where a process connecting too early failed.
+    results = prepare_at_once(empty_url, processes=4)
     for result in results:
         assert (result.returncode, result.stdout.strip()) == (0, "prepared"), result.stderr
         assert "Traceback" not in result.stderr and "already exists" not in result.stderr
     assert table_names(empty_url) == TABLES and revision(empty_url) == head_revision()
     from runtime.store import list_reviews
 
-    assert sorted(t.question for t in list_reviews()) == ["from 0", "from 1"]
+    assert sorted(t.question for t in list_reviews()) == [f"from {i}" for i in range(4)]
+
+
+def test_a_process_waiting_for_the_sqlite_schema_lock_does_not_touch_the_file_yet(tmp_path):
+    """The first connection to a fresh SQLite file switches it to WAL under an exclusive lock that does not
+    honour the busy timeout: a process connecting before it holds the schema lock could fail "locked"."""
+    import fcntl
+
+    db = tmp_path / "patchwire.db"
+    code = "from runtime.store import prepare_database; prepare_database(); print('prepared')"
+    with open(f"{db}.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "DATABASE_URL": f"sqlite:///{db}"},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            proc.wait(timeout=4)  # ample time for its imports and, before the fix, its first connection
+        except subprocess.TimeoutExpired:
+            pass
+        assert proc.poll() is None and not db.exists(), "connected before holding the schema lock"
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    out, err = proc.communicate(timeout=120)
+    assert (proc.returncode, out.strip()) == (0, "prepared"), err
 
 
 def build_old_database(url: str) -> None:
