@@ -125,6 +125,16 @@ def render_context(template: str, documents: list[Document], separator: str) -> 
 # --- retrieval.chroma ----------------------------------------------------------------------------------
 
 
+class EmbeddingEndpointWarnings:
+    """Validation warnings for a component that embeds through `EmbeddingParams.api_base` (a mixin, not a
+    component: the registry only sees classes decorated with `@component`)."""
+
+    @classmethod
+    def param_warnings(cls, params: BaseModel) -> list[ParamWarning]:
+        assert isinstance(params, EmbeddingParams)
+        return api_base_warnings(params.embedding_model, params.api_base)
+
+
 class RetrieveParams(EmbeddingParams):
     top_k: int = Field(4, ge=1, le=100, description="How many chunks to return at most")
     where: dict[str, Any] | None = Field(None, description='Chroma metadata filter, e.g. {"topic": "cli"} or '
@@ -161,15 +171,10 @@ class RetrieveOutputs(BaseModel):
 
 
 @component(id="retrieval.chroma", version=1, title="Chroma retrieval", category="Retrieval")
-class ChromaRetrieve(Component):
+class ChromaRetrieve(EmbeddingEndpointWarnings, Component):
     """Find the chunks of a Chroma collection closest to the query (cosine similarity)."""
 
     params: RetrieveParams
-
-    @classmethod
-    def param_warnings(cls, params: BaseModel) -> list[ParamWarning]:
-        assert isinstance(params, EmbeddingParams)
-        return api_base_warnings(params.embedding_model, params.api_base)
 
     async def run(self, inputs: RetrieveInputs, ctx: RunContext) -> RetrieveOutputs:
         from components_catalog.retrieval import chroma_client as cc
@@ -237,15 +242,10 @@ class IndexOutputs(BaseModel):
 
 
 @component(id="retrieval.chroma_index", version=1, title="Chroma index", category="Retrieval")
-class ChromaIndex(Component):
+class ChromaIndex(EmbeddingEndpointWarnings, Component):
     """Split documents into chunks, embed them and upsert them into a Chroma collection."""
 
     params: IndexParams
-
-    @classmethod
-    def param_warnings(cls, params: BaseModel) -> list[ParamWarning]:
-        assert isinstance(params, EmbeddingParams)
-        return api_base_warnings(params.embedding_model, params.api_base)
 
     async def run(self, inputs: IndexInputs, ctx: RunContext) -> IndexOutputs:
         from components_catalog.retrieval import chroma_client as cc
