@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,11 +13,9 @@ from .flow.scope import FlowError
 from .gc_pause import gc_paused
 from .interface_checks import check_interface
 from .issues import Issue
-from .loading import yaml_boolean_hint
+from .node_checks import param_issue, param_warnings, unknown_component, unknown_params, who
 from .registry import Registry, default_registry
-from .secrets import LITERAL_SECRET_ERROR
 from .spec import EdgeSpec, NodeSpec, PipelineSpec
-from .text import short_repr, shorten
 from .types import is_assignable, list_item_type, type_label
 
 __all__ = ["validate", "analyse", "Analysis", "ResolvedNode", "ERROR_PORT", "ERROR_PORT_TYPE"]
@@ -99,32 +95,32 @@ def analyse(spec: PipelineSpec, registry: Registry | None = None, *, scope: Any 
 def _resolve_node(node: NodeSpec, registry: Registry, issues: list[Issue], scope: Any) -> ResolvedNode | None:
     info = registry.get(node.component, node.version)
     if info is None:
-        issues.append(_unknown_component(node, registry))
+        issues.append(unknown_component(node, registry))
         return None
     try:
         params = info.params_model.model_validate(node.params)
     except ValidationError as exc:
-        issues.extend(_param_issue(node, info, error) for error in exc.errors(include_url=False))
+        issues.extend(param_issue(node, info, error) for error in exc.errors(include_url=False))
         return None
-    issues.extend(_unknown_params(node, info))
-    issues.extend(_param_warnings(node, info, params))
+    issues.extend(unknown_params(node, info))
+    issues.extend(param_warnings(node, info, params))
     try:
         inputs_model, outputs_model = _ports(info, params, scope)
         inputs = {p.name: p for p in port_infos(inputs_model)}
         outputs = {p.name: p for p in port_infos(outputs_model)}
     except FlowError as exc:  # a flow node whose params do not fit its subflow
-        issues.append(Issue(code=exc.code, node_id=node.id, path=exc.path, message=f"{_who(node, info)}: {exc}",
+        issues.append(Issue(code=exc.code, node_id=node.id, path=exc.path, message=f"{who(node, info)}: {exc}",
                             hint=exc.hint))
         return None
     except Exception as exc:  # noqa: BLE001 - a component's own port logic
         reason = (str(exc).strip() or type(exc).__name__).splitlines()[0]  # not pydantic's URL lines
         issues.append(Issue(code="invalid_params", node_id=node.id,
-                            message=f"{_who(node, info)}: its params do not give valid ports: {reason}",
+                            message=f"{who(node, info)}: its params do not give valid ports: {reason}",
                             hint="Fix the params named in the message."))
         return None
     if ERROR_PORT in inputs or ERROR_PORT in outputs:
         issues.append(Issue(code="invalid_params", node_id=node.id, port=ERROR_PORT,
-                            message=f"{_who(node, info)}: its params give a port named `{ERROR_PORT}`, which is "
+                            message=f"{who(node, info)}: its params give a port named `{ERROR_PORT}`, which is "
                                     "reserved for the error branch.",
                             hint="Rename that port in the params (for a router: the route name)."))
         return None
@@ -136,123 +132,6 @@ def _ports(info: ComponentInfo, params: BaseModel, scope: Any) -> tuple[type[Bas
     """The node's port models; a flow node reads them from its subflow in the spec's scope."""
     flow_ports = getattr(info.cls, "flow_ports", None)
     return info.ports(params) if flow_ports is None else flow_ports(params, scope)
-
-
-def _param_warnings(node: NodeSpec, info: ComponentInfo, params: BaseModel) -> list[Issue]:
-    """The component's own warnings about valid params, pinned to the node and the param."""
-    check = getattr(info.cls, "param_warnings", None)
-    if check is None:
-        return []
-    try:
-        warnings = check(params)
-    except Exception as exc:  # noqa: BLE001 - a component's own check must not break validation
-        return [Issue(code="param_check_failed", severity="warning", node_id=node.id, path="params",
-                      message=f"{_who(node, info)}: its params check failed ({type(exc).__name__}: {exc}).",
-                      hint="Report this to the component's author; the node may still run.")]
-    return [Issue(code=w.code, severity="warning", node_id=node.id, path=f"params.{w.param}",
-                  message=f"{_who(node, info)}: {w.message}", hint=w.hint) for w in warnings]
-
-
-def _who(node: NodeSpec, info: ComponentInfo) -> str:
-    return f"Node `{node.id}` (`{info.id}` v{info.version})"
-
-
-def _param_issue(node: NodeSpec, info: ComponentInfo, error: Any) -> Issue:
-    path = ".".join(str(p) for p in error["loc"])
-    if error["type"] == "extra_forbidden":
-        return _unknown_param(node, info, path)
-    what = f"param `{path}` is invalid" if path else "params are invalid"
-    quiet = error["type"] in ("missing", LITERAL_SECRET_ERROR)  # a literal credential is not echoed back
-    got = "" if quiet else f" (got {short_repr(error.get('input'))})"
-    return Issue(code="invalid_params", node_id=node.id, path=f"params.{path}" if path else "params",
-                 message=f"{_who(node, info)}: {what}: {_reason(error)}{got}.", hint=_param_hint(info, error))
-
-
-def _reason(error: Any) -> str:
-    """pydantic's message without the "Value error, " it puts before a validator's own words."""
-    msg: str = error["msg"]
-    return msg.removeprefix("Value error, ") if error["type"] == "value_error" else msg
-
-
-def _unknown_params(node: NodeSpec, info: ComponentInfo) -> list[Issue]:
-    """Params the model would silently ignore (pydantic's default): almost always a typo."""
-    model = info.params_model
-    if not node.params or model.model_config.get("extra", "ignore") != "ignore":
-        return []  # "forbid" is reported by pydantic; "allow" takes anything
-    names = _param_names(model)
-    if names is None:
-        return []
-    return [_unknown_param(node, info, key) for key in node.params if key not in names]
-
-
-@functools.lru_cache(maxsize=1024)
-def _param_names(model: type[BaseModel]) -> tuple[str, ...] | None:
-    """The keys a params model reads (aliases, and names unless aliased), or None when it cannot be told."""
-    config = model.model_config
-    by_name = bool(config.get("validate_by_name") or config.get("populate_by_name")
-                   or config.get("validate_by_alias") is False)
-    names: list[str] = []
-    for name, field_info in model.model_fields.items():
-        alias = field_info.validation_alias if field_info.validation_alias is not None else field_info.alias
-        if alias is None:
-            names.append(name)
-        elif isinstance(alias, str):
-            names += [name, alias] if by_name else [alias]
-        else:
-            return None  # AliasPath / AliasChoices
-    return tuple(names)
-
-
-def _unknown_param(node: NodeSpec, info: ComponentInfo, key: str) -> Issue:
-    names = list(_param_names(info.params_model) or info.params_model.model_fields)
-    close = difflib.get_close_matches(key, names, n=1)
-    guess = f" Did you mean `{close[0]}`?" if close else ""
-    allowed = ", ".join(f"`{name}`" for name in names) or "none"
-    return Issue(code="invalid_params", node_id=node.id, path=f"params.{key}",
-                 message=f"{_who(node, info)}: unknown param `{key}`.{guess}",
-                 hint=f"Remove `{key}`. `{info.id}` params: {allowed}.")
-
-
-def _unknown_component(node: NodeSpec, registry: Registry) -> Issue:
-    versions = registry.versions(node.component)
-    if versions:
-        listed = ", ".join(f"v{v}" for v in versions)
-        return Issue(code="unknown_version", node_id=node.id,
-                     message=f"Node `{node.id}` uses `{node.component}` v{node.version}, which is not installed. "
-                             f"Installed versions: {listed}.",
-                     hint=f"Set the node's version to {versions[-1]}, or install the plugin that provides "
-                          f"v{node.version}.")
-    family = node.component.split(".")[0]
-    same_family = [cid for cid in registry.ids() if cid.split(".")[0] == family]
-    close = difflib.get_close_matches(node.component, registry.ids(), n=3, cutoff=0.7)  # typos only
-    if close:
-        known = " Did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
-    elif same_family:
-        listed = ", ".join(f"`{c}`" for c in same_family[:8])
-        more = f" and {len(same_family) - 8} more" if len(same_family) > 8 else ""
-        known = f" Installed {family} components: {listed}{more}."
-    else:
-        known = ""
-    hint = "Install the plugin that provides it (see `patchwire components`)."
-    failed = [p.source for p in registry.problems]
-    if failed:
-        hint += (f" {len(failed)} plugin{'s' if len(failed) > 1 else ''} failed to load ("
-                 + ", ".join(failed[:3]) + (", ..." if len(failed) > 3 else "") + "): see `patchwire components`.")
-    name = shorten(node.component, 100)
-    return Issue(code="unknown_component", node_id=node.id,
-                 message=f"Unknown component `{name}` on node `{node.id}`.{known}", hint=hint)
-
-
-def _param_hint(info: ComponentInfo, error: Any) -> str:
-    loc = error["loc"]
-    if error["type"] == "missing":
-        return f"Set `{loc[-1]}`."
-    if yaml_boolean_hint(error):
-        return str(yaml_boolean_hint(error))
-    described = info.params_model.model_fields.get(str(loc[0])) if loc else None
-    if described is not None and described.description:
-        return f"`{loc[0]}`: {described.description}."
-    return "See the component's params in the inspector or `patchwire components --json`."
 
 
 def _check_input_names(result: Analysis) -> None:
