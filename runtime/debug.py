@@ -83,13 +83,16 @@ class Debugger:
         self._execution = execution
         self.set_breakpoints(self.breakpoints)
 
-    def set_breakpoints(self, node_ids: Iterable[str]) -> None:
-        """Replace the breakpoints (nodes already paused stay paused until decided)."""
+    def set_breakpoints(self, node_ids: Iterable[str], *, skip_unknown: bool = False) -> None:
+        """Replace the breakpoints (nodes already paused stay paused until decided). A node the run does not
+        have is refused (ValueError), or left out with `skip_unknown`."""
         node_ids = frozenset(node_ids)
         if self._execution is not None:
             by_id = self._execution.plan.by_id
             unknown = sorted(node_ids - by_id.keys())
-            if unknown:
+            if unknown and skip_unknown:
+                node_ids -= set(unknown)
+            elif unknown:
                 raise ValueError(f"Cannot set a breakpoint on {', '.join(f'`{n}`' for n in unknown)}: the pipeline "
                                  f"has no such node. Its nodes: {', '.join(f'`{n}`' for n in by_id)}.")
         self.breakpoints = node_ids

@@ -197,7 +197,8 @@ async def test_cancelling_the_execution_also_ends_a_pause():
 async def test_breakpoints_can_change_during_a_run():
     run = Driven(chain("a", "b"), {"q": "x"}, {"a"})
     await run.paused_at("a")
-    run.debugger.set_breakpoints({"b"})
+    run.debugger.set_breakpoints({"b", "added-since"}, skip_unknown=True)
+    assert run.debugger.breakpoints == {"b"}
     run.debugger.resume("a")
     await run.paused_at("b")
     run.debugger.set_breakpoints(set())
