@@ -12,6 +12,7 @@ import {
   canFeed, compatSets, keyedStore, layoutLR, merge, portTypes, startElapsedTicker, toFlowEdges, toFlowNodes,
 } from "./flow_format.js";
 import { CanvasContext, EDGE_TYPES, NODE_TYPES } from "./flow_nodes.jsx";
+import { useBreakpoints } from "./flow_breakpoints.jsx";
 
 const MIME = "application/x-patchwire-component";
 
@@ -42,6 +43,7 @@ function FlowInner(props) {
     };
   }
   const ctx = ctxRef.current;
+  useBreakpoints(ctx, props, rf);
   const sigs = useRef(new Map());
   const edgeSigs = useRef(new Map());
   const [nodes, setNodes] = useState(() => toFlowNodes(props.nodes, props.positions));

@@ -5,6 +5,7 @@ import React, { createContext, memo, useContext, useEffect, useLayoutEffect, use
 import { BaseEdge, Handle, Position, getBezierPath, useConnection, useUpdateNodeInternals } from "@xyflow/react";
 import { ERROR_PORT, canFeed, edgeFlow, formatMs, inputsOf, outputsOf, typeColor } from "./flow_format.js";
 import { IDLE } from "./run_statuses.js";
+import { BreakpointToggle } from "./flow_breakpoints.jsx";
 
 export const CanvasContext = createContext(null);
 
@@ -123,6 +124,7 @@ const PipelineNode = memo(function PipelineNode({ id, data }) {
       className={`pw-node ${data.missing ? "pw-missing" : ""} ${pin ? "pw-pinned" : ""}`}
       title={`${meta.title} (${data.c.replace("@", " v")}) · ${meta.category}\n${meta.description || ""}`}>
       <div className="pw-node-head" style={{ borderTopColor: meta.color }}>
+        <BreakpointToggle id={id} ctx={ctx} />
         <span className="pw-dot" style={{ background: meta.color }} />
         <span className="pw-title">{data.label || meta.title}</span>
         <span className="pw-id">{id}</span>

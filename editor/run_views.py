@@ -17,6 +17,7 @@ from runtime.builtins import coerce_input_text
 from runtime.issues import InputProblem
 from runtime.text import shorten
 
+from .debugging import edited_note
 from .statuses import TERMINAL_NODE_STATUSES
 
 __all__ = ["TERMINAL", "InputField", "RunSummary", "HistoryRow", "input_fields", "input_texts", "parse_inputs",
@@ -52,6 +53,7 @@ class RunSummary(TypedDict, total=False):
     reviewer: str
     started: str
     inputs: str
+    edited: str  # "inputs edited at breakpoint (<nodes>)", or ""
 
 
 class HistoryRow(TypedDict):
@@ -64,6 +66,7 @@ class HistoryRow(TypedDict):
     inputs: str
     review: str
     source: str  # where the run came from: editor | cli | batch | serve | ... (any value is shown)
+    edited: str  # "inputs edited at breakpoint (<nodes>)", or "" (`editor.debugging.edited_note`)
 
 
 def input_fields(spec: PipelineSpec) -> list[InputField]:
@@ -223,7 +226,7 @@ def summary_from_record(run: Any) -> RunSummary:
         error=f"{error.get('type', 'Error')}: {error.get('message', '')}" if error else "",
         final_answer=run.final_answer or "", review_status=str(review.get("status") or ""),
         reviewer=str(review.get("reviewer") or ""), started=_when(run.started_at),
-        inputs=input_preview(run.inputs, 200),
+        inputs=input_preview(run.inputs, 200), edited=edited_note(run),
     )
 
 
@@ -237,4 +240,4 @@ def history_row(run: Any) -> HistoryRow:
                       latency=format_ms(run.latency_ms) or "—",
                       cost=format_cost(run.cost_usd) if run.total_tokens else "—", tokens=int(run.total_tokens or 0),
                       inputs=input_preview(run.inputs), review=str((run.review or {}).get("status") or ""),
-                      source=str(run.source or ""))
+                      source=str(run.source or ""), edited=edited_note(run))

@@ -18,7 +18,7 @@ __all__ = ["NODE_STATUSES", "RUN_STATUSES", "TERMINAL_NODE_STATUSES", "ENDED_RUN
 
 NODE_STATUSES: tuple[str, ...] = get_args(NodeStatus)
 RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
-TERMINAL_NODE_STATUSES: frozenset[str] = frozenset(NODE_STATUSES) - {"queued", "running"}
+TERMINAL_NODE_STATUSES: frozenset[str] = frozenset(NODE_STATUSES) - {"queued", "running", "paused"}
 ENDED_RUN_STATUSES: frozenset[str] = frozenset(RUN_STATUSES) - {"running"}
 IDLE = "idle"  # the editor's own: no run shown (the run bar), no status yet (a node on the canvas)
 

@@ -21,9 +21,10 @@ _EAGER = ["Component", "ComponentInfo", "PortInfo", "component", "RunContext", "
 _EXPORTS = {
     "api": ["compile", "execute", "run"],
     "cache": ["MemoryCache", "NodeCache", "cache_key"],
+    "debug": ["Debugger", "InputEditError"],
     "events": ["ErrorInfo", "NodeCached", "NodeCancelled", "NodeChunk", "NodeFailed", "NodeFinished", "NodeLog",
-               "NodeRetrying", "NodeSkipped", "NodeStarted", "RunEvent", "RunFinished", "RunStarted",
-               "event_to_dict"],
+               "NodePaused", "NodeResumed", "NodeRetrying", "NodeSkipped", "NodeStarted", "RunEvent", "RunFinished",
+               "RunStarted", "event_to_dict"],
     "executor": ["Execution"],
     "issues": ["InvalidInputs", "InvalidSpec", "Issue"],
     "loading": ["load_spec", "parse_spec"],
@@ -36,9 +37,10 @@ _EXPORTS = {
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
-    "Component", "ComponentDefinitionError", "ComponentError", "ComponentInfo", "ComponentLoadError",
-    "EdgeSpec", "ErrorInfo", "Execution", "InvalidInputs", "InvalidSpec", "Issue", "MemoryCache", "NodeCache",
-    "NodeCached", "NodeCancelled", "NodeChunk", "NodeFailed", "NodeFinished", "NodeLog", "NodePolicy",
+    "Component", "ComponentDefinitionError", "ComponentError", "ComponentInfo", "ComponentLoadError", "Debugger",
+    "EdgeSpec", "ErrorInfo", "Execution", "InputEditError", "InvalidInputs", "InvalidSpec", "Issue", "MemoryCache",
+    "NodeCache", "NodeCached", "NodeCancelled", "NodeChunk", "NodeFailed", "NodeFinished", "NodeLog", "NodePaused",
+    "NodePolicy", "NodeResumed",
     "NodeResult", "NodeRetrying", "NodeSkipped", "NodeSpec", "NodeStarted", "PermanentError", "PipelineSpec",
     "Plan", "PortInfo", "PortRef", "Registry", "RetryableError", "RunContext", "RunEvent", "RunFinished",
     "RunResult", "RunStarted", "SecretError", "cache_key", "compile", "component", "default_registry",
@@ -64,6 +66,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .api import compile, execute, run
     from .cache import MemoryCache, NodeCache, cache_key
+    from .debug import Debugger, InputEditError
     from .events import (
         ErrorInfo,
         NodeCached,
@@ -72,6 +75,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         NodeFailed,
         NodeFinished,
         NodeLog,
+        NodePaused,
+        NodeResumed,
         NodeRetrying,
         NodeSkipped,
         NodeStarted,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from .events import EventFold, NodeChunk, NodeLog, NodeRetrying, NodeSkipped
+from .events import EventFold, NodeChunk, NodeLog, NodePaused, NodeResumed, NodeRetrying, NodeSkipped
 from .usage import USAGE_PORT
 
 __all__ = ["BudgetGuard", "guard_for", "BUDGET_ERROR"]
@@ -31,7 +31,7 @@ class BudgetGuard(EventFold):
     """Folds a run's usage; fails the run the moment a limit is crossed. It must be the run's last consumer
     (it stops the run while the executor hands the crossing node's event out)."""
 
-    IGNORES = (NodeChunk, NodeLog, NodeRetrying, NodeSkipped)
+    IGNORES = (NodeChunk, NodeLog, NodeRetrying, NodeSkipped, NodePaused, NodeResumed)
 
     def __init__(self, budget: Any, execution: Any):
         self.budget, self.execution = budget, execution

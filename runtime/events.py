@@ -14,12 +14,13 @@ from pydantic import Field, TypeAdapter
 
 __all__ = [
     "RunStarted", "NodeStarted", "NodeChunk", "NodeLog", "NodeFinished", "NodeCached", "NodeSkipped",
-    "NodeRetrying", "NodeFailed", "NodeCancelled", "RunFinished", "RunEvent", "ErrorInfo",
+    "NodeRetrying", "NodeFailed", "NodeCancelled", "NodePaused", "NodeResumed", "RunFinished", "RunEvent", "ErrorInfo",
     "NodeStatus", "RunStatus", "TERMINAL_NODE_EVENTS", "EVENT_TYPES", "Consumer", "EventFold", "event_to_dict",
     "event_from_dict",
 ]
 
-NodeStatus = Literal["queued", "running", "succeeded", "failed", "skipped", "cached", "cancelled"]
+# `paused`: held before it starts by a breakpoint (`runtime.debug`), until continued, stepped or stopped.
+NodeStatus = Literal["queued", "running", "succeeded", "failed", "skipped", "cached", "cancelled", "paused"]
 # `interrupted`: set by the store when the process running the run died (`store.runs.mark_interrupted_runs`);
 # a `RunFinished` never carries it. The editor and its canvas read both lists from here (`editor.statuses`).
 RunStatus = Literal["running", "succeeded", "failed", "cancelled", "interrupted"]
@@ -150,6 +151,33 @@ class NodeCancelled:
 
 
 @dataclass(slots=True, kw_only=True)
+class NodePaused:
+    """A breakpoint holds the node before it starts (`runtime.debug.Debugger`); not a terminal event."""
+
+    run_id: str
+    node_id: str
+    ts: float
+    inputs: dict[str, Any]  # the resolved inputs the node would start with
+    reason: Literal["breakpoint", "step"] = "breakpoint"
+    node_path: list[Any] | None = None
+    kind: Literal["node_paused"] = "node_paused"
+
+
+@dataclass(slots=True, kw_only=True)
+class NodeResumed:
+    """A paused node was let go (its `NodeStarted` follows), with the inputs edited at the breakpoint, if any."""
+
+    run_id: str
+    node_id: str
+    ts: float
+    action: Literal["continue", "step"]
+    edited: dict[str, Any] = field(default_factory=dict)  # port -> the value given at the breakpoint
+    original: dict[str, Any] = field(default_factory=dict)  # port -> the value it replaced (absent: none)
+    node_path: list[Any] | None = None
+    kind: Literal["node_resumed"] = "node_resumed"
+
+
+@dataclass(slots=True, kw_only=True)
 class RunFinished:
     run_id: str
     ts: float
@@ -162,7 +190,7 @@ class RunFinished:
 
 RunEvent = Annotated[
     RunStarted | NodeStarted | NodeChunk | NodeLog | NodeFinished | NodeCached | NodeSkipped | NodeRetrying
-    | NodeFailed | NodeCancelled | RunFinished,
+    | NodeFailed | NodeCancelled | NodePaused | NodeResumed | RunFinished,
     Field(discriminator="kind"),
 ]
 TERMINAL_NODE_EVENTS = (NodeFinished, NodeCached, NodeSkipped, NodeFailed, NodeCancelled)

@@ -17,7 +17,7 @@ import traceback
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .attempts import NodeOutputTypeError, attempt_error, retry_delay, wrong_output
 from .cache import NodeCache, cache_key, default_cache
@@ -43,6 +43,9 @@ from .plan import Plan, PlanNode
 from .secrets import Redactor, env_redactor, redact_text, redactor_for
 from .settings import default_timeout_s
 
+if TYPE_CHECKING:
+    from .debug import Debugger
+
 __all__ = ["Execution", "NodeOutputTypeError", "InputTypeError"]
 
 _perf = time.perf_counter
@@ -56,9 +59,10 @@ class Execution:
     def __init__(self, plan: Plan, inputs: dict[str, Any], *, run_id: str | None = None,
                  cache: NodeCache | None = None, max_concurrency: int | None = None,
                  reuse: Mapping[str, dict[str, Any]] | None = None,
-                 pinned: Mapping[str, dict[str, Any]] | None = None):
+                 pinned: Mapping[str, dict[str, Any]] | None = None, debugger: Debugger | None = None):
         """`reuse`: node id -> outputs of an earlier run ("run from here"); `pinned`: outputs to use
-        instead of running the node (a development mock). Both are reported as `NodeCached`."""
+        instead of running the node (a development mock). Both are reported as `NodeCached`.
+        `debugger`: breakpoints that pause the run before their nodes (`runtime.debug`)."""
         self.plan = plan
         self._presets = plan.presets(reuse, pinned)
         self._cancel_requested: str | None = None
@@ -91,6 +95,9 @@ class Execution:
         self._error: ErrorInfo | None = None
         self._started = self._finished = self._closed = False
         self._t0 = 0.0
+        self.debugger = debugger
+        if debugger is not None:
+            debugger.attach(self)
 
     # --- the consumer's side ---------------------------------------------------------------------
     def __aiter__(self) -> Execution:
@@ -288,6 +295,8 @@ class Execution:
         while True:
             egress_token = CURRENT_NODE.set((self.run_id, node.id))  # the egress audit's attribution
             try:
+                if self.debugger is not None and node.index in self.debugger.stops:  # a breakpoint: wait here
+                    kwargs = await self.debugger.pause(node, kwargs)
                 if self._limit is not None:
                     async with self._limit:
                         await self._attempts(node, kwargs)

@@ -45,13 +45,14 @@ class NodeView:
     skip_reason: str | None = None
     cache_source: str | None = None
     streamed: str = ""
+    edited: list[str] = field(default_factory=list)  # input ports edited at a breakpoint
 
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "started_at": self.started_at, "finished_at": self.finished_at,
                 "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
                 "attempts": self.attempts, "fired": self.fired, "error": self.error,
                 "skip_reason": self.skip_reason, "cache_source": self.cache_source,
-                "streamed": self.streamed[-2000:]}
+                "streamed": self.streamed[-2000:], "edited": self.edited}
 
 
 class LiveRun(EventFold):
@@ -73,6 +74,7 @@ class LiveRun(EventFold):
         # watch the items in flight; the run record keeps them all.
         self.inner: dict[str, NodeView] = {}
         self._views = self.nodes
+        self.paused: dict[str, None] = {}  # nodes held at a breakpoint, in the order they paused
         self.version = 0
         self._consumers = consumers
         self._changed = asyncio.Event()
@@ -83,8 +85,14 @@ class LiveRun(EventFold):
     def done(self) -> bool:
         return self.status != "running"
 
+    @property
+    def debugger(self) -> Any:
+        """The run's `runtime.debug.Debugger`, or None when it was started without breakpoints."""
+        return self.execution.debugger
+
     def snapshot(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "pipeline_id": self.pipeline_id, "status": self.status,
+                "paused": list(self.paused),
                 "started_at": self.started_at, "latency_ms": self.latency_ms, "error": self.error,
                 "outputs": preview(self.outputs), "version": self.version,
                 "nodes": {node_id: view.to_dict() for node_id, view in self.nodes.items()}}
@@ -185,6 +193,17 @@ class LiveRun(EventFold):
     def on_node_cancelled(self, event: Any) -> None:
         view = self._views[event.node_id]
         view.status, view.finished_at, view.skip_reason = "cancelled", event.ts, event.reason
+        self.paused.pop(event.node_id, None)
+
+    def on_node_paused(self, event: Any) -> None:
+        self._views[event.node_id].status = "paused"
+        self.paused[event.node_id] = None
+
+    def on_node_resumed(self, event: Any) -> None:
+        view = self._views[event.node_id]
+        view.status = "queued"  # its NodeStarted (or cached) follows at once
+        view.edited = sorted({*view.edited, *event.edited})
+        self.paused.pop(event.node_id, None)
 
 
 class LiveRuns:

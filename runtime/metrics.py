@@ -19,7 +19,17 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .events import EventFold, NodeCached, NodeCancelled, NodeChunk, NodeLog, NodeSkipped, NodeStarted
+from .events import (
+    EventFold,
+    NodeCached,
+    NodeCancelled,
+    NodeChunk,
+    NodeLog,
+    NodePaused,
+    NodeResumed,
+    NodeSkipped,
+    NodeStarted,
+)
 from .usage import USAGE_PORT
 
 __all__ = ["ServeMetrics", "MetricsFold", "serve_metrics", "metrics_factory"]
@@ -67,7 +77,7 @@ def serve_metrics() -> ServeMetrics:
 class MetricsFold(EventFold):
     """One run's events into the process's metrics."""
 
-    IGNORES = (NodeStarted, NodeChunk, NodeLog, NodeCached, NodeSkipped, NodeCancelled)
+    IGNORES = (NodeStarted, NodeChunk, NodeLog, NodeCached, NodeSkipped, NodeCancelled, NodePaused, NodeResumed)
 
     def __init__(self, metrics: ServeMetrics, pipeline: str, components: dict[str, str]):
         self.metrics, self.pipeline, self.components = metrics, pipeline, components

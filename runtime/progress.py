@@ -39,6 +39,14 @@ class ProgressLines(EventFold):
         return (f"  retry    {event.node_id:<24} attempt {event.attempt} in {event.delay_s:g} s after "
                 f"{event.error.type}: {event.error.message}")
 
+    def on_node_paused(self, event: Any) -> str:
+        return f"  paused   {event.node_id:<24} {'':>9}    at a {event.reason}"
+
+    def on_node_resumed(self, event: Any) -> str | None:
+        if not event.edited:
+            return None
+        return f"  edited   {event.node_id:<24} {'':>9}    inputs edited at breakpoint: {', '.join(event.edited)}"
+
     def on_node_cancelled(self, event: Any) -> str:
         return f"  cancelled {event.node_id:<23} {'':>9}    {event.reason}"
 

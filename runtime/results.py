@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
 from . import egress
-from .events import EventFold, NodeChunk, NodeLog, NodeStatus, RunStatus
+from .events import EventFold, NodeChunk, NodeLog, NodePaused, NodeResumed, NodeStatus, RunStatus
 
 __all__ = ["RunResult", "NodeResult", "ResultCollector", "jsonable"]
 
@@ -70,7 +70,8 @@ _NOT_STARTED: dict[str, Any] = _NotStarted()
 class ResultCollector(EventFold):
     """Folds events into a `RunResult`; feed it every event in order."""
 
-    IGNORES = (NodeChunk, NodeLog)  # streamed text ends up in the outputs; logs are for the run record
+    # Streamed text ends up in the outputs, logs are for the run record; a breakpoint ends before the node starts.
+    IGNORES = (NodeChunk, NodeLog, NodePaused, NodeResumed)
 
     def __init__(self) -> None:
         self.result: RunResult | None = None

@@ -9,6 +9,7 @@ import reflex as rx
 
 from ..state.editor import EditorState
 from ..state.inspector import InspectorState
+from .debug_panel import paused_panel
 from .fields import form_field
 from .run_inspector import run_section
 
@@ -118,6 +119,7 @@ def _overview() -> rx.Component:
 
 def inspector() -> rx.Component:
     return rx.el.aside(
+        paused_panel(),
         rx.cond(
             InspectorState.node_id != "",
             _node_form(),

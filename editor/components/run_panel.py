@@ -14,6 +14,7 @@ from ..state.history import HistoryState
 from ..state.run import RunState
 from ..state.run_summary import GanttRow, RunOutput, RunSummaryState
 from ..statuses import IDLE
+from .debug_panel import debug_controls, edited_mark
 from .issues_panel import issues_panel
 from .json_view import json_tree
 
@@ -77,6 +78,7 @@ def run_bar() -> rx.Component:
                       title="Run the pipeline with these inputs (Ctrl+Enter)", custom_attrs={"data-testid": "run-button"}),
             rx.button("Stop", type="button", size="1", color_scheme="red", variant="soft", disabled=~running,
                       on_click=RunState.stop, title="Cancel the run", custom_attrs={"data-testid": "stop-button"}),
+            debug_controls(),
             run_status(),
             class_name="pw-row pw-nowrap pw-run-actions",
         ),
@@ -142,6 +144,7 @@ def _summary() -> rx.Component:
             _stat("Inputs", s["inputs"], "summary-inputs"),
             class_name="pw-stats",
         ),
+        edited_mark(s["edited"].to(str), "summary-edited"),
         rx.cond(s["error"] != "", rx.el.div(s["error"], class_name="pw-run-error",
                                             custom_attrs={"data-testid": "run-error", "role": "alert"})),
         rx.cond(
@@ -217,7 +220,7 @@ def _timeline_tab() -> rx.Component:
 def _history_row(row: rx.Var[HistoryRow]) -> rx.Component:
     run_id, status, source = row["id"], row["status"], row["source"]
     return rx.el.tr(
-        rx.el.td(rx.el.span(status, class_name="pw-chip pw-chip-" + status)),
+        rx.el.td(rx.el.span(status, class_name="pw-chip pw-chip-" + status), edited_mark(row["edited"], "history-edited-" + run_id)),
         rx.el.td(row["started"], class_name="pw-muted"),
         rx.el.td(rx.el.span(source, class_name="pw-source", title="Where the run came from",
                             custom_attrs={"data-testid": "history-source-" + run_id, "data-source": source})),

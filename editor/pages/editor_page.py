@@ -14,6 +14,7 @@ from ..components.inspector import inspector
 from ..components.palette import palette
 from ..components.run_panel import bottom_panel, run_bar, viewing_banner
 from ..components.topbar import conflict_banner, topbar
+from ..state.breakpoints import BreakpointsState
 from ..state.canvas_status import CanvasStatusState
 from ..state.editor import EditorState
 from ..state.palette import PaletteState
@@ -42,6 +43,7 @@ def _canvas() -> rx.Component:
         on_undo=EditorState.undo, on_redo=EditorState.redo, on_copy=EditorState.on_copy,
         on_paste=EditorState.on_paste, on_duplicate=EditorState.on_duplicate, on_save=EditorState.save_now,
         on_layout=EditorState.on_layout,
+        breakpoints=BreakpointsState.breakpoints, on_toggle_breakpoint=BreakpointsState.toggle,
     )
 
 

@@ -9,7 +9,7 @@ import reflex as rx
 
 from runtime.store import pipelines as store
 
-from .. import pins, routes
+from .. import breakpoints, pins, routes
 from ..graph import new_spec, spec_to_dict
 
 __all__ = ["PipelinesState", "IndexState", "open_recent_or_new"]
@@ -86,4 +86,5 @@ class PipelinesState(rx.State):
         except store.PipelineNotFound as exc:
             return rx.toast.error(str(exc))
         await asyncio.to_thread(pins.remove_pins, pipeline_id)
+        await asyncio.to_thread(breakpoints.remove_breakpoints, pipeline_id)
         return await self.load()

@@ -30,7 +30,9 @@ from ..catalog import registry
 from ..shown_run import RunView, StoredRun, run_to_load, source_of
 from ..statuses import IDLE
 from . import run_data
+from .breakpoints import BreakpointsState
 from .canvas_status import CanvasStatusState
+from .debug import DebugState
 from .editor import EditorState, follows_editor
 from .history import HistoryState
 from .node_run import NodeRunState
@@ -73,6 +75,7 @@ class RunState(rx.State):
         """Show `view`: the summary forgets another run, the inspector's run section follows."""
         if view.run_id != self.run_id:
             await (await self.get_state(RunSummaryState)).clear()
+            (await self.get_state(DebugState)).clear()
         self._set_view(view)
         await (await self.get_state(NodeRunState)).refresh(editor.selected_nodes, run_id=view.run_id)
 
@@ -140,7 +143,8 @@ class RunState(rx.State):
             if problems:
                 return self._refuse(problems)
         try:
-            live = live_runs().start(plan, inputs, pipeline_id=editor.pipeline_id, source="editor", **presets)
+            live = live_runs().start(plan, inputs, pipeline_id=editor.pipeline_id, source="editor", **presets,
+                                     debugger=(await self.get_state(BreakpointsState)).debugger_for(plan))
         except InvalidInputs as exc:
             return self._refuse(exc.texts(rv.missing_input_hint))
         self.tab = "run"
@@ -211,6 +215,7 @@ class RunState(rx.State):
         self.refresh_fields(editor._spec if not editor.load_error else None)
         self.form_key += 1
         await (await self.get_state(PinsState)).reload(editor.pipeline_id)
+        await (await self.get_state(BreakpointsState)).reload(editor.pipeline_id)
         await self._refresh_lists(editor.pipeline_id)
         wanted = str(self.router.url.query_parameters.get(routes.RUN_PARAM, "") or "")
         active = [] if wanted else [r.run_id for r in live_runs().active(editor.pipeline_id)]
@@ -264,6 +269,7 @@ class RunState(rx.State):
 
     async def _apply(self, snapshot: dict[str, Any]) -> str | None:
         (await self.get_state(CanvasStatusState)).show(rv.compact_status(snapshot["nodes"]))
+        (await self.get_state(DebugState)).on_snapshot(snapshot)
         self._set_view(self._view().with_status(snapshot["status"]))
         return (await self.get_state(NodeRunState)).on_snapshot(snapshot)
 

@@ -175,6 +175,20 @@ class _Active(EventFold):
         node = self._node(event)
         node.status, node.finished_at, node.skip_reason = "cancelled", _ts(event.ts), event.reason
 
+    def on_node_paused(self, event: Any) -> None:
+        node = self._node(event)
+        node.status, node.inputs = "paused", jsonable(event.inputs)
+
+    def on_node_resumed(self, event: Any) -> None:
+        node = self._node(event)
+        node.status = "queued"  # its NodeStarted follows, with the inputs it ran with
+        if not event.edited:
+            return
+        edits = {port: {"before": event.original.get(port), "after": value} for port, value in event.edited.items()}
+        node.edited_inputs = {**(node.edited_inputs or {}), **jsonable(edits)}
+        if event.node_id not in (self.run.breakpoint_edits or []):
+            self.run.breakpoint_edits = [*(self.run.breakpoint_edits or []), event.node_id]
+
     def on_run_finished(self, event: Any) -> None:
         run = self.run
         run.status, run.latency_ms, run.finished_at = event.status, event.latency_ms, _ts(event.ts)

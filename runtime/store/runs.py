@@ -55,7 +55,7 @@ def mark_interrupted_runs(url: str | None = None, *, stale_after_s: float = HEAR
             run.status, run.finished_at = "interrupted", utcnow()
             run.error = {"type": "Interrupted", "message": "The server stopped while this run was in flight."}
             for node in s.exec(select(NodeRecord).where(NodeRecord.run_id == run.id)):
-                if node.status in ("queued", "running"):
+                if node.status in ("queued", "running", "paused"):
                     node.status, node.skip_reason = "cancelled", "the server stopped during the run"
                     s.add(node)
             s.add(run)

@@ -28,7 +28,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 LOCK_TIMEOUT_S = 120.0
 # The newest migration in migrations/versions (a test checks it against Alembic's own view): a database
 # already there is opened without importing Alembic at all, which keeps `patchwire run` quick.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 ADVISORY_KEY = 0x7061_7463_6877_6972  # "patchwir": one key for Patchwire's schema lock in a PostgreSQL database
 _LOCK = threading.RLock()  # one preparation at a time in this process (re-entered by the interrupted-run sweep)
 

@@ -60,6 +60,8 @@ class RunRecord(SQLModel, table=True):
     final_answer: str | None = None  # set when a human reviewer approves or edits the run's answer
     review: Any = Field(default=None, sa_column=Column(JSON))  # {task_id, status, reviewer, decided_at}
     egress: Any = Field(default=None, sa_column=Column(JSON))  # outbound calls: [{host, port, node, kind, ts}]
+    breakpoint_edits: Any = Field(default=None, sa_column=Column(JSON))  # ids of nodes whose inputs were edited
+    # at a breakpoint (`runtime.debug`), in the order they were; None: no edit
     owner: str = ""  # host:pid of the process running it, to detect runs whose process died
     started_at: datetime = Field(default_factory=utcnow, index=True)
     finished_at: datetime | None = None
@@ -86,3 +88,4 @@ class NodeRecord(SQLModel, table=True):
     logs: Any = Field(default=None, sa_column=Column(JSON))
     skip_reason: str | None = None
     cache_hit: bool = False
+    edited_inputs: Any = Field(default=None, sa_column=Column(JSON))  # edited at a breakpoint: {port: {before, after}}

@@ -20,7 +20,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from ..events import EventFold, NodeLog
+from ..events import EventFold, NodeLog, NodePaused, NodeResumed
 from . import propagation
 from .attributes import (
     capture_content,
@@ -65,7 +65,7 @@ class _Shared:
 class TraceConsumer(EventFold):
     """The spans of one run; `factory()` gives the `(plan, run_id) -> consumer` every entry point uses."""
 
-    IGNORES = (NodeLog,)  # logs stay in the run record
+    IGNORES = (NodeLog, NodePaused, NodeResumed)  # logs stay in the run record; a pause is not a span
 
     def __init__(self, shared: _Shared, facts: _PlanFacts, run_id: str, parent: dict[str, str] | None = None):
         self._shared, self._facts, self._run_id = shared, facts, run_id

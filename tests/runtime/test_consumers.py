@@ -25,7 +25,7 @@ FOLDS = [ResultCollector, LiveRun, _Active, ProgressLines]  # the run result, th
 
 def test_the_event_types_are_the_members_of_the_run_event_union():
     (union, _discriminator) = typing.get_args(RunEvent)
-    assert typing.get_args(union) == EVENT_TYPES and len(EVENT_TYPES) == 11
+    assert typing.get_args(union) == EVENT_TYPES and len(EVENT_TYPES) == 13
 
 
 @pytest.mark.parametrize("fold", FOLDS, ids=lambda cls: cls.__name__)

@@ -17,7 +17,7 @@ from runtime.store.runs import get_run, list_runs
 from runtime.store.schema import HEAD_REVISION, current_revision, head_revision
 
 TABLES = {"alembic_version", "run_record", "node_record", "review_task", "pipeline", "pipeline_version",
-          "editor_pin", "eval_experiment", "eval_row", "pipeline_publication"}
+          "editor_pin", "editor_breakpoint", "eval_experiment", "eval_row", "pipeline_publication"}
 # Columns added after the first release of the store: a database from then lacks them.
 ADDED_LATER = {("run_record", "final_answer"), ("run_record", "review")}
 
@@ -77,8 +77,9 @@ def test_getting_an_engine_creates_no_tables(empty_url):
 
 
 def all_models() -> sa.MetaData:
-    """Every table class registered on SQLModel's metadata, the editor's pins included."""
-    import editor.pins  # noqa: F401 - the editor's table is in the migrations too
+    """Every table class registered on SQLModel's metadata, the editor's pins and breakpoints included."""
+    import editor.breakpoints
+    import editor.pins  # noqa: F401 - the editor's tables are in the migrations too
     import runtime.store.experiments
     import runtime.store.pipelines
     import runtime.store.tables  # noqa: F401

@@ -33,6 +33,7 @@ class FlowCanvas(rx.Component):
     components: rx.Var[dict]  # {"component@version": {title, category, color, description, ports: {name: doc}}}
     node_status: rx.Var[dict]  # {node_id: {status, latency_ms?, started_at?, fired?, cache?}}, its own small var
     pins: rx.Var[dict]  # {node_id: where the pinned output came from}: marked on the node
+    breakpoints: rx.Var[dict]  # {node_id: true}: a red dot on the node (assets/flow_breakpoints.jsx)
     node_issues: rx.Var[dict]  # {node_id: [{port, message, severity, code}]}
     compat: rx.Var[dict]  # {output type label: [input type labels it may feed]}
     fit_view_key: rx.Var[int]
@@ -52,6 +53,7 @@ class FlowCanvas(rx.Component):
     on_duplicate: rx.EventHandler[_dict_event]
     on_save: rx.EventHandler[_dict_event]
     on_layout: rx.EventHandler[_dict_event]
+    on_toggle_breakpoint: rx.EventHandler[_dict_event]  # {"nodes": [ids]}: a dot clicked, or F9
 
 
 flow_canvas = FlowCanvas.create
