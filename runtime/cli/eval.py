@@ -36,7 +36,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("-o", "--output", metavar="FILE", default=None, help="write report.json here")
     ev.add_argument("--html", metavar="FILE", default=None, help="write an HTML report here")
     ev.add_argument("--no-gate", action="store_true", help="report the gate but exit 0 whatever it says")
-    ev.add_argument("--engine", choices=["local", "ray"], default=None, help="override the suite's engine")
+    ev.add_argument("--engine", choices=["local", "ray"], default=None,
+                    help="override the suite's engine (ray: the rows as Ray tasks, pip install patchwire[ray])")
+    ev.add_argument("--ray-address", metavar="ADDR", default=None,
+                    help="with --engine ray: an existing Ray cluster (default: the suite's, else a local Ray)")
     ev.add_argument("--concurrency", type=int, default=None, metavar="N", help="override the suite's concurrency")
     ev.add_argument("--schema", action="store_true", help="print the suite file's JSON Schema and exit")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -61,7 +64,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return cmd_compare(args)
     if args.more:
         raise UsageError(f"unexpected argument(s) {' '.join(args.more)}: `patchwire eval SUITE` takes one suite.")
-    from ..eval.session import run_experiment
+    from ..batch.runner import BatchError
+    from ..eval.session import IncompleteExperiment, run_experiment
     from ..eval.suite import InvalidSuite
 
     try:
@@ -70,6 +74,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print_issues(exc.issues)
         print(f"error: suite `{args.suite}` has {len(exc.issues)} problem(s); nothing ran.", file=sys.stderr)
         return EXIT_INVALID
+    except BatchError as exc:  # e.g. Ray is not installed, or its cluster cannot be reached
+        raise UsageError(str(exc)) from None
+    except IncompleteExperiment as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     from ..eval.report import report_html, summary_lines
 
     for line in summary_lines(report, records):
