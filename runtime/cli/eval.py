@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .common import (
@@ -83,16 +84,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     for line in summary_lines(report, records):
         print(line)
-    _write(args.output, json.dumps(report, indent=2, ensure_ascii=False))
-    _write(args.html, report_html(report))
+    _write(args.output, lambda: json.dumps(report, indent=2, ensure_ascii=False))
+    _write(args.html, lambda: report_html(report))
     return EXIT_OK if report["gate"]["passed"] or args.no_gate else EXIT_FAILED
 
 
-def _write(path: str | None, text: str) -> None:
+def _write(path: str | None, text: Callable[[], str]) -> None:
+    """Write `text()` to `path`; made only when asked for (a 200-row report takes a while to indent)."""
     if not path:
         return
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        Path(path).write_text(text(), encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"Cannot write `{path}`: {exc.strerror}.") from None
 
@@ -115,7 +117,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     report = {**current.report, "baseline": comparison, "gate": gate}
     for line in summary_lines(report):
         print(line)
-    _write(args.output, json.dumps(report, indent=2, ensure_ascii=False))
+    _write(args.output, lambda: json.dumps(report, indent=2, ensure_ascii=False))
     return EXIT_OK if gate["passed"] or args.no_gate else EXIT_FAILED
 
 

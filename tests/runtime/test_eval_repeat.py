@@ -81,6 +81,13 @@ def test_repeats_show_each_assertions_variance(tmp_path, fresh_database, capsys,
                                                        "runs": 3, "values": [1.0, 2.0, 3.0]}
     assert "±47.1 pts over 3 repeats, 3 flaky row(s), value stddev 0.8165" in out
     assert "±0.0 pts over 3 repeats, 0 flaky row(s)" in out
+    from runtime.store.experiments import experiment_rows, get_experiment
+
+    stored = experiment_rows(report["experiment_id"])  # stored with the experiment, linked to the run history
+    assert [(r.row_id, len(r.run_ids), r.passed) for r in stored] == [("r0", 3, False), ("r1", 3, False),
+                                                                      ("r2", 3, False)]
+    assert stored[0].assertions["high"]["values"] == [1.0, 2.0, 3.0]
+    assert get_experiment(report["experiment_id"]).report["summary"] == report["summary"]
 
 
 def test_one_run_per_row_keeps_the_plain_shape(tmp_path, fresh_database, capsys, monkeypatch):
