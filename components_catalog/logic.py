@@ -9,18 +9,21 @@ from pydantic import BaseModel, Field, ValidationInfo, create_model, field_valid
 from components_catalog.safe_regex import compile_pattern, pattern_problem, search
 from runtime import Component, RunContext, component
 from runtime.component import RESERVED_PORTS
+from runtime.conditions import (
+    MAX_MATCH_CHARS,
+    MAX_PATTERN_CHARS,
+    MISSING,
+    NUMERIC_OPERATORS,
+    Operator,
+    describe,
+    holds,
+    is_number,
+)
 from runtime.errors import PermanentError
 from runtime.text import shorten
 
 __all__ = ["Branch", "ConditionParams", "LogicCondition", "MergeParams", "LogicMerge", "port_name_problem",
            "MAX_PATTERN_CHARS", "MAX_MATCH_CHARS"]
-
-MAX_PATTERN_CHARS = 500
-MAX_MATCH_CHARS = 100_000  # regex and `contains` look at this much of a text, at most
-Operator = Literal["equals", "not_equals", "contains", "not_contains", "regex", "gt", "gte", "lt", "lte",
-                   "is_empty", "is_not_empty"]
-_NUMERIC = ("gt", "gte", "lt", "lte")
-_MISSING: Any = object()
 
 
 def port_name_problem(name: str) -> str | None:
@@ -52,7 +55,7 @@ class Branch(BaseModel):
 
     @model_validator(mode="after")
     def _value_fits_operator(self) -> Branch:
-        if self.operator in _NUMERIC and not _is_number(self.value):
+        if self.operator in NUMERIC_OPERATORS and not is_number(self.value):
             raise ValueError(f"branch `{self.name}`: operator `{self.operator}` needs a number in `value`, "
                              f"got {self.value!r}")
         if self.operator == "regex":
@@ -68,10 +71,7 @@ class Branch(BaseModel):
         return self
 
     def describe(self) -> str:
-        subject = f"`{self.field}`" if self.field else "the value"
-        if self.operator in ("is_empty", "is_not_empty"):
-            return f"{subject} {self.operator.replace('_', ' ')}"
-        return f"{subject} {self.operator} {self.value!r}"
+        return describe(f"`{self.field}`" if self.field else "the value", self.operator, self.value)
 
 
 class ConditionParams(BaseModel):
@@ -134,10 +134,10 @@ class LogicCondition(Component):
         checked = []
         for branch in self.params.branches:
             subject = _lookup(inputs.value, branch.field)
-            holds = self._holds(branch, subject)
+            fires = self._holds(branch, subject)
             checked.append({"branch": branch.name, "condition": branch.describe(),
-                            "subject": "(missing)" if subject is _MISSING else _short(subject), "holds": holds})
-            if holds:
+                            "subject": "(missing)" if subject is MISSING else _short(subject), "holds": fires})
+            if fires:
                 ctx.record("condition", {"fired": branch.name, "reason": f"{branch.describe()} holds",
                                          "checked": checked})
                 return outputs(**{branch.name: routed})
@@ -146,92 +146,29 @@ class LogicCondition(Component):
         return outputs(**{self.params.else_branch: routed})
 
     def _holds(self, branch: Branch, subject: Any) -> bool:
-        op = branch.operator
-        if op in ("is_empty", "is_not_empty"):
-            return _is_empty(subject) == (op == "is_empty")
-        if op in ("not_equals", "not_contains"):
-            return not self._compare(branch, op[4:], subject)
-        return self._compare(branch, op, subject)
+        def matches(text: str) -> bool:
+            return search(self._patterns[branch.name], text, where=f"branch `{branch.name}`") is not None
 
-    def _compare(self, branch: Branch, op: str, subject: Any) -> bool:
-        if subject is _MISSING:
-            return False
-        if op == "equals":
-            return _equals(subject, branch.value, branch.case_sensitive)
-        if op == "contains":
-            return _contains(subject, branch.value, branch.case_sensitive)
-        if op == "regex":
-            text = subject if isinstance(subject, str) else str(subject)
-            found = search(self._patterns[branch.name], text[:MAX_MATCH_CHARS], where=f"branch `{branch.name}`")
-            return found is not None
-        number = _as_number(subject)
-        if number is None:
-            return False
-        limit = float(branch.value)
-        return {"gt": number > limit, "gte": number >= limit, "lt": number < limit, "lte": number <= limit}[op]
+        return holds(branch.operator, subject, branch.value, matches=matches, case_sensitive=branch.case_sensitive)
 
 
 def _lookup(value: Any, path: str | None) -> Any:
-    """Follow a dotted path through dicts, public model attributes and list indexes; `_MISSING` if absent."""
+    """Follow a dotted path through dicts, public model attributes and list indexes; `MISSING` if absent."""
     if not path:
         return value
     for part in path.split("."):
         if isinstance(value, dict):
-            value = value.get(part, _MISSING)
+            value = value.get(part, MISSING)
         elif isinstance(value, list | tuple) and part.lstrip("-").isdigit():
             index = int(part)
-            value = value[index] if -len(value) <= index < len(value) else _MISSING
+            value = value[index] if -len(value) <= index < len(value) else MISSING
         elif isinstance(value, BaseModel) and part in type(value).model_fields:
             value = getattr(value, part)
         else:
-            return _MISSING
-        if value is _MISSING:
-            return _MISSING
+            return MISSING
+        if value is MISSING:
+            return MISSING
     return value
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _as_number(value: Any) -> float | None:
-    if _is_number(value):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _fold(value: Any, case_sensitive: bool) -> Any:
-    return value.casefold() if isinstance(value, str) and not case_sensitive else value
-
-
-def _equals(a: Any, b: Any, case_sensitive: bool) -> bool:
-    if _is_number(a) != _is_number(b) and isinstance(a, str | int | float) and isinstance(b, str | int | float):
-        x, y = _as_number(a), _as_number(b)  # "5" equals 5
-        return x is not None and x == y
-    return _fold(a, case_sensitive) == _fold(b, case_sensitive)
-
-
-def _contains(subject: Any, needle: Any, case_sensitive: bool) -> bool:
-    if isinstance(subject, str):
-        return _fold(str(needle), case_sensitive) in _fold(subject[:MAX_MATCH_CHARS], case_sensitive)
-    if isinstance(subject, dict):
-        return any(_equals(key, needle, case_sensitive) for key in subject)
-    if isinstance(subject, list | tuple | set | frozenset):
-        return any(_equals(item, needle, case_sensitive) for item in subject)
-    return False
-
-
-def _is_empty(value: Any) -> bool:
-    if value is _MISSING or value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    return isinstance(value, list | tuple | dict | set | frozenset) and not value
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -71,19 +71,25 @@ def chunk_rows(rows: Sequence[Row], cpus: int) -> list[list[Row]]:
     return [list(rows[i:i + size]) for i in range(0, len(rows), size)]
 
 
+ChunkTask = Callable[[str, tuple[str, ...], list[Row], int, bool], list[dict[str, Any]]]
+
+
 def run_ray(spec_json: str, plugins: Sequence[str], rows: Sequence[Row], concurrency: int, address: str | None,
-            on_record: Callable[[dict[str, Any]], None], *, record: bool = False) -> int:
+            on_record: Callable[[dict[str, Any]], None], *, record: bool = False,
+            chunk_task: ChunkTask = run_chunk) -> int:
     """Run every row as part of a Ray task; `on_record` gets each record as its task finishes.
 
     Returns how many rows were lost to Ray tasks that failed for good (e.g. a worker killed for memory,
-    after Ray's own retries); they are not in the output, so a rerun runs them."""
+    after Ray's own retries); they are not in the output, so a rerun runs them. `chunk_task`: what a task runs,
+    `(spec_json, plugins, rows, concurrency, record) -> records` (a module-level function: `patchwire eval`
+    sends its experiment as `spec_json` and runs `runtime.eval.ray_rows.eval_chunk`)."""
     ray, started = _connect(address)
     try:
         cpus = int(ray.cluster_resources().get("CPU", 1))
         chunks = chunk_rows(rows, cpus)
         per_task = min(max(1, concurrency), max((len(c) for c in chunks), default=1))
         max_tasks = max(1, math.ceil(concurrency / per_task))
-        task = ray.remote(run_chunk)  # rows never raise: only a dead worker fails a task (Ray retries it)
+        task = ray.remote(chunk_task)  # rows never raise: only a dead worker fails a task (Ray retries it)
         plugin_refs = tuple(os.path.abspath(p) if os.path.isfile(p) else p for p in plugins)
         spec_ref = ray.put(spec_json)
         waiting = list(reversed(chunks))

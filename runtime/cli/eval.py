@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .common import (
@@ -36,7 +37,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("-o", "--output", metavar="FILE", default=None, help="write report.json here")
     ev.add_argument("--html", metavar="FILE", default=None, help="write an HTML report here")
     ev.add_argument("--no-gate", action="store_true", help="report the gate but exit 0 whatever it says")
-    ev.add_argument("--engine", choices=["local", "ray"], default=None, help="override the suite's engine")
+    ev.add_argument("--engine", choices=["local", "ray"], default=None,
+                    help="override the suite's engine (ray: the rows as Ray tasks, pip install patchwire[ray])")
+    ev.add_argument("--ray-address", metavar="ADDR", default=None,
+                    help="with --engine ray: an existing Ray cluster (default: the suite's, else a local Ray)")
     ev.add_argument("--concurrency", type=int, default=None, metavar="N", help="override the suite's concurrency")
     ev.add_argument("--schema", action="store_true", help="print the suite file's JSON Schema and exit")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -61,7 +65,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return cmd_compare(args)
     if args.more:
         raise UsageError(f"unexpected argument(s) {' '.join(args.more)}: `patchwire eval SUITE` takes one suite.")
-    from ..eval.session import run_experiment
+    from ..batch.runner import BatchError
+    from ..eval.session import IncompleteExperiment, run_experiment
     from ..eval.suite import InvalidSuite
 
     try:
@@ -70,20 +75,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print_issues(exc.issues)
         print(f"error: suite `{args.suite}` has {len(exc.issues)} problem(s); nothing ran.", file=sys.stderr)
         return EXIT_INVALID
+    except BatchError as exc:  # e.g. Ray is not installed, or its cluster cannot be reached
+        raise UsageError(str(exc)) from None
+    except IncompleteExperiment as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     from ..eval.report import report_html, summary_lines
 
     for line in summary_lines(report, records):
         print(line)
-    _write(args.output, json.dumps(report, indent=2, ensure_ascii=False))
-    _write(args.html, report_html(report))
+    _write(args.output, lambda: json.dumps(report, indent=2, ensure_ascii=False))
+    _write(args.html, lambda: report_html(report))
     return EXIT_OK if report["gate"]["passed"] or args.no_gate else EXIT_FAILED
 
 
-def _write(path: str | None, text: str) -> None:
+def _write(path: str | None, text: Callable[[], str]) -> None:
+    """Write `text()` to `path`; made only when asked for (a 200-row report takes a while to indent)."""
     if not path:
         return
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        Path(path).write_text(text(), encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"Cannot write `{path}`: {exc.strerror}.") from None
 
@@ -106,7 +117,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     report = {**current.report, "baseline": comparison, "gate": gate}
     for line in summary_lines(report):
         print(line)
-    _write(args.output, json.dumps(report, indent=2, ensure_ascii=False))
+    _write(args.output, lambda: json.dumps(report, indent=2, ensure_ascii=False))
     return EXIT_OK if gate["passed"] or args.no_gate else EXIT_FAILED
 
 

@@ -27,26 +27,22 @@ def add_command(sub: argparse._SubParsersAction) -> None:
 def cmd_mcp(args: argparse.Namespace) -> int:
     from ..consumers import default_consumers
     from ..loading import load_spec
-    from ..serving.app import (
-        DEFAULT_MAX_BODY_BYTES,
-        DEFAULT_REQUEST_TIMEOUT_S,
-        ServeConfigError,
-        _compile_all,
-        _Runner,
-    )
+    from ..serving.app import DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT_S
     from ..serving.mcp_server import serve_stdio
+    from ..serving.runner import Runner
+    from ..serving.served import ServeConfigError, compile_pipelines
 
     timeout = args.request_timeout or DEFAULT_REQUEST_TIMEOUT_S
     if timeout <= 0:
         raise UsageError(f"--request-timeout must be positive, got {timeout:g}.")
     registry = load_registry(args)
     try:
-        pipelines = _compile_all([load_spec(path) for path in args.specs], registry)
+        pipelines = compile_pipelines([load_spec(path) for path in args.specs], registry)
     except ServeConfigError as exc:
         raise UsageError(str(exc)) from None
     if not args.no_record:
         prepare_store()
-    runner = _Runner(timeout, tuple(default_consumers("mcp", record=not args.no_record)), DEFAULT_MAX_BODY_BYTES)
+    runner = Runner(timeout, tuple(default_consumers("mcp", record=not args.no_record)), DEFAULT_MAX_BODY_BYTES)
     try:
         asyncio.run(serve_stdio(pipelines, runner))
     except ValueError as exc:  # two pipelines with the same tool name

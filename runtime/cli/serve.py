@@ -61,15 +61,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "mcp": args.mcp}
     if settings["record"]:
         prepare_store()  # here, before any worker starts: migrations never race, and a bad database stops us
+    settings["published"] = settings["record"] or bool(args.published)  # the database is in use: look them up
+    published = _published_versions(specs, registry) if settings["published"] else {}
     try:
         app = create_app(specs, registry, api_token=token, **_app_settings(settings),  # compiles: errors before binding
                          consumers_for=record_consumers_for(settings["record"]),
-                         checks=health_checks(settings["record"]))
+                         checks=health_checks(settings["record"]), published=published)
     except ServeConfigError as exc:
         raise UsageError(str(exc)) from None
     import uvicorn
 
-    names = ", ".join(spec.name for spec in specs)
+    names = ", ".join([spec.name for spec in specs] + [f"{name}@published" for name in published])
     auth = "bearer token required, docs included" if token else "no authentication"
     mcp = f", MCP at http://{args.host}:{args.port}/mcp" if args.mcp else ""
     print(f"serving {names} on http://{args.host}:{args.port} ({auth}); docs at /docs; OpenAI-compatible API at "
@@ -97,8 +99,19 @@ def _published_spec(name_or_id: str):  # type: ignore[no-untyped-def]
         raise UsageError(str(exc)) from None
 
 
+def _published_versions(specs: list, registry: object) -> dict:
+    """The published version of each served pipeline that has one (served as `<name>@published`); a note on
+    stderr for each that cannot be served."""
+    from ..serving.served import published_versions
+
+    found, notes = published_versions([spec.name for spec in specs], registry)  # type: ignore[arg-type]
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    return found
+
+
 def _app_settings(settings: dict) -> dict:
-    return {k: v for k, v in settings.items() if k != "record"}
+    return {k: v for k, v in settings.items() if k not in ("record", "published")}
 
 
 def record_consumers_for(record: bool) -> Callable[[str], list]:

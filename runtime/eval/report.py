@@ -7,6 +7,7 @@ from typing import Any
 
 from ..batch.runner import percentile
 from .suite import Suite
+from .variance import ROW_FIELDS, repeat_summary, variance_note
 
 __all__ = ["summarize", "report_rows", "build_report", "summary_lines", "report_html", "row_passed"]
 
@@ -34,9 +35,10 @@ def summarize(suite: Suite, records: list[dict[str, Any]]) -> dict[str, Any]:
             priced = priced and not record.get("run_ids")
         else:
             cost += record["cost"]
-    for counts in per.values():
+    for name, counts in per.items():
         seen = counts["passed"] + counts["failed"]
         counts["pass_rate"] = round(counts["passed"] / seen, 4) if seen else 0.0
+        counts.update(repeat_summary(records, name))  # repeat > 1: the run-to-run variance
     return {"rows": len(records), "runs": sum(len(r.get("run_ids", [])) for r in records),
             "score": round(earned / total, 4) if total else 1.0, "assertions": per,
             "latency_ms": {"p50": percentile(latencies, 50) if latencies else None,
@@ -50,8 +52,15 @@ def row_label(record: dict[str, Any]) -> Any:
 
 def report_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"id": row_label(r), "inputs": r.get("inputs", {}), "run_ids": r.get("run_ids", []),
-             "assertions": {name: {"passed": res["passed"], "actual": res["actual"], "expected": res["expected"]}
-                            for name, res in r["assertions"].items()}} for r in records]
+             "assertions": {name: _row_result(res) for name, res in r["assertions"].items()}} for r in records]
+
+
+def _row_result(res: dict[str, Any]) -> dict[str, Any]:
+    """One row's assertion in report.json; with repeats, how many passed and each run's number."""
+    out = {"passed": res["passed"], "actual": res["actual"], "expected": res["expected"]}
+    if len(res.get("outcomes", [])) > 1:
+        out.update({key: res[key] for key in ROW_FIELDS if key in res})
+    return out
 
 
 def build_report(experiment_id: str, suite: Suite, pipeline_name: str, spec_sha256: str,
@@ -82,7 +91,8 @@ def summary_lines(report: dict[str, Any], records: list[dict[str, Any]] | None =
              f"{'assertion':<{width}}  {'pass rate':>9}  {'passed':>6}  {'failed':>6}"]
     for name, counts in s["assertions"].items():
         change = _delta(deltas.get(name, {}).get("pass_rate_delta")) if base else ""
-        lines.append(f"{name:<{width}}  {_pct(counts['pass_rate']):>9}  {counts['passed']:>6}  {counts['failed']:>6}{change}")
+        lines.append(f"{name:<{width}}  {_pct(counts['pass_rate']):>9}  {counts['passed']:>6}  {counts['failed']:>6}{change}"
+                     f"{variance_note(counts)}")
     lat = s["latency_ms"]
     cost = "unknown" if s["cost"] is None else f"${s['cost']:.4f}"
     lines += ["", f"score {_pct(s['score'])}{_delta(base.get('score_delta')) if base else ''}  rows {s['rows']}  "

@@ -25,6 +25,7 @@ from .checks import MOCKS_COLUMN, check_suite, output_ports, resolve_ports
 from .diff import spec_sha256
 from .probes import PROBE_TYPES, Probe
 from .suite import InvalidSuite, Suite, load_suite, sha256_file
+from .variance import repeat_fields
 
 __all__ = ["Prepared", "prepare", "prepare_suite", "run_rows", "eval_row", "spec_sha256", "work_file"]
 
@@ -198,7 +199,7 @@ def _merge(outcomes: list[Outcome]) -> dict[str, Any]:
     failing = next((o for o in outcomes if not o.passed), outcomes[-1])
     return {"passed": all(o.passed for o in outcomes), "actual": _small(failing.actual),
             "expected": _small(failing.expected), "message": failing.message,
-            "passes": sum(o.passed for o in outcomes), "runs": len(outcomes)}
+            "passes": sum(o.passed for o in outcomes), "runs": len(outcomes), **repeat_fields(outcomes)}
 
 
 def _status(statuses: Any) -> str:
@@ -213,18 +214,14 @@ def _cost(usages: list[Any]) -> float | None:
     return round(sum(priced), 10)
 
 
-def run_rows(prep: Prepared, results: Any, todo: list[Row], consumers: Sequence[ConsumerFactory],
+def run_rows(prep: Prepared, todo: list[Row], consumers: Sequence[ConsumerFactory],
              on_record: Callable[[dict[str, Any]], None]) -> None:
-    """Run `todo` with the suite's concurrency; each record is appended to `results` as it finishes."""
+    """Run `todo` here with the suite's concurrency; `on_record` gets each record as it finishes."""
     import asyncio
 
     from ..batch.runner import run_local
 
-    def record(rec: dict[str, Any]) -> None:
-        results.append(rec)
-        on_record(rec)
-
     async def one(row: Row) -> dict[str, Any]:
         return await eval_row(prep, row, consumers)
 
-    asyncio.run(run_local(prep.plan, todo, prep.suite.concurrency, record, run_one=one))
+    asyncio.run(run_local(prep.plan, todo, prep.suite.concurrency, on_record, run_one=one))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +15,15 @@ from .report import build_report, row_passed
 from .runner import Prepared, prepare, run_rows, work_file
 from .suite import InvalidSuite
 
-__all__ = ["run_experiment", "resolve_baseline"]
+__all__ = ["run_experiment", "resolve_baseline", "Engine", "IncompleteExperiment"]
 
 
 def run_experiment(args: Any, registry: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run the suite (`args`: the CLI's namespace); the report and the row records. Raises `InvalidSuite`."""
     prep = prepare(args.suite, registry, pipeline_override=getattr(args, "pipeline", None))
-    _apply_overrides(prep, args)
+    engine = _apply_overrides(prep, args)
     baseline = resolve_baseline(getattr(args, "baseline", None), prep.suite.name)  # before this one is stored
-    records = _run(prep, quiet=getattr(args, "quiet", False))
+    records = _run(prep, engine, quiet=getattr(args, "quiet", False))
     experiment_id = uuid.uuid4().hex[:16]
     name = str(prep.spec.get("name") or "")
     report = build_report(experiment_id, prep.suite, name, prep.spec_sha256, records, None, {"passed": True, "reasons": []})
@@ -37,20 +38,35 @@ def run_experiment(args: Any, registry: Any) -> tuple[dict[str, Any], list[dict[
     return report, records
 
 
-def _apply_overrides(prep: Prepared, args: Any) -> None:
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """Where the rows run: `local` (asyncio in this process) or `ray` (a local Ray, or the cluster at `address`)."""
+
+    name: str = "local"
+    address: str | None = None
+    plugins: tuple[str, ...] = ()
+
+
+class IncompleteExperiment(RuntimeError):
+    """Some rows did not finish (a Ray task failed for good): nothing is stored; a rerun resumes."""
+
+
+def _apply_overrides(prep: Prepared, args: Any) -> Engine:
+    """The CLI's overrides of the suite's concurrency and engine (the suite file itself is not changed)."""
     from ..cli.common import UsageError
 
     if getattr(args, "concurrency", None):
         if args.concurrency < 1:
             raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}.")
         prep.suite.concurrency = args.concurrency
-    engine = getattr(args, "engine", None) or prep.suite.engine
-    if engine == "ray":
-        raise UsageError("`patchwire eval` runs on the local engine only for now (engine: ray is not supported yet); "
-                         "set `engine: local`.")
+    name = getattr(args, "engine", None) or prep.suite.engine
+    address = getattr(args, "ray_address", None) or prep.suite.ray_address
+    if getattr(args, "ray_address", None) and name != "ray":
+        raise UsageError("--ray-address needs --engine ray (or `engine: ray` in the suite).")
+    return Engine(name, address if name == "ray" else None, tuple(getattr(args, "plugin", None) or ()))
 
 
-def _run(prep: Prepared, *, quiet: bool) -> list[dict[str, Any]]:
+def _run(prep: Prepared, engine: Engine, *, quiet: bool) -> list[dict[str, Any]]:
     from ..batch.runner import ResultsFile
     from ..cli.batch import Progress
     from ..consumers import default_consumers, flush_records
@@ -64,18 +80,31 @@ def _run(prep: Prepared, *, quiet: bool) -> list[dict[str, Any]]:
         print(f"resuming: {len(prep.rows) - len(todo)} of {len(prep.rows)} rows already ran (`{results.path}`)",
               file=sys.stderr)
     progress = Progress(len(prep.rows), len(prep.rows) - len(todo), enabled=not quiet, label="eval")
+
+    def on_record(record: dict[str, Any]) -> None:
+        results.append(record)
+        progress.update(row_passed(record))
+
+    lost = 0
     try:
         if todo:
             results.open()
-            run_rows(prep, results, todo, default_consumers("eval", pipeline_id=prep.pipeline_id),
-                     lambda record: progress.update(row_passed(record)))
+            if engine.name == "ray":
+                from .ray_rows import run_rows_on_ray
+
+                lost = run_rows_on_ray(prep, todo, on_record, engine.plugins, engine.address)
+            else:
+                run_rows(prep, todo, default_consumers("eval", pipeline_id=prep.pipeline_id), on_record)
     finally:
         flush_records()
         results.close()
         progress.close()
-    records = [results.latest[row.key] for row in prep.rows if row.key in results.latest]
+    if lost:
+        raise IncompleteExperiment(f"{lost} of {len(prep.rows)} rows did not finish (a Ray task failed, see above); "
+                                   f"nothing was stored. Rerun the same command: it runs only those rows "
+                                   f"(`{results.path}` keeps the others).")
     prep.work_path = results.path
-    return records
+    return [results.latest[row.key] for row in prep.rows if row.key in results.latest]
 
 
 def _store(prep: Prepared, experiment_id: str, report: dict[str, Any], records: list[dict[str, Any]]) -> None:

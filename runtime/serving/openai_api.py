@@ -1,6 +1,7 @@
 """OpenAI-compatible endpoints on `patchwire serve`: every served pipeline is a model `patchwire/<name>`.
 
-- `GET /v1/models` (and `/v1/models/{id}`): the pipelines, each saying whether it can chat and if not, why.
+- `GET /v1/models` (and `/v1/models/{id}`): the pipelines, each saying whether it can chat and if not, why;
+  a pipeline's published version is the model `patchwire/<name>@published` (served.py).
 - `POST /v1/chat/completions`: the last user message goes to the pipeline's chat input (see
   chat_interface.py), the chosen output comes back as the assistant message; `stream: true` sends the
   `stream_from` node's tokens as `chat.completion.chunk`s while the model writes, then `[DONE]`.
@@ -22,11 +23,13 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from ..api import execute
 from ..issues import InvalidInputs
-from .app import ApiError, Pipeline, _read_body
+from .bodies import read_body
 from .chat_interface import ChatMapping, chat_inputs, chat_mapping, reply_text, run_usage
 from .openai_requests import ChatTurn, OpenAIError, chat_turn, parse_json_body, responses_turn
 from .openai_shapes import chat_completion, message_item, model_entry, response_object
 from .openai_stream import chat_sse, responses_sse, run_error
+from .runner import ApiError, Pipeline
+from .served import unpublished_note
 
 __all__ = ["add_openai_routes", "refusal_body", "OPENAI_PATHS", "RUN_ID_HEADER", "MODEL_PREFIX"]
 
@@ -58,14 +61,16 @@ class _Models:
 
     def entry(self, name: str) -> dict[str, Any]:
         mapping = self.mappings[name]
-        return model_entry(name, self.created, mapping if isinstance(mapping, str) else None)
+        return model_entry(name, self.created, mapping if isinstance(mapping, str) else None,
+                           self.pipelines[name].published)
 
     def find(self, model: str) -> str:
         name = model.removeprefix(MODEL_PREFIX)
         if name not in self.pipelines:
             served = ", ".join(f"`{MODEL_PREFIX}{n}`" for n in self.pipelines)
-            raise OpenAIError(404, f"The model `{model}` does not exist or you do not have access to it. Served "
-                                   f"models: {served}.", param="model", code="model_not_found")
+            raise OpenAIError(404, f"The model `{model}` does not exist or you do not have access to it"
+                                   f"{unpublished_note(self.pipelines, name)}. Served models: {served}.",
+                              param="model", code="model_not_found")
         return name
 
     def chat(self, model: str) -> tuple[Pipeline, ChatMapping]:
@@ -108,7 +113,7 @@ _BODY = {"requestBody": {"required": True, "content": {"application/json": {"sch
 
 async def _body(request: Request, limit: int) -> bytes:
     try:
-        return await _read_body(request, limit)
+        return await read_body(request, limit)
     except ApiError as exc:
         raise OpenAIError(exc.status, exc.detail, code="request_too_large") from None
 

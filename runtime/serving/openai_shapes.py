@@ -53,10 +53,14 @@ def responses_usage(usage: dict[str, int]) -> dict[str, Any]:
             "output_tokens_details": {"reasoning_tokens": 0}}
 
 
-def model_entry(name: str, created: int, reason: str | None) -> dict[str, Any]:
-    """A `model` object for `GET /v1/models`, with what Patchwire knows about the pipeline behind it."""
+def model_entry(name: str, created: int, reason: str | None,
+                published: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A `model` object for `GET /v1/models`, with what Patchwire knows about the pipeline behind it
+    (`published`: the saved pipeline and version behind `<name>@published`)."""
     about: dict[str, Any] = {"pipeline": name, "chat": reason is None, "run_url": f"/v1/pipelines/{name}/run"}
     if reason is not None:
         about["reason"] = reason
+    if published is not None:
+        about["published"] = published
     return {"id": f"patchwire/{name}", "object": "model", "created": created, "owned_by": "patchwire",
             "patchwire": about}

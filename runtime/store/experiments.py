@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column
+from sqlalchemy import insert as insert_many
 from sqlmodel import Field, SQLModel, col, select
 
 from .db import insert, session
@@ -71,16 +72,15 @@ class Publication(SQLModel, table=True):
 
 def save_experiment(experiment: Experiment, records: list[dict[str, Any]]) -> Experiment:
     """Store the experiment and its rows in one transaction."""
+    rows = [{"experiment_id": experiment.id, "row_index": record["row"], "row_id": record.get("id"),
+             "status": record.get("status", ""), "passed": all(r["passed"] for r in record["assertions"].values()),
+             "run_ids": record.get("run_ids", []), "assertions": record["assertions"]} for record in records]
     with session() as s:
         s.add(experiment)
         s.flush()
-        for record in records:
-            s.add(ExperimentRow(experiment_id=experiment.id, row_index=record["row"], row_id=record.get("id"),
-                                status=record.get("status", ""),
-                                passed=all(r["passed"] for r in record["assertions"].values()),
-                                run_ids=record.get("run_ids", []), assertions=record["assertions"]))
+        if rows:  # one executemany, not an ORM object per row
+            s.execute(insert_many(ExperimentRow), rows)
         s.commit()
-        s.refresh(experiment)
     return experiment
 
 

@@ -12,8 +12,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from runtime.cli import main
 from runtime.testing.specs import make_spec
 
@@ -208,12 +206,6 @@ def test_a_killed_eval_resumes_without_duplicated_rows(tmp_path: Path):
     assert set(runs) == {f"q{i}" for i in range(80)}
     assert sum(runs.values()) <= 80 + 4, "a row that finished before the kill ran again"  # 4 in flight at the kill
     assert not list(work.glob("*.jsonl")), "the work file is removed once the experiment is stored"
-
-
-@pytest.mark.parametrize("flag", ["--engine"])
-def test_ray_engine_is_refused_with_a_clear_message(tmp_path, fresh_database, capsys, flag):
-    assert run_eval(write_case(tmp_path), flag, "ray") == 2
-    assert "engine: ray is not supported yet" in capsys.readouterr().err
 
 
 def test_serve_published_serves_the_published_version(tmp_path, fresh_database, monkeypatch, capsys):
