@@ -6,12 +6,14 @@ a flow node's sub-run (a map item's, a loop iteration's) is a span under the flo
 own id, with its path in `patchwire.node.path` (`map1/3/summarise`). Every time is an event's or a record's. Imported only when tracing is on (`runtime.tracing.tracing_factory`).
 
 Cheap on the event loop by design: a node start costs a span id and a dict entry; its end builds one
-finished `ReadableSpan` and hands it to the batch processor, which exports from its own thread. The SDK's
+finished `ReadableSpan`, kept until the run ends (or the sink's hand-off size or age is reached) and then
+handed to the batch processor, which exports from its own thread after the run rather than beside it. The SDK's
 live spans (locks, attribute validation per `set_attribute`) cost several times more per node.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from opentelemetry import trace
@@ -39,6 +41,7 @@ __all__ = ["TraceConsumer", "TRACER_NAME"]
 TRACER_NAME = "patchwire"
 _PROPAGATOR = TraceContextTextMapPropagator()
 _UNSET = Status(StatusCode.UNSET)
+_monotonic = time.monotonic
 
 
 class _PlanFacts:
@@ -95,6 +98,9 @@ class TraceConsumer(EventFold):
         self._shared, self._facts, self._run_id = shared, facts, run_id
         self._resource, self._on_end = shared.sink.provider.resource, shared.sink.processor.on_end
         self._ids = shared.sink.provider.id_generator
+        self._pending: list[ReadableSpan] = []  # finished, not handed to the processor yet
+        self._pending_since = 0.0
+        self._handoff_spans, self._handoff_s = shared.sink.handoff_spans, shared.sink.handoff_s
         self._parent = _PROPAGATOR.extract(parent) if parent else None
         self._trace_id = 0
         self._sampled = False
@@ -146,6 +152,7 @@ class TraceConsumer(EventFold):
             status = Status(StatusCode.ERROR, event.error.message)
         self._emit(f"invoke_workflow {self._pipeline}", self._root, self._run_parent, attrs, self._run_start,
                    event.ts, status)
+        self._hand_off()
         propagation.withdraw(self._run_id, None)
 
     # --- nodes -----------------------------------------------------------------------------------
@@ -252,7 +259,19 @@ class TraceConsumer(EventFold):
 
     def _emit(self, name: str, context: SpanContext, parent: SpanContext | None, attributes: Any, start: float,
               end: float, status: Status, events: Any = (), kind: SpanKind = SpanKind.INTERNAL) -> None:
-        if self._sampled:
-            self._on_end(ReadableSpan(name, context, parent, self._resource, attributes, events, kind=kind,
-                                      status=status, start_time=ns(start), end_time=ns(end),
-                                      instrumentation_scope=self._shared.scope))
+        if not self._sampled:
+            return
+        pending = self._pending
+        pending.append(ReadableSpan(name, context, parent, self._resource, attributes, events, kind=kind,
+                                    status=status, start_time=ns(start), end_time=ns(end),
+                                    instrumentation_scope=self._shared.scope))
+        if len(pending) == 1:
+            self._pending_since = _monotonic()
+        if len(pending) >= self._handoff_spans or _monotonic() - self._pending_since >= self._handoff_s:
+            self._hand_off()
+
+    def _hand_off(self) -> None:
+        on_end = self._on_end
+        for span in self._pending:
+            on_end(span)
+        self._pending.clear()
