@@ -8,9 +8,11 @@ whose provider exports through the real OTLP/HTTP exporter and a batch span proc
 The difference, divided by the node count, is what tracing adds per node (one span each; target ≤ 30 µs).
 The batch is flushed after each timed run, outside the timing, as the processor's thread would do later.
 
-Two sizes, because the processor exports from its thread once 512 spans are queued: a run below that
-pays only the on-loop cost (a span id per start, one finished span per end); a larger run also shares
-the GIL with the exporter's protobuf encoding while it runs (Python threads: the export's CPU time).
+Sizes from 200 to 2,000 nodes, each two ways: as Patchwire sends spans (a run's spans reach the processor
+when it ends, so its thread encodes them after the run) and as the SDK's usual way would (each span handed
+over as it ends: the processor wakes every 512 spans and encodes them during the run, sharing the
+interpreter with the event loop — what made a 2,000-node run cost 120-130 µs a node). The export's own CPU
+time, after the run, is printed per span.
 """
 
 from __future__ import annotations
@@ -49,13 +51,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _otlp_provider(endpoint: str) -> Any:
+def _otlp_sink(endpoint: str, handoff: bool) -> Any:
+    """Patchwire's sink (`make_sink`) with the real OTLP/HTTP exporter; `handoff=False`: the SDK's defaults
+    (a 2,048-span queue) and every span handed to the processor as it ends."""
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    from runtime.tracing.provider import TraceSink
+    from runtime.tracing.provider import TraceSink, make_sink
 
+    if handoff:
+        return make_sink(OTLPSpanExporter(endpoint=endpoint))
     provider = TracerProvider()
     processor = BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint))
     provider.add_span_processor(processor)
@@ -70,11 +76,11 @@ async def _run(plan: Any, factory: Any) -> float:
     return time.perf_counter() - t0
 
 
-async def main(nodes: int, repeat: int, endpoint: str) -> dict[str, float]:
+async def main(nodes: int, repeat: int, endpoint: str, handoff: bool = True) -> dict[str, float]:
     from runtime.tracing.consumer import TraceConsumer
 
     plan = compile(chain_spec(nodes), sample_registry())
-    sink = _otlp_provider(endpoint)
+    sink = _otlp_sink(endpoint, handoff)
     provider = sink.provider
     factory = TraceConsumer.factory(sink)
     for _ in range(2):  # warm up both paths (imports, caches)
@@ -91,18 +97,21 @@ async def main(nodes: int, repeat: int, endpoint: str) -> dict[str, float]:
     provider.shutdown()
     off, on = statistics.median(plain), statistics.median(traced)
     return {"nodes": nodes + 2, "off_s": off, "on_s": on, "per_node_us": (on - off) / (nodes + 2) * 1e6,
-            "flush_s": statistics.median(flush)}
+            "flush_s": statistics.median(flush), "handoff": handoff}
 
 
-def report(row: dict[str, float]) -> str:
-    return (f"chain of {row['nodes']:.0f} nodes: tracing off {row['off_s'] * 1000:.1f} ms, on {row['on_s'] * 1000:.1f} ms"
-            f" -> {row['per_node_us']:.1f} µs per node (target ≤ 30 µs); batch export afterwards "
-            f"{row['flush_s'] * 1000:.0f} ms (processor thread, off the event loop)")
+def report(row: dict[str, Any]) -> str:
+    how = "spans handed over at the run's end" if row["handoff"] else "each span handed over as it ends (SDK way)"
+    return (f"chain of {row['nodes']:.0f} nodes, {how}: tracing off {row['off_s'] * 1000:.1f} ms, on "
+            f"{row['on_s'] * 1000:.1f} ms -> {row['per_node_us']:.1f} µs per node (target ≤ 30 µs); export left "
+            f"after the run {row['flush_s'] * 1000:.0f} ms = {row['flush_s'] / (row['nodes'] + 1) * 1e6:.0f} µs "
+            "per span (processor thread)")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nodes", type=int, nargs="+", default=[200, 2000])
+    parser.add_argument("--nodes", type=int, nargs="+", default=[200, 500, 2000])
+    parser.add_argument("--sdk-way", action="store_true", help="also run each size the SDK's way (for comparison)")
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     port = _free_port()
@@ -110,7 +119,8 @@ if __name__ == "__main__":
     try:
         time.sleep(0.5)
         for nodes in args.nodes:
-            print(report(asyncio.run(main(nodes, args.repeat, f"http://127.0.0.1:{port}/v1/traces"))))
+            for handoff in (True, False) if args.sdk_way else (True,):
+                print(report(asyncio.run(main(nodes, args.repeat, f"http://127.0.0.1:{port}/v1/traces", handoff))))
     finally:
         sink.terminate()
         sink.wait(5)

@@ -218,6 +218,7 @@ class EventFold:
 
     IGNORES: ClassVar[tuple[type, ...]] = ()
     DISPATCH: ClassVar[dict[type, Callable[[Any, Any], Any]]] = {}
+    wants_inner_events: ClassVar[bool] = False  # True when `inner_event` is overridden (set per subclass)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -232,6 +233,8 @@ class EventFold:
                             + ("; " if missing and strays else "")
                             + (f"{', '.join(strays)} names no event kind" if strays else "") + ".")
         cls.DISPATCH = table
+        if "wants_inner_events" not in cls.__dict__:  # sub-runs forward nothing to a fold that ignores it all
+            cls.wants_inner_events = cls.inner_event is not EventFold.inner_event
 
     def __call__(self, event: RunEvent) -> Any:
         if getattr(event, "node_path", None) is not None:

@@ -144,6 +144,11 @@ class Execution:
     def cache(self) -> NodeCache:
         return self._cache
 
+    @property
+    def consumers(self) -> tuple[Callable[[Any], None], ...] | None:
+        """What `consume` hands events to (None while the run is iterated: the iterator gets every event)."""
+        return self._consumers
+
     def forward(self, event: Any) -> None:
         """Emit an event of a sub-run (a flow node's item) into this run, until this run has finished."""
         if not self._finished:

@@ -16,7 +16,7 @@ from ..context import RunContext
 from ..types import is_assignable, type_label
 from .ports import names, ports_model, subflow_ports
 from .scope import FlowError, FlowScope
-from .subrun import SubflowFailed, run_subflow
+from .subrun import SubflowFailed, run_subflow, wants_inner_events
 from .until import Until, holds
 
 __all__ = ["SubflowNode", "MapNode", "LoopNode", "FLOW_COMPONENTS"]
@@ -114,36 +114,37 @@ class MapNode(_FlowNode):
     async def run(self, inputs: MapStaticInputs, ctx: RunContext) -> MapStaticOutputs:
         given = _given(inputs)
         items, over, mode = given.pop("items"), self.params.over, self.params.on_item_error
-        results: list[Any] = [None] * len(items)
+        names = [name for name in self.outputs_model.model_fields if name != "errors"]
+        columns: dict[str, list[Any]] = {name: [None] * len(items) for name in names}  # filled as items end
         errors: list[dict[str, Any]] = []
         counts = {"total": len(items), "done": 0, "failed": 0}
         ctx.record("items", counts)
         pending = iter(range(len(items)))
+        wanted = wants_inner_events(ctx.execution)  # asked once per node, not per item
 
         async def worker() -> None:
             for index in pending:  # one shared iterator: each free worker takes the next item
                 try:
-                    results[index] = await run_subflow(self.plan, {**given, over: items[index]}, ctx, index)
-                    counts["done"] += 1
+                    outputs = await run_subflow(self.plan, {**given, over: items[index]}, ctx, index,
+                                                here=True, wanted=wanted)
                 except SubflowFailed as exc:
                     counts["failed"] += 1
                     if mode == "fail":
                         raise
                     errors.append(exc.as_error())
+                    continue
+                counts["done"] += 1
+                for name in names:
+                    columns[name][index] = outputs.get(name)
 
-        try:
-            async with asyncio.TaskGroup() as group:
-                for _ in range(min(self.params.concurrency, len(items))):
-                    group.create_task(worker())
-        except* SubflowFailed as failures:
-            raise failures.exceptions[0] from None
+        await _in_workers(min(self.params.concurrency, len(items)), worker)
+        if counts["done"] + counts["failed"] != len(items):  # never a silent `None` for an item that did not run
+            raise RuntimeError(f"{len(items) - counts['done'] - counts['failed']} of {len(items)} items ended "
+                               "neither done nor failed (their worker was cancelled): please report this as a bug")
         errors.sort(key=lambda e: e["index"])
-        return self._lists(results, {e["index"] for e in errors}, errors)
-
-    def _lists(self, results: list[Any], failed: set[int], errors: list[dict[str, Any]]) -> Any:
-        keep = [i for i in range(len(results)) if not (i in failed and self.params.on_item_error == "skip")]
-        columns = {name: [None if results[i] is None else results[i].get(name) for i in keep]
-                   for name in self.outputs_model.model_fields if name != "errors"}
+        if errors and mode == "skip":
+            failed = {e["index"] for e in errors}
+            columns = {name: [v for i, v in enumerate(values) if i not in failed] for name, values in columns.items()}
         return self.outputs_model.model_construct(**columns, errors=errors)
 
 
@@ -183,6 +184,24 @@ class LoopNode(_FlowNode):
         ctx.record("loop", {"iterations": iteration, "stopped_by": stopped_by,
                             "until": until.describe() if until else None})
         return self.outputs_model.model_construct(**outputs, iterations=iteration, stopped_by=stopped_by)
+
+
+async def _in_workers(count: int, worker: Any) -> None:
+    """Run `count` workers; the first item failure stops them all and is raised.
+
+    On Python 3.11 a TaskGroup whose child fails while it waits leaves its own task counted as being
+    cancelled (fixed in 3.12); the count is put back, so the task (a map item's, running this nested map)
+    is not taken for cancelled afterwards."""
+    task = asyncio.current_task()
+    cancelling = task.cancelling() if task is not None else 0
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(count):
+                group.create_task(worker())
+    except* SubflowFailed as failures:
+        if task is not None and task.cancelling() > cancelling:
+            task.uncancel()
+        raise failures.exceptions[0] from None
 
 
 def _given(inputs: BaseModel) -> dict[str, Any]:

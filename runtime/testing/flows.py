@@ -14,8 +14,8 @@ from runtime.spec import PipelineSpec
 
 from .components import TextValue
 
-__all__ = ["Probe", "RandomDelay", "FailOn", "Length", "PROBES", "flow_registry", "sub_spec", "with_subflows",
-           "edge"]
+__all__ = ["Probe", "RandomDelay", "FailOn", "SlowFirstRuns", "Length", "PROBES", "SLOW_RUNS", "flow_registry",
+           "sub_spec", "with_subflows", "edge"]
 
 
 class ProbeParams(BaseModel):
@@ -80,6 +80,29 @@ class FailOn(Component):
         return TextValue(value=inputs.value)
 
 
+class SlowRunsParams(BaseModel):
+    key: str = Field(default="default", description="Which counter counts this node's runs")
+    slow_runs: int = Field(default=1, ge=0, description="How many runs (counted under `key`) hang")
+    seconds: float = Field(default=30.0, ge=0, description="How long a slow run hangs")
+
+
+SLOW_RUNS: dict[str, int] = {}
+
+
+@component(id="demo.slow_first_runs", version=1, title="Slow first runs", category="Testing")
+class SlowFirstRuns(Component):
+    """Hang on the first `slow_runs` runs counted under `key`, then pass the value on at once (a flow node's
+    retry after its time limit runs its subflow again)."""
+
+    params: SlowRunsParams
+
+    async def run(self, inputs: TextValue, ctx: RunContext) -> TextValue:
+        runs = SLOW_RUNS[self.params.key] = SLOW_RUNS.get(self.params.key, 0) + 1
+        if runs <= self.params.slow_runs:
+            await asyncio.sleep(self.params.seconds)
+        return TextValue(value=inputs.value)
+
+
 class LengthOut(BaseModel):
     n: int = Field(description="The value's length")
 
@@ -99,7 +122,7 @@ def flow_registry() -> Any:
     from .components import sample_registry
 
     registry = sample_registry()
-    for cls in [*FLOW_COMPONENTS, Probe, RandomDelay, FailOn, Length]:
+    for cls in [*FLOW_COMPONENTS, Probe, RandomDelay, FailOn, SlowFirstRuns, Length]:
         registry.add(cls, source="runtime.testing.flows")
     return registry
 

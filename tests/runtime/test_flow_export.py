@@ -68,3 +68,55 @@ async def test_a_failing_item_fails_the_exported_run_with_the_same_message(tmp_p
         await module.run_pipeline(inputs)
     assert str(failed.value) == want.error["message"] == (
         "Node `m` failed: item 1 failed at `work`: ValueError: refusing 'bad'")
+
+
+SLOW = sub_spec("slow", {"doc": ("io.input", {}), "wait": ("demo.slow_first_runs", {"key": "export-policy",
+                                                                                      "slow_runs": 2}),
+                         "summary": ("io.output", {})}, [("doc.value", "wait.value"), ("wait.value", "summary.value")])
+HANG = sub_spec("hang", {"text": ("io.input", {}), "wait": ("demo.delay", {"seconds": 30}), "grown": ("io.output", {})},
+                [("text.value", "wait.value"), ("wait.value", "grown.value")])
+RETRY_ONCE = {"timeout_s": 0.5, "retries": 1, "retry_backoff_s": 0}
+
+
+def policy_spec():
+    """A map whose first attempt times out (its first two items hang) and whose retry succeeds; a loop that
+    times out on both attempts, its error handled; a subflow node that times out, failing the run."""
+    main = sub_spec("main", {"docs": ("io.input", {"type": "json"}), "q": ("io.input", {}),
+                             "m": ("flow.map", {"subflow": "slow", "over": "doc", "concurrency": 2}, RETRY_ONCE),
+                             "loop": ("flow.loop", {"subflow": "hang", "max_iterations": 2},
+                                      {"timeout_s": 0.2, "retries": 1, "retry_backoff_s": 0, "on_error": "continue"}),
+                             "out": ("io.output", {}), "loop_error": ("io.output", {})},
+                    [("docs.value", "m.items"), ("m.summary", "out.value"), ("q.value", "loop.text"),
+                     ("loop.error", "loop_error.value")])
+    return with_subflows(main, slow=SLOW, hang=HANG)
+
+
+async def test_the_flow_nodes_own_timeout_and_retries_are_exported(tmp_path):
+    from runtime.testing.flows import SLOW_RUNS
+
+    the_spec, registry = policy_spec(), flow_registry()
+    inputs = {"docs": ["a", "b", "c"], "q": "x"}
+    SLOW_RUNS.clear()
+    want = await api.run(the_spec, inputs, registry=registry)
+    assert want.status == "succeeded", want.error
+    assert want.nodes["m"].attempts == 2 and want.outputs["out"] == ["a", "b", "c"]
+    assert want.outputs["loop_error"] == {"node": "loop", "component": "flow.loop", "type": "TimeoutError",
+                                          "message": "timed out after 0.2 s (policy.timeout_s)", "attempts": 2}
+    code = generate_python(the_spec, registry)
+    assert "timeout_s=0.5,\n            retries=1," in code and "lambda: run_map(" in code
+    assert generate_python(the_spec, registry, formatter=None) == code  # laid out as ruff lays it out
+    SLOW_RUNS.clear()
+    got = await load(code, tmp_path, "flow_export_policy").run_pipeline(inputs)
+    assert got == want.outputs
+    assert SLOW_RUNS["export-policy"] == 2 + 3  # the retry ran the whole map again
+
+
+async def test_a_subflow_node_timeout_fails_the_exported_run_with_the_same_message(tmp_path):
+    main = sub_spec("main", {"q": ("io.input", {}), "s": ("flow.subflow", {"subflow": "hang"}, {"timeout_s": 0.2}),
+                             "out": ("io.output", {})}, [("q.value", "s.text"), ("s.grown", "out.value")])
+    the_spec, registry = with_subflows(main, hang=HANG), flow_registry()
+    want = await api.run(the_spec, {"q": "x"}, registry=registry)
+    module = load(generate_python(the_spec, registry), tmp_path, "flow_export_subflow_timeout")
+    with pytest.raises(module.NodeFailed) as failed:
+        await module.run_pipeline({"q": "x"})
+    assert str(failed.value) == want.error["message"] == "Node `s` failed: timed out after 0.2 s (policy.timeout_s)"

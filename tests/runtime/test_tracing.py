@@ -227,13 +227,13 @@ def test_the_cli_refuses_unusable_tracing_settings_before_running(tmp_path):
 
 
 def test_the_service_name_is_patchwire_unless_otel_service_name_says_otherwise(monkeypatch):
-    made, _ = provider_module._make_provider()
+    made = provider_module.make_sink().provider
     try:
         assert made.resource.attributes["service.name"] == "patchwire"
     finally:
         made.shutdown()
     monkeypatch.setenv("OTEL_SERVICE_NAME", "rag-api")
-    made, _ = provider_module._make_provider()
+    made = provider_module.make_sink().provider
     try:
         assert made.resource.attributes["service.name"] == "rag-api"
     finally:
@@ -274,3 +274,109 @@ def test_with_tracing_off_nothing_of_opentelemetry_is_imported(endpoint: str | N
     else:
         assert report["loaded"] == ["runtime.tracing.consumer", "opentelemetry.sdk.trace",
                                     "opentelemetry.exporter.otlp.proto.http"]
+
+
+def flow_spec():
+    """docs -> m (a map of `each`: work -> tag) -> out; q -> s (flow.subflow of `each`) -> one."""
+    from runtime.testing.flows import sub_spec, with_subflows
+
+    each = sub_spec("each", {"doc": ("io.input", {}), "work": ("demo.echo", {"prefix": "w:"}),
+                             "tag": ("demo.echo", {"prefix": "t:"}), "summary": ("io.output", {})},
+                    [("doc.value", "work.value"), ("work.value", "tag.value"), ("tag.value", "summary.value")])
+    outer = sub_spec("outer", {"docs": ("io.input", {"type": "json"}),
+                               "m2": ("flow.map", {"subflow": "each", "over": "doc"}), "summary": ("io.output", {})},
+                     [("docs.value", "m2.items"), ("m2.summary", "summary.value")])
+    main = sub_spec("flows", {"docs": ("io.input", {"type": "json"}), "q": ("io.input", {}),
+                              "m": ("flow.map", {"subflow": "each", "over": "doc"}),
+                              "s": ("flow.subflow", {"subflow": "each"}),
+                              "nested": ("flow.map", {"subflow": "outer", "over": "docs"}),
+                              "out": ("io.output", {}), "one": ("io.output", {}), "deep": ("io.output", {})},
+                    [("docs.value", "m.items"), ("m.summary", "out.value"), ("q.value", "s.doc"),
+                     ("s.summary", "one.value"), ("docs.value", "nested.items"), ("nested.summary", "deep.value")])
+    return with_subflows(main, each=each, outer=outer)
+
+
+async def test_spans_of_nodes_inside_flow_nodes_carry_their_path_and_nest_under_the_flow_nodes_span():
+    from runtime import execute
+    from runtime.results import ResultCollector
+    from runtime.testing.flows import flow_registry
+
+    traces = InMemoryTraces()
+    execution = execute(flow_spec(), {"docs": ["a", "b", "c"], "q": "x"}, registry=flow_registry())
+    collector = ResultCollector()  # beside it only the trace consumer, which looks inside the flow nodes
+    await execution.consume(collector, traces.factory(execution.plan, execution.run_id))
+    assert collector.result.status == "succeeded", collector.result.error
+    by_path = {s.attributes.get("patchwire.node.path") or s.attributes["patchwire.node.id"]: s
+               for s in traces.spans() if "patchwire.node.id" in s.attributes}
+    root = traces.root()
+    assert by_path["m"].parent.span_id == root.context.span_id
+    tag = by_path["m/1/tag"]
+    assert tag.name == "tag" and tag.parent.span_id == by_path["m"].context.span_id
+    assert {k: tag.attributes[k] for k in ("patchwire.node.id", "patchwire.component.id", "patchwire.node.status")} \
+        == {"patchwire.node.id": "tag", "patchwire.component.id": "demo.echo", "patchwire.node.status": "succeeded"}
+    assert {p for p in by_path if p.startswith("m/")} == {f"m/{i}/{n}" for i in range(3)
+                                                           for n in ("doc", "work", "tag", "summary")}
+    assert by_path["s/0/work"].parent.span_id == by_path["s"].context.span_id
+    deep = by_path["nested/1/m2/0/work"]
+    assert deep.parent.span_id == by_path["nested/1/m2"].context.span_id
+    assert by_path["nested/1/m2"].parent.span_id == by_path["nested"].context.span_id
+    assert deep.attributes["patchwire.component.id"] == "demo.echo"
+    assert "patchwire.node.path" not in by_path["m"].attributes  # top-level nodes are their own path
+    assert {s.context.trace_id for s in traces.spans()} == {root.context.trace_id}
+
+
+class CountingProcessor:
+    """A span processor that keeps what it is handed."""
+
+    def __init__(self) -> None:
+        self.spans: list = []
+
+    def on_end(self, span) -> None:
+        self.spans.append(span)
+
+
+async def test_a_runs_spans_reach_the_processor_when_it_ends_or_a_handoff_batch_at_a_time():
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from runtime import execute
+    from runtime.testing.specs import chain_spec
+    from runtime.tracing.consumer import TraceConsumer
+    from runtime.tracing.provider import TraceSink
+
+    for handoff, expected in ((1000, [0] * 12), (5, [0, 0, 0, 0, 5, 5, 5, 5, 5, 10, 10, 10])):
+        processor = CountingProcessor()
+        factory = TraceConsumer.factory(TraceSink(TracerProvider(), processor, handoff_spans=handoff, handoff_s=60))
+        execution = execute(chain_spec(10), {"query": "x"}, registry=REGISTRY)
+        seen: list[int] = []
+
+        def note(event, seen=seen, processor=processor) -> None:
+            if event.kind == "node_finished":
+                seen.append(len(processor.spans))
+
+        await execution.consume(factory(execution.plan, execution.run_id), note)
+        assert seen == expected  # while the run goes on, nothing (or whole hand-off batches) reaches it
+        assert len(processor.spans) == 12 + 1  # all of them once it ended, the root included
+
+
+def test_the_span_queue_holds_16384_spans_unless_otel_bsp_max_queue_size_says_otherwise(monkeypatch):
+    sink = provider_module.make_sink()
+    try:
+        assert sink.processor._batch_processor._max_queue_size == provider_module.DEFAULT_MAX_QUEUE_SIZE == 16_384
+        assert (sink.handoff_spans, sink.handoff_s) == (8192, 5.0)
+    finally:
+        sink.provider.shutdown()
+    monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", "1000")
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "250")
+    sink = provider_module.make_sink()
+    try:
+        assert sink.processor._batch_processor._max_queue_size == 1000
+        assert (sink.handoff_spans, sink.handoff_s) == (500, 0.25)
+    finally:
+        sink.provider.shutdown()
+    monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", "lots")
+    with pytest.raises(TracingConfigError, match=r"OTEL_BSP_MAX_QUEUE_SIZE='lots' must be a whole number above 0"):
+        provider_module.make_sink()
+    monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", "100")
+    monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "512")
+    with pytest.raises(TracingConfigError, match="Set OTEL_BSP_MAX_EXPORT_BATCH_SIZE at most OTEL_BSP_MAX_QUEUE_SIZE"):
+        provider_module.make_sink()

@@ -193,10 +193,10 @@ def _step_function(step: Step) -> list[str]:
 
 def _flow_call(step: Step, values: Any, policy: dict[str, Any]) -> Any:
     """A flow node as plain asyncio: its subflow's `async def`, once, per item (`run_map`) or in a `for` loop
-    (`run_loop`). Only `on_error` handling applies to the node itself; its inner steps keep their policies."""
+    (`run_loop`), made anew for each attempt under the node's own policy (time limit, retries, `on_error`);
+    its inner steps keep their policies."""
     params = step.raw_params
     fn = subflow_function(params["subflow"])
-    handled = {"handled": policy["handled"]} if "handled" in policy else {}
     if step.flow == "map":
         work = call("run_map", "run", fn, values, over=literal(params["over"]),
                     concurrency=literal(params.get("concurrency", 8)),
@@ -206,7 +206,8 @@ def _flow_call(step: Step, values: Any, policy: dict[str, Any]) -> Any:
                     until=literal(params.get("until")), carry=literal(params.get("carry", {})))
     else:
         work = call(fn, "run", call("collect", values))
-    return call("flow_step", "run", literal(step.node_id), literal(step.component_id), work, **handled)
+    return call("flow_step", "run", literal(step.node_id), literal(step.component_id), Group("lambda: ", (work,), ""),
+                **policy)
 
 
 def _skip_checks(step: Step) -> list[str]:

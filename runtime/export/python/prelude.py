@@ -210,8 +210,9 @@ class FlowFailed(Exception):
         node = text.split("`")[1] if text.startswith("Node `") else ""
         detail = text.split(" failed: ", 1)[-1]
         cause = failure.__cause__
-        self.node, self.type, self.detail = node, type(cause).__name__ if cause else "NodeFailed", detail
-        if isinstance(cause, FlowFailed):  # a flow node inside the subflow: the innermost step and error
+        self.node, self.detail = node, detail
+        self.type = type(cause).__name__ if cause else "NodeFailed"
+        if isinstance(cause, FlowFailed):  # a flow node inside: its innermost step and error
             self.node = f"{node}/{cause.index}/{cause.node}"
             self.type, self.detail = cause.type, cause.detail
         self.index = index
@@ -226,14 +227,36 @@ class _FlowNode:
         self.info = type("Info", (), {"id": component_id})
 
 
-async def flow_step(run: Run, node_id: str, component_id: str, work: Any, handled: bool = False) -> Fired:
-    """Await a flow node's work; its failure is the node's, as `patchwire run` reports it."""
-    try:
-        return await work
-    except NodeFailed as exc:
-        return run.failed(_FlowNode(component_id), node_id, FlowFailed(0, "run", exc), 1, handled)
-    except FlowFailed as exc:
-        return run.failed(_FlowNode(component_id), node_id, exc, 1, handled)
+async def flow_step(
+    run: Run,
+    node_id: str,
+    component_id: str,
+    work: Any,
+    *,
+    timeout_s: float | None = None,
+    retries: int = 0,
+    backoff_s: float = 0.5,
+    handled: bool = False,
+) -> Fired:
+    """A flow node's work (`work()` per attempt) with the node's own policy; a failed item, iteration or
+    inner step fails the node at once (not retried), as `patchwire run` reports it."""
+    node, attempt = _FlowNode(component_id), 1
+    while True:
+        timer = asyncio.timeout(timeout_s)
+        try:
+            async with timer:
+                return await work()
+        except NodeFailed as exc:
+            return run.failed(node, node_id, FlowFailed(0, "run", exc), attempt, handled)
+        except FlowFailed as exc:
+            return run.failed(node, node_id, exc, attempt, handled)
+        except Exception as exc:
+            if isinstance(exc, TimeoutError) and timer.expired():
+                exc = TimeoutError(f"timed out after {timeout_s:g} s (policy.timeout_s)")
+            if attempt > retries or getattr(exc, "retryable", True) is False:
+                return run.failed(node, node_id, exc, attempt, handled)
+            await asyncio.sleep(retry_delay(backoff_s, attempt, exc))
+            attempt += 1
 
 
 async def run_map(
@@ -268,7 +291,10 @@ async def run_map(
     errors.sort(key=lambda error: error["index"])
     failed = {error["index"] for error in errors}
     keep = [i for i in range(len(items)) if not (i in failed and on_item_error == "skip")]
-    lists = {name: [None if results[i] is None else results[i].get(name) for i in keep] for name in outputs}
+    lists = {
+        name: [None if results[i] is None else results[i].get(name) for i in keep]
+        for name in outputs
+    }
     return {**lists, "errors": errors}
 
 
