@@ -17,7 +17,7 @@ export function NodeHeat({ id, store }) {
   return (
     <>
       <span ref={probe} hidden />
-      {heat ? <span className="pw-heat" data-testid={`heat-${id}`} data-color={heat.color}
+      {heat ? <span className={heat.value === null ? "pw-heat pw-heat-none" : "pw-heat"} data-testid={`heat-${id}`} data-color={heat.color}
         data-value={heat.value === null ? "" : String(heat.value)} style={{ background: heat.color }}
         title="Over the runs in the Monitor tab's window">{heat.label}</span> : null}
     </>

@@ -52,10 +52,10 @@ def _totals() -> rx.Component:
     )
 
 
-def _axes(unit: str = "") -> list[rx.Component]:
+def _axes() -> list[rx.Component]:
     return [rx.recharts.cartesian_grid(stroke_dasharray="3 3", stroke="#e2e8f0"),
             rx.recharts.x_axis(data_key="t", min_tick_gap=24, tick={"fontSize": 10}),
-            rx.recharts.y_axis(width=56, unit=unit, tick={"fontSize": 10}),
+            rx.recharts.y_axis(width=64, tick={"fontSize": 10}),
             rx.recharts.graphing_tooltip(), rx.recharts.legend(icon_size=8)]
 
 
@@ -65,8 +65,8 @@ def _chart(title: str, name: str, chart: rx.Component) -> rx.Component:
 
 
 def _line(key: str, name: str, color: str) -> rx.Component:
-    return rx.recharts.line(data_key=key, name=name, stroke=color, dot=False, is_animation_active=False,
-                            connect_nulls=False, type_="monotone")
+    return rx.recharts.line(data_key=key, name=name, stroke=color, dot=True, is_animation_active=False,
+                            connect_nulls=False, type_="linear")  # dots: a bucket between two empty ones shows
 
 
 def _bar(key: str, name: str, color: str) -> rx.Component:
@@ -79,13 +79,13 @@ def _charts() -> rx.Component:
         _chart("Runs and failures", "runs", rx.recharts.bar_chart(
             _bar("runs", "runs", "#6366f1"), _bar("failed", "failed", "#dc2626"), *_axes(), data=data,
             height=_CHART_HEIGHT)),
-        _chart("Latency", "latency", rx.recharts.line_chart(
-            _line("p50", "p50", "#0891b2"), _line("p95", "p95", "#d97706"), *_axes(" ms"), data=data,
+        _chart("Latency (ms)", "latency", rx.recharts.line_chart(
+            _line("p50", "p50", "#0891b2"), _line("p95", "p95", "#d97706"), *_axes(), data=data,
             height=_CHART_HEIGHT)),
         _chart("Tokens", "tokens", rx.recharts.bar_chart(
             _bar("tokens", "tokens", "#16a34a"), *_axes(), data=data, height=_CHART_HEIGHT)),
-        _chart("Cost (USD)", "cost", rx.recharts.line_chart(
-            _line("cost", "cost", "#9333ea"), *_axes(), data=data, height=_CHART_HEIGHT)),
+        _chart("Cost (USD)", "cost", rx.recharts.bar_chart(
+            _bar("cost", "cost", "#9333ea"), *_axes(), data=data, height=_CHART_HEIGHT)),
         class_name="pw-monitor-charts",
     )
 
