@@ -40,6 +40,7 @@ function FlowInner(props) {
   if (!ctxRef.current) {
     ctxRef.current = {
       status: keyedStore(), issues: keyedStore(), meta: keyedStore(), pins: keyedStore(), ports: new Map(), compat: {},
+      heat: keyedStore(),
     };
   }
   const ctx = ctxRef.current;
@@ -54,6 +55,7 @@ function FlowInner(props) {
     if (Object.values(props.nodeStatus || {}).some((v) => v && v.status === "running")) startElapsedTicker();
   }, [props.nodeStatus]);
   useLayoutEffect(() => { ctx.pins.set(props.pins); }, [props.pins]);
+  useLayoutEffect(() => { ctx.heat.set(props.heat); }, [props.heat]);
   useLayoutEffect(() => { ctx.issues.set(props.nodeIssues); }, [props.nodeIssues]);
   useLayoutEffect(() => { ctx.meta.set(props.components); }, [props.components]);
   useLayoutEffect(() => { ctx.compat = compatSets(props.compat); }, [props.compat]);

@@ -6,6 +6,7 @@ import { BaseEdge, Handle, Position, getBezierPath, useConnection, useUpdateNode
 import { ERROR_PORT, canFeed, edgeFlow, formatMs, inputsOf, outputsOf, typeColor } from "./flow_format.js";
 import { IDLE } from "./run_statuses.js";
 import { BreakpointToggle } from "./flow_breakpoints.jsx";
+import { NodeHeat } from "./node_heat.jsx";
 
 export const CanvasContext = createContext(null);
 
@@ -151,6 +152,7 @@ const PipelineNode = memo(function PipelineNode({ id, data }) {
         </div>
       </div>
       <NodeRun id={id} />
+      <NodeHeat id={id} store={ctx.heat} />
     </div>
   );
 });

@@ -10,6 +10,7 @@ from ..state.editor import EditorState
 from ..state.node_run import NodeRunState as N
 from ..state.run import RunState
 from .json_view import json_tree
+from .monitor_panel import node_network_line
 
 __all__ = ["run_section", "pin_controls"]
 
@@ -187,6 +188,7 @@ def run_section() -> rx.Component:
             rx.el.div(
                 rx.el.h4("In this run", class_name="pw-section"),
                 _head(),
+                node_network_line(),
                 rx.cond(N.cache != "", rx.el.div(N.cache, class_name="pw-cache-note",
                                                   custom_attrs={"data-testid": "node-cache", "data-source": N.cache_source})),
                 rx.cond(N.skip_reason != "", rx.el.div("Skipped: ", N.skip_reason, class_name="pw-skip-note",

@@ -17,6 +17,7 @@ from ..statuses import IDLE
 from .debug_panel import debug_controls, edited_mark
 from .issues_panel import issues_panel
 from .json_view import json_tree
+from .monitor_panel import monitor_tab, run_network_line
 
 __all__ = ["run_bar", "bottom_panel", "viewing_banner", "STATUS_TEXT"]
 
@@ -145,6 +146,7 @@ def _summary() -> rx.Component:
             class_name="pw-stats",
         ),
         edited_mark(s["edited"].to(str), "summary-edited"),
+        run_network_line(),
         rx.cond(s["error"] != "", rx.el.div(s["error"], class_name="pw-run-error",
                                             custom_attrs={"data-testid": "run-error", "role": "alert"})),
         rx.cond(
@@ -260,10 +262,11 @@ def bottom_panel() -> rx.Component:
             _tab("Run", "run"),
             _tab("Timeline", "timeline"),
             _tab("History", "history"),
+            _tab("Monitor", "monitor"),
             class_name="pw-tabs",
             custom_attrs={"role": "tablist"},
         ),
-        rx.match(RunState.tab, ("run", _run_tab()), ("timeline", _timeline_tab()), ("history", _history_tab()),
+        rx.match(RunState.tab, ("run", _run_tab()), ("timeline", _timeline_tab()), ("history", _history_tab()), ("monitor", monitor_tab()),
                  issues_panel()),
         class_name="pw-bottom",
         custom_attrs={"data-testid": "bottom-panel", "data-tab": RunState.tab},

@@ -11,12 +11,14 @@ from .. import routes
 from ..components.dialogs import new_pipeline_dialog, versions_dialog
 from ..components.flow import flow_canvas
 from ..components.inspector import inspector
+from ..components.monitor_panel import heat_toggle
 from ..components.palette import palette
 from ..components.run_panel import bottom_panel, run_bar, viewing_banner
 from ..components.topbar import conflict_banner, topbar
 from ..state.breakpoints import BreakpointsState
 from ..state.canvas_status import CanvasStatusState
 from ..state.editor import EditorState
+from ..state.monitor import HeatState
 from ..state.palette import PaletteState
 from ..state.pins import PinsState
 from ..state.run import RunState
@@ -37,7 +39,7 @@ def _canvas() -> rx.Component:
         nodes=EditorState.nodes, positions=EditorState.positions, edges=EditorState.edges,
         components=EditorState.components, node_status=CanvasStatusState.node_status, pins=PinsState.pins,
         node_issues=EditorState.node_issues, compat=EditorState.compat, fit_view_key=EditorState.fit_view_key,
-        focus=EditorState.focus, read_only=EditorState.viewing_run != "", dirty=EditorState.save_status != "saved",
+        focus=EditorState.focus, heat=HeatState.heat, read_only=EditorState.viewing_run != "", dirty=EditorState.save_status != "saved",
         on_connect=EditorState.on_connect, on_drop_component=EditorState.on_drop_component,
         on_move=EditorState.on_move, on_select=EditorState.on_select, on_delete=EditorState.on_delete,
         on_undo=EditorState.undo, on_redo=EditorState.redo, on_copy=EditorState.on_copy,
@@ -66,7 +68,7 @@ def editor_page() -> rx.Component:
             _missing(),
             rx.el.main(
                 palette(),
-                rx.el.div(viewing_banner(), rx.el.div(_canvas(), class_name="pw-canvas-wrap"), run_bar(), bottom_panel(),
+                rx.el.div(viewing_banner(), rx.el.div(_canvas(), heat_toggle(), class_name="pw-canvas-wrap"), run_bar(), bottom_panel(),
                           class_name="pw-center"),
                 inspector(),
                 class_name="pw-main",

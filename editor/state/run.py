@@ -35,6 +35,7 @@ from .canvas_status import CanvasStatusState
 from .debug import DebugState
 from .editor import EditorState, follows_editor
 from .history import HistoryState
+from .monitor import MonitorState
 from .node_run import NodeRunState
 from .pins import PinsState
 from .run_summary import RunSummaryState
@@ -55,7 +56,7 @@ class RunState(rx.State):
     status: str = IDLE
     problems: list[str] = []
     started_from: str = ""
-    tab: str = "issues"  # the bottom panel's tab: issues | run | timeline | history
+    tab: str = "issues"  # the bottom panel's tab: issues | run | timeline | history | monitor
     pending_reviews: int = 0  # tasks waiting in the review inbox (the top bar shows the count)
     _seq: int = 0
 
@@ -96,6 +97,8 @@ class RunState(rx.State):
             return RunState.refresh_timeline
         if tab == "history":
             return RunState.refresh_history
+        if tab == "monitor":
+            return MonitorState.refresh
         return None
 
     @rx.event
@@ -293,6 +296,7 @@ class RunState(rx.State):
     async def _refresh_lists(self, pipeline_id: str) -> None:
         """This pipeline's run history and the review inbox's count (a run may have asked for a review)."""
         await (await self.get_state(HistoryState)).reload(pipeline_id)
+        await (await self.get_state(MonitorState)).runs_changed(pipeline_id, shown=self.tab == "monitor")
         count = await asyncio.to_thread(run_data.pending_reviews)
         if count != self.pending_reviews:
             self.pending_reviews = count

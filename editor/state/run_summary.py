@@ -16,6 +16,7 @@ from runtime.timeline import build_timeline
 from .. import run_views as rv
 from ..node_details import bounded
 from . import run_data
+from .monitor import NetworkState
 
 __all__ = ["RunSummaryState", "gantt", "GanttRow", "Timeline", "RunOutput"]
 
@@ -66,9 +67,11 @@ class RunSummaryState(rx.State):
 
     async def clear(self) -> None:
         self.summary, self.outputs, self.review_task, self.timeline = {}, [], "", {}
+        (await self.get_state(NetworkState)).clear()
 
     async def show_record(self, run: Any, nodes: dict[str, Any]) -> None:
         self.summary = rv.summary_from_record(run)
+        (await self.get_state(NetworkState)).show(run)
         self.outputs = [RunOutput(name=name, value=bounded(value)[0]) for name, value in (run.outputs or {}).items()]
         self.review_task = ""
         if not run.final_answer and not run.review:

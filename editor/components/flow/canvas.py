@@ -38,6 +38,7 @@ class FlowCanvas(rx.Component):
     compat: rx.Var[dict]  # {output type label: [input type labels it may feed]}
     fit_view_key: rx.Var[int]
     focus: rx.Var[dict]  # {"ids": [...], "key": n}: select and centre these nodes
+    heat: rx.Var[dict]  # {node_id: {label, color}}: the heat map overlay (editor.monitor_views.heat_map), or {}
     read_only: rx.Var[bool]
     dirty: rx.Var[bool]  # warn before leaving with unsaved changes
 
