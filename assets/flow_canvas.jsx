@@ -39,6 +39,7 @@ function FlowInner(props) {
   if (!ctxRef.current) {
     ctxRef.current = {
       status: keyedStore(), issues: keyedStore(), meta: keyedStore(), pins: keyedStore(), ports: new Map(), compat: {},
+      outlines: keyedStore(),
     };
   }
   const ctx = ctxRef.current;
@@ -52,6 +53,7 @@ function FlowInner(props) {
     if (Object.values(props.nodeStatus || {}).some((v) => v && v.status === "running")) startElapsedTicker();
   }, [props.nodeStatus]);
   useLayoutEffect(() => { ctx.pins.set(props.pins); }, [props.pins]);
+  useLayoutEffect(() => { ctx.outlines.set(props.outlines); }, [props.outlines]);
   useLayoutEffect(() => { ctx.issues.set(props.nodeIssues); }, [props.nodeIssues]);
   useLayoutEffect(() => { ctx.meta.set(props.components); }, [props.components]);
   useLayoutEffect(() => { ctx.compat = compatSets(props.compat); }, [props.compat]);

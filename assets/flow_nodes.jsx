@@ -5,6 +5,7 @@ import React, { createContext, memo, useContext, useEffect, useLayoutEffect, use
 import { BaseEdge, Handle, Position, getBezierPath, useConnection, useUpdateNodeInternals } from "@xyflow/react";
 import { ERROR_PORT, canFeed, edgeFlow, formatMs, inputsOf, outputsOf, typeColor } from "./flow_format.js";
 import { IDLE } from "./run_statuses.js";
+import { NodeOutline } from "./flow_outline.jsx";
 
 export const CanvasContext = createContext(null);
 
@@ -149,6 +150,7 @@ const PipelineNode = memo(function PipelineNode({ id, data }) {
         </div>
       </div>
       <NodeRun id={id} />
+      <NodeOutline id={id} store={ctx.outlines} />
     </div>
   );
 });

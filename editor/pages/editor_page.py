@@ -16,6 +16,7 @@ from ..components.run_panel import bottom_panel, run_bar, viewing_banner
 from ..components.topbar import conflict_banner, topbar
 from ..state.canvas_status import CanvasStatusState
 from ..state.editor import EditorState
+from ..state.outlines import OutlineState
 from ..state.palette import PaletteState
 from ..state.pins import PinsState
 from ..state.run import RunState
@@ -41,7 +42,7 @@ def _canvas() -> rx.Component:
         on_move=EditorState.on_move, on_select=EditorState.on_select, on_delete=EditorState.on_delete,
         on_undo=EditorState.undo, on_redo=EditorState.redo, on_copy=EditorState.on_copy,
         on_paste=EditorState.on_paste, on_duplicate=EditorState.on_duplicate, on_save=EditorState.save_now,
-        on_layout=EditorState.on_layout,
+        on_layout=EditorState.on_layout, outlines=OutlineState.outlines,
     )
 
 

@@ -39,6 +39,7 @@ class FlowCanvas(rx.Component):
     focus: rx.Var[dict]  # {"ids": [...], "key": n}: select and centre these nodes
     read_only: rx.Var[bool]
     dirty: rx.Var[bool]  # warn before leaving with unsaved changes
+    outlines: rx.Var[dict]  # {node_id: changed | added | differs}: outlined (a compared version or run)
 
     on_connect: rx.EventHandler[_dict_event]
     on_drop_component: rx.EventHandler[_dict_event]
