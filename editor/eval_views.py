@@ -155,11 +155,15 @@ def diff_outlines(diff: dict[str, Any] | None) -> dict[str, str]:
     return marks
 
 
+def _param(value: Any) -> str:
+    return "(default)" if value is None else _text(value, 200)  # a param not in the spec takes its default
+
+
 def param_diffs(diff: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The side panel: one entry per changed param (old -> new, with the line diff of a prompt)."""
     if not diff:
         return []
-    out = [{"node": node, "param": name, "old": _text(change.get("old"), 200), "new": _text(change.get("new"), 200),
+    out = [{"node": node, "param": name, "old": _param(change.get("old")), "new": _param(change.get("new")),
             "lines": list(change.get("diff") or [])}
            for node, params in diff.get("params_changed", {}).items() for name, change in params.items()]
     out += [{"node": node, "param": "component", "old": c["old"], "new": c["new"], "lines": []}

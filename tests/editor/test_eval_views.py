@@ -68,12 +68,12 @@ def test_cards_deltas_and_chart_data():
 
 def test_graph_diff_outlines_and_param_diffs():
     diff = {"nodes_added": ["rerank"], "nodes_removed": ["old"], "edges_added": ["a.x -> b.y"], "edges_removed": [],
-            "params_changed": {"shout": {"mode": {"old": "upper", "new": "lower"},
+            "params_changed": {"shout": {"mode": {"old": None, "new": "lower"},
                                          "template": {"old": "a", "new": "b", "diff": ["-a", "+b"]}}},
             "components_changed": {"gen": {"old": "llm.chat v1", "new": "llm.chat v2"}}}
     assert ev.diff_outlines(diff) == {"shout": "changed", "gen": "changed", "rerank": "added"}
     rows = ev.param_diffs(diff)
-    assert rows[0] == {"node": "shout", "param": "mode", "old": "upper", "new": "lower", "lines": []}
+    assert rows[0] == {"node": "shout", "param": "mode", "old": "(default)", "new": "lower", "lines": []}
     assert rows[1]["lines"] == ["-a", "+b"]
     assert {"node": "old", "param": "(node)", "old": "removed", "new": "", "lines": []} in rows
     assert {"node": "wiring", "param": "edge", "old": "", "new": "a.x -> b.y", "lines": []} in rows
