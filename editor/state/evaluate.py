@@ -79,6 +79,8 @@ class EvalState(rx.State):
         editor = await self.get_state(EditorState)
         if editor.pipeline_id and editor.pipeline_id != self.loaded_for:
             await self._load(editor)
+        elif editor.pipeline_id:
+            await self._show_inputs()  # inputs may have been added or removed since
 
     async def _load(self, editor: EditorState) -> None:
         draft = await asyncio.to_thread(eval_store.load_draft, editor.pipeline_id, editor.pipeline_name)
@@ -100,8 +102,11 @@ class EvalState(rx.State):
 
     async def _show_inputs(self) -> None:
         editor = await self.get_state(EditorState)
-        names = [f["name"] for f in rv.input_fields(editor._spec)] if editor._spec is not None else []
-        mapping = self._draft.setdefault("inputs", {})
+        if editor._spec is None:
+            return
+        names = [f["name"] for f in rv.input_fields(editor._spec)]
+        mapping = {k: v for k, v in self._draft.get("inputs", {}).items() if k in names}  # gone inputs: dropped
+        self._draft["inputs"] = mapping
         for name in names:  # a column named like the input is taken by default
             if name not in mapping and self.columns:
                 mapping[name] = name if name in self.columns else self.columns[0]

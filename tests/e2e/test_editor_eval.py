@@ -134,6 +134,7 @@ def test_evaluate_compare_and_publish(server: Server, page: Page, tmp_path: Path
 
 
 def test_an_invalid_assertion_is_explained_before_anything_runs(server: Server, page: Page, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a dataset")
     pipeline = runs.create_pipeline(server.data_dir, shout_pipeline("eval problems"))
     runs.open_pipeline(page, server.base, pipeline)
     page.get_by_test_id("eval-tab").click()
@@ -145,8 +146,13 @@ def test_an_invalid_assertion_is_explained_before_anything_runs(server: Server, 
     page.get_by_test_id("eval-assert-value").fill("x")
     page.get_by_test_id("eval-assert-add").click()
     expect(page.get_by_test_id("eval-assertion-nope_equals")).to_be_visible()
+    page.get_by_test_id("eval-example").select_option("rag_questions.jsonl")  # the project's examples/eval/
+    expect(page.get_by_test_id("eval-preview")).to_have_attribute("data-rows", "36")
+    expect(page.get_by_test_id("eval-preview")).to_contain_text("What is Patchwire?")
     page.get_by_test_id("eval-upload").locator("input[type=file]").set_input_files(str(dataset(tmp_path)))
     expect(page.get_by_test_id("eval-preview")).to_have_attribute("data-rows", "3")
+    page.get_by_test_id("eval-upload").locator("input[type=file]").set_input_files(str(tmp_path / "notes.txt"))
+    expect(page.get_by_test_id("eval-dataset-error")).to_contain_text("`notes.txt` is not a dataset")
     page.get_by_test_id("eval-run").click()
     expect(page.get_by_test_id("eval-problems")).to_contain_text("nope")
     expect(page.get_by_test_id("eval-results")).to_have_count(0)
