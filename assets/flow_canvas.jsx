@@ -41,6 +41,7 @@ function FlowInner(props) {
     ctxRef.current = {
       status: keyedStore(), issues: keyedStore(), meta: keyedStore(), pins: keyedStore(), ports: new Map(), compat: {},
       heat: keyedStore(),
+      outlines: keyedStore(),
     };
   }
   const ctx = ctxRef.current;
@@ -56,6 +57,7 @@ function FlowInner(props) {
   }, [props.nodeStatus]);
   useLayoutEffect(() => { ctx.pins.set(props.pins); }, [props.pins]);
   useLayoutEffect(() => { ctx.heat.set(props.heat); }, [props.heat]);
+  useLayoutEffect(() => { ctx.outlines.set(props.outlines); }, [props.outlines]);
   useLayoutEffect(() => { ctx.issues.set(props.nodeIssues); }, [props.nodeIssues]);
   useLayoutEffect(() => { ctx.meta.set(props.components); }, [props.components]);
   useLayoutEffect(() => { ctx.compat = compatSets(props.compat); }, [props.compat]);

@@ -7,6 +7,7 @@ import { ERROR_PORT, canFeed, edgeFlow, formatMs, inputsOf, outputsOf, typeColor
 import { IDLE } from "./run_statuses.js";
 import { BreakpointToggle } from "./flow_breakpoints.jsx";
 import { NodeHeat } from "./node_heat.jsx";
+import { NodeOutline } from "./flow_outline.jsx";
 
 export const CanvasContext = createContext(null);
 
@@ -153,6 +154,7 @@ const PipelineNode = memo(function PipelineNode({ id, data }) {
       </div>
       <NodeRun id={id} />
       <NodeHeat id={id} store={ctx.heat} />
+      <NodeOutline id={id} store={ctx.outlines} />
     </div>
   );
 });

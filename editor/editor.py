@@ -12,7 +12,7 @@ from .security import gate
 from .startup import prepared_database
 
 app = rx.App(
-    stylesheets=["/patchwire.css"],
+    stylesheets=["/patchwire.css", "/evaluate.css"],
     api_transformer=[api, gate],  # the gate LAST, so it wraps the API routes as well as page and websocket
     backend_exception_handler=backend_exception_handler,
 )

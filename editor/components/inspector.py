@@ -10,6 +10,7 @@ import reflex as rx
 from ..state.editor import EditorState
 from ..state.inspector import InspectorState
 from .debug_panel import paused_panel
+from .evaluate_panel import port_asserts
 from .fields import form_field
 from .run_inspector import run_section
 
@@ -28,6 +29,7 @@ def _node_form() -> rx.Component:
             class_name="pw-insp-head",
         ),
         run_section(),
+        port_asserts(),
         rx.cond(InspectorState.read_only, rx.el.p(InspectorState.description, class_name="pw-desc"), _editable()),
     )
 

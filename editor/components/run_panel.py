@@ -14,7 +14,9 @@ from ..state.history import HistoryState
 from ..state.run import RunState
 from ..state.run_summary import GanttRow, RunOutput, RunSummaryState
 from ..statuses import IDLE
+from .compare_runs import compare_bar, pick_box, run_diffs
 from .debug_panel import debug_controls, edited_mark
+from .evaluate_panel import eval_tab, evaluate_panel
 from .issues_panel import issues_panel
 from .json_view import json_tree
 from .monitor_panel import monitor_tab, run_network_line
@@ -222,7 +224,9 @@ def _timeline_tab() -> rx.Component:
 def _history_row(row: rx.Var[HistoryRow]) -> rx.Component:
     run_id, status, source = row["id"], row["status"], row["source"]
     return rx.el.tr(
-        rx.el.td(rx.el.span(status, class_name="pw-chip pw-chip-" + status), edited_mark(row["edited"], "history-edited-" + run_id)),
+        pick_box(run_id),
+        rx.el.td(rx.el.span(status, class_name="pw-chip pw-chip-" + status),
+                 edited_mark(row["edited"], "history-edited-" + run_id)),
         rx.el.td(row["started"], class_name="pw-muted"),
         rx.el.td(rx.el.span(source, class_name="pw-source", title="Where the run came from",
                             custom_attrs={"data-testid": "history-source-" + run_id, "data-source": source})),
@@ -240,10 +244,12 @@ def _history_row(row: rx.Var[HistoryRow]) -> rx.Component:
 
 def _history_tab() -> rx.Component:
     return rx.el.div(
+        rx.cond(HistoryState.rows.length() > 1, compare_bar()),
+        run_diffs(),
         rx.cond(
             HistoryState.rows.length() > 0,
             rx.el.table(
-                rx.el.thead(rx.el.tr(*[rx.el.th(h) for h in ("Status", "Started", "Source", "Latency", "Tokens",
+                rx.el.thead(rx.el.tr(*[rx.el.th(h) for h in ("", "Status", "Started", "Source", "Latency", "Tokens",
                                                                "Cost", "Inputs", "Review")])),
                 rx.el.tbody(rx.foreach(HistoryState.rows, _history_row)),
                 class_name="pw-table pw-history",
@@ -263,11 +269,12 @@ def bottom_panel() -> rx.Component:
             _tab("Timeline", "timeline"),
             _tab("History", "history"),
             _tab("Monitor", "monitor"),
+            eval_tab(),
             class_name="pw-tabs",
             custom_attrs={"role": "tablist"},
         ),
-        rx.match(RunState.tab, ("run", _run_tab()), ("timeline", _timeline_tab()), ("history", _history_tab()), ("monitor", monitor_tab()),
-                 issues_panel()),
+        rx.match(RunState.tab, ("run", _run_tab()), ("timeline", _timeline_tab()), ("history", _history_tab()),
+                 ("monitor", monitor_tab()), ("evaluate", evaluate_panel()), issues_panel()),
         class_name="pw-bottom",
         custom_attrs={"data-testid": "bottom-panel", "data-tab": RunState.tab},
     )

@@ -19,6 +19,7 @@ from ..state.breakpoints import BreakpointsState
 from ..state.canvas_status import CanvasStatusState
 from ..state.editor import EditorState
 from ..state.monitor import HeatState
+from ..state.outlines import OutlineState
 from ..state.palette import PaletteState
 from ..state.pins import PinsState
 from ..state.run import RunState
@@ -46,6 +47,7 @@ def _canvas() -> rx.Component:
         on_paste=EditorState.on_paste, on_duplicate=EditorState.on_duplicate, on_save=EditorState.save_now,
         on_layout=EditorState.on_layout,
         breakpoints=BreakpointsState.breakpoints, on_toggle_breakpoint=BreakpointsState.toggle,
+        outlines=OutlineState.outlines,
     )
 
 

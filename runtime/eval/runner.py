@@ -27,7 +27,7 @@ from .probes import PROBE_TYPES, Probe
 from .suite import InvalidSuite, Suite, load_suite, sha256_file
 from .variance import repeat_fields
 
-__all__ = ["Prepared", "prepare", "prepare_suite", "run_rows", "eval_row", "spec_sha256", "work_file"]
+__all__ = ["Prepared", "prepare", "prepare_suite", "run_rows", "run_rows_async", "eval_row", "spec_sha256", "work_file"]
 
 
 @dataclass
@@ -51,12 +51,18 @@ def prepare(suite_path: str | Path, registry: Any, *, pipeline_override: str | N
     return prepare_suite(suite, base, registry, pipeline_override=pipeline_override)
 
 
-def prepare_suite(suite: Suite, base: Path, registry: Any, *, pipeline_override: str | None = None) -> Prepared:
-    """Raise `InvalidSuite` with every problem of the suite, its pipeline and its dataset."""
+def prepare_suite(suite: Suite, base: Path, registry: Any, *, pipeline_override: str | None = None,
+                  spec: dict[str, Any] | None = None) -> Prepared:
+    """Raise `InvalidSuite` with every problem of the suite, its pipeline and its dataset.
+
+    `spec`: evaluate this spec (the editor's, maybe not saved yet) as the suite's `pipeline_id`."""
     from ..api import compile
     from ..batch.runner import BatchError
 
-    spec_dict, pipeline_id, version = _load_pipeline(suite, base, pipeline_override)
+    if spec is not None:
+        spec_dict, pipeline_id, version = spec, suite.pipeline_id, suite.version
+    else:
+        spec_dict, pipeline_id, version = _load_pipeline(suite, base, pipeline_override)
     dataset = (base / suite.dataset) if not Path(suite.dataset).is_absolute() else Path(suite.dataset)
     try:
         rows = read_dataset(dataset)
@@ -219,9 +225,15 @@ def run_rows(prep: Prepared, todo: list[Row], consumers: Sequence[ConsumerFactor
     """Run `todo` here with the suite's concurrency; `on_record` gets each record as it finishes."""
     import asyncio
 
+    asyncio.run(run_rows_async(prep, todo, consumers, on_record))
+
+
+async def run_rows_async(prep: Prepared, todo: list[Row], consumers: Sequence[ConsumerFactory],
+                         on_record: Callable[[dict[str, Any]], None]) -> None:
+    """`run_rows` on the running event loop (the editor runs experiments beside its own runs)."""
     from ..batch.runner import run_local
 
     async def one(row: Row) -> dict[str, Any]:
         return await eval_row(prep, row, consumers)
 
-    asyncio.run(run_local(prep.plan, todo, prep.suite.concurrency, on_record, run_one=one))
+    await run_local(prep.plan, todo, prep.suite.concurrency, on_record, run_one=one)

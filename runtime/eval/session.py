@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,10 @@ from typing import Any
 from ..issues import Issue
 from .gate import compare_reports, evaluate_gate
 from .report import build_report, row_passed
-from .runner import Prepared, prepare, run_rows, work_file
+from .runner import Prepared, prepare, run_rows, run_rows_async, work_file
 from .suite import InvalidSuite
 
-__all__ = ["run_experiment", "resolve_baseline", "Engine", "IncompleteExperiment"]
+__all__ = ["run_experiment", "run_prepared", "finish_experiment", "resolve_baseline", "Engine", "IncompleteExperiment"]
 
 
 def run_experiment(args: Any, registry: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -24,6 +25,39 @@ def run_experiment(args: Any, registry: Any) -> tuple[dict[str, Any], list[dict[
     engine = _apply_overrides(prep, args)
     baseline = resolve_baseline(getattr(args, "baseline", None), prep.suite.name)  # before this one is stored
     records = _run(prep, engine, quiet=getattr(args, "quiet", False))
+    return finish_experiment(prep, records, baseline), records
+
+
+async def run_prepared(prep: Prepared, *, on_record: Callable[[dict[str, Any]], None] | None = None,
+                       baseline: tuple[dict[str, Any], dict[str, Any] | None] | None = None
+                       ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The CLI's experiment on the running event loop (the editor's Evaluate panel), local engine: the same
+    resumable work file, recording, report, gate and storage; `on_record` sees each row's record as it finishes."""
+    import asyncio
+
+    from ..consumers import default_consumers, flush_records
+
+    results, todo = _open_results(prep)
+
+    def record(rec: dict[str, Any]) -> None:
+        results.append(rec)
+        if on_record is not None:
+            on_record(rec)
+
+    try:
+        if todo:
+            results.open()
+            await run_rows_async(prep, todo, default_consumers("eval", pipeline_id=prep.pipeline_id), record)
+    finally:
+        await asyncio.to_thread(flush_records)
+        results.close()
+    records = _records(prep, results)
+    return await asyncio.to_thread(finish_experiment, prep, records, baseline), records
+
+
+def finish_experiment(prep: Prepared, records: list[dict[str, Any]],
+                      baseline: tuple[dict[str, Any], dict[str, Any] | None] | None) -> dict[str, Any]:
+    """The report of the rows that ran: compared with `baseline` (report, spec), gated, and stored."""
     experiment_id = uuid.uuid4().hex[:16]
     name = str(prep.spec.get("name") or "")
     report = build_report(experiment_id, prep.suite, name, prep.spec_sha256, records, None, {"passed": True, "reasons": []})
@@ -35,7 +69,7 @@ def run_experiment(args: Any, registry: Any) -> tuple[dict[str, Any], list[dict[
     report["gate"] = evaluate_gate(prep.suite.gate, report["summary"], comparison,
                                    baseline[0]["summary"] if baseline else None)
     _store(prep, experiment_id, report, records)
-    return report, records
+    return report
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +101,10 @@ def _apply_overrides(prep: Prepared, args: Any) -> Engine:
 
 
 def _run(prep: Prepared, engine: Engine, *, quiet: bool) -> list[dict[str, Any]]:
-    from ..batch.runner import ResultsFile
     from ..cli.batch import Progress
     from ..consumers import default_consumers, flush_records
-    from ..settings import data_dir
 
-    folder = data_dir() / "eval"
-    folder.mkdir(parents=True, exist_ok=True)
-    results = ResultsFile(work_file(prep, folder))
-    todo = [row for row in prep.rows if row.key not in results.keys]
+    results, todo = _open_results(prep)
     if len(todo) < len(prep.rows):
         print(f"resuming: {len(prep.rows) - len(todo)} of {len(prep.rows)} rows already ran (`{results.path}`)",
               file=sys.stderr)
@@ -103,7 +132,22 @@ def _run(prep: Prepared, engine: Engine, *, quiet: bool) -> list[dict[str, Any]]
         raise IncompleteExperiment(f"{lost} of {len(prep.rows)} rows did not finish (a Ray task failed, see above); "
                                    f"nothing was stored. Rerun the same command: it runs only those rows "
                                    f"(`{results.path}` keeps the others).")
+    return _records(prep, results)
+
+
+def _open_results(prep: Prepared) -> tuple[Any, list[Any]]:
+    """The experiment's resumable work file, and the rows it does not hold yet."""
+    from ..batch.runner import ResultsFile
+    from ..settings import data_dir
+
+    folder = data_dir() / "eval"
+    folder.mkdir(parents=True, exist_ok=True)
+    results = ResultsFile(work_file(prep, folder))
     prep.work_path = results.path
+    return results, [row for row in prep.rows if row.key not in results.keys]
+
+
+def _records(prep: Prepared, results: Any) -> list[dict[str, Any]]:
     return [results.latest[row.key] for row in prep.rows if row.key in results.latest]
 
 

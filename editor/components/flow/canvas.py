@@ -41,6 +41,7 @@ class FlowCanvas(rx.Component):
     heat: rx.Var[dict]  # {node_id: {label, color}}: the heat map overlay (editor.monitor_views.heat_map), or {}
     read_only: rx.Var[bool]
     dirty: rx.Var[bool]  # warn before leaving with unsaved changes
+    outlines: rx.Var[dict]  # {node_id: changed | added | differs}: outlined (a compared version or run)
 
     on_connect: rx.EventHandler[_dict_event]
     on_drop_component: rx.EventHandler[_dict_event]
