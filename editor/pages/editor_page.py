@@ -34,6 +34,7 @@ def hydration_marker() -> rx.Component:
 def _canvas() -> rx.Component:
     return flow_canvas(
         nodes=EditorState.nodes, positions=EditorState.positions, edges=EditorState.edges,
+        graph_key=EditorState.graph_key, graph_patch=EditorState.graph_patch, on_resync=EditorState.resync_graph,
         components=EditorState.components, node_status=CanvasStatusState.node_status, pins=PinsState.pins,
         node_issues=EditorState.node_issues, compat=EditorState.compat, fit_view_key=EditorState.fit_view_key,
         focus=EditorState.focus, read_only=EditorState.viewing_run != "", dirty=EditorState.save_status != "saved",
