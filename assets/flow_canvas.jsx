@@ -208,7 +208,7 @@ function FlowInner(props) {
       onEdgesChange={onEdgesChange} onConnect={onConnect} isValidConnection={isValidConnection}
       onNodeDragStop={onNodeDragStop} onSelectionChange={onSelectionChange} onDelete={onDelete}
       deleteKeyCode={readOnly ? null : DELETE_KEYS} nodesConnectable={!readOnly}
-      nodesDraggable={!readOnly} minZoom={0.1} maxZoom={2} connectionRadius={24}
+      nodesDraggable={!readOnly} minZoom={0.1} maxZoom={2} connectionRadius={24} onlyRenderVisibleElements
       defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}>
       <Background gap={20} size={1} />
       <Controls />

@@ -53,13 +53,21 @@ class Frames:
 def big_page(big_server: Server, page: Page) -> Iterator[tuple[Page, Frames, str]]:
     pipeline = runs.create_pipeline(big_server.data_dir, layered_spec(BIG["nodes"], BIG["edges"]))
     frames = Frames(page)
-    runs.open_pipeline(page, big_server.base, pipeline)
+    page.goto(f"{big_server.base}/pipelines/{pipeline}")
+    _wait_big(page)
+    expect(page.get_by_test_id("editor")).to_have_attribute("data-pipeline-id", pipeline)
     canvas = page.get_by_test_id("canvas")
     expect(canvas).to_have_attribute("data-nodes", str(BIG["nodes"]), timeout=30_000)
     expect(canvas).to_have_attribute("data-edges", str(BIG["edges"]))
     assert max(frames.sizes) > 50_000  # the load itself sends the whole graph once
     page.evaluate("window.__patchwire.rf.setViewport({x: 40, y: 40, zoom: 0.8})")
     yield page, frames, pipeline
+
+
+def _wait_big(page: Page) -> None:
+    """A 1,000-node page on a loaded 2-core machine: more headroom than ui.wait_ready's 20 s."""
+    expect(page.locator("#hydrated")).to_have_text("yes", timeout=60_000)
+    expect(page.get_by_test_id("editor")).to_have_attribute("data-loaded", "true", timeout=60_000)
 
 
 def _graph(page: Page) -> dict[str, Any]:
@@ -104,7 +112,7 @@ def test_edits_on_1000_nodes_send_patches_under_5_kb(big_page: tuple[Page, Frame
     patched = _graph(page)
     assert "n1_0" in {n[0] for n in patched["nodes"]} and "n0_1.value->n1_0.values" in patched["edges"]
     page.reload()
-    ui.wait_ready(page)
+    _wait_big(page)
     expect(canvas).to_have_attribute("data-nodes", str(BIG["nodes"]), timeout=30_000)
     assert _graph(page) == patched
 
@@ -120,7 +128,7 @@ def test_a_reloaded_tab_shows_every_patched_edit(big_page: tuple[Page, Frames, s
     patched = _graph(page)
     mark = len(frames.sizes)
     page.reload()
-    ui.wait_ready(page)
+    _wait_big(page)
     expect(canvas).to_have_attribute("data-nodes", str(BIG["nodes"] - 3), timeout=30_000)
     assert _graph(page) == patched
     assert max(frames.sizes[mark:]) > 50_000  # the reload got the whole graph
