@@ -16,6 +16,7 @@ from ..state.run_summary import GanttRow, RunOutput, RunSummaryState
 from ..statuses import IDLE
 from .issues_panel import issues_panel
 from .json_view import json_tree
+from .warmup_status import warmup_status
 
 __all__ = ["run_bar", "bottom_panel", "viewing_banner", "STATUS_TEXT"]
 
@@ -78,6 +79,7 @@ def run_bar() -> rx.Component:
             rx.button("Stop", type="button", size="1", color_scheme="red", variant="soft", disabled=~running,
                       on_click=RunState.stop, title="Cancel the run", custom_attrs={"data-testid": "stop-button"}),
             run_status(),
+            warmup_status(),
             class_name="pw-row pw-nowrap pw-run-actions",
         ),
         on_submit=RunState.run,

@@ -19,11 +19,12 @@ from ..state.editor import EditorState
 from ..state.palette import PaletteState
 from ..state.pins import PinsState
 from ..state.run import RunState
+from ..state.warmup import WarmupState
 
 __all__ = ["editor_page", "ROUTE", "ON_LOAD"]
 
 ROUTE = routes.PIPELINE_PAGE
-ON_LOAD = [EditorState.load, PaletteState.load, RunState.load]
+ON_LOAD = [EditorState.load, PaletteState.load, RunState.load, WarmupState.watch]
 
 
 def hydration_marker() -> rx.Component:
