@@ -9,10 +9,11 @@ import {
 import "@xyflow/react/dist/style.css";
 import "./flow_canvas.css";
 import {
-  canFeed, compatSets, keyedStore, layoutLR, merge, portTypes, startElapsedTicker, toFlowEdges, toFlowNodes,
+  canFeed, compatSets, keyedStore, layoutLR, startElapsedTicker, toFlowEdges, toFlowNodes,
 } from "./flow_format.js";
 import { CanvasContext, EDGE_TYPES, NODE_TYPES } from "./flow_nodes.jsx";
 import { useBreakpoints } from "./flow_breakpoints.jsx";
+import { useGraphSync } from "./flow_patches.js";
 
 const MIME = "application/x-patchwire-component";
 
@@ -61,13 +62,7 @@ function FlowInner(props) {
   useLayoutEffect(() => { ctx.issues.set(props.nodeIssues); }, [props.nodeIssues]);
   useLayoutEffect(() => { ctx.meta.set(props.components); }, [props.components]);
   useLayoutEffect(() => { ctx.compat = compatSets(props.compat); }, [props.compat]);
-  useLayoutEffect(() => {
-    ctx.ports = portTypes(props.nodes);
-    setNodes((prev) => merge(prev, toFlowNodes(props.nodes, props.positions), sigs.current));
-  }, [props.nodes, props.positions]);
-  useLayoutEffect(() => {
-    setEdges((prev) => merge(prev, toFlowEdges(props.edges), edgeSigs.current));
-  }, [props.edges]);
+  useGraphSync(props, ctx, setNodes, setEdges, sigs.current, edgeSigs.current);  // snapshot + patches
 
   // Fit the view when Python loads a graph (fit_view_key), once its nodes have been measured. Never
   // for an empty graph: the first node dropped would then re-fit the view and land away from the cursor.
@@ -219,7 +214,7 @@ function FlowInner(props) {
       onEdgesChange={onEdgesChange} onConnect={onConnect} isValidConnection={isValidConnection}
       onNodeDragStop={onNodeDragStop} onSelectionChange={onSelectionChange} onDelete={onDelete}
       deleteKeyCode={readOnly ? null : DELETE_KEYS} nodesConnectable={!readOnly}
-      nodesDraggable={!readOnly} minZoom={0.1} maxZoom={2} connectionRadius={24}
+      nodesDraggable={!readOnly} minZoom={0.1} maxZoom={2} connectionRadius={24} onlyRenderVisibleElements
       defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}>
       <Background gap={20} size={1} />
       <Controls />

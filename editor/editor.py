@@ -10,6 +10,7 @@ from .errors import backend_exception_handler
 from .pages import editor_page, pipelines_page, reviews_page
 from .security import gate
 from .startup import prepared_database
+from .warmup import warm_start
 
 app = rx.App(
     stylesheets=["/patchwire.css", "/evaluate.css"],
@@ -23,3 +24,4 @@ app.add_page(editor_page.editor_page, route=editor_page.ROUTE, title="Patchwire 
 app.add_page(reviews_page.reviews_page, route=reviews_page.ROUTE, title="Review inbox · Patchwire",
              on_load=reviews_page.ON_LOAD)
 app.register_lifespan_task(prepared_database)
+app.register_lifespan_task(warm_start)  # after the database: a thread, so it delays nothing

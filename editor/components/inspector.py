@@ -103,7 +103,7 @@ def _multi() -> rx.Component:
 def _overview() -> rx.Component:
     return rx.el.div(
         rx.el.div("Pipeline", class_name="pw-insp-title"),
-        rx.el.p(EditorState.nodes.length().to(str), " nodes, ", EditorState.edges.length().to(str), " wires, ",
+        rx.el.p(EditorState.node_count.to(str), " nodes, ", EditorState.edge_count.to(str), " wires, ",
                 EditorState.error_count.to(str), " errors, ", EditorState.warning_count.to(str), " warnings.",
                 class_name="pw-muted"),
         rx.el.p("Drag components from the palette onto the canvas, wire an output (right) to an input (left), "

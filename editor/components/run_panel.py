@@ -20,6 +20,7 @@ from .evaluate_panel import eval_tab, evaluate_panel
 from .issues_panel import issues_panel
 from .json_view import json_tree
 from .monitor_panel import monitor_tab, run_network_line
+from .warmup_status import warmup_status
 
 __all__ = ["run_bar", "bottom_panel", "viewing_banner", "STATUS_TEXT"]
 
@@ -83,6 +84,7 @@ def run_bar() -> rx.Component:
                       on_click=RunState.stop, title="Cancel the run", custom_attrs={"data-testid": "stop-button"}),
             debug_controls(),
             run_status(),
+            warmup_status(),
             class_name="pw-row pw-nowrap pw-run-actions",
         ),
         on_submit=RunState.run,

@@ -23,11 +23,12 @@ from ..state.outlines import OutlineState
 from ..state.palette import PaletteState
 from ..state.pins import PinsState
 from ..state.run import RunState
+from ..state.warmup import WarmupState
 
 __all__ = ["editor_page", "ROUTE", "ON_LOAD"]
 
 ROUTE = routes.PIPELINE_PAGE
-ON_LOAD = [EditorState.load, PaletteState.load, RunState.load]
+ON_LOAD = [EditorState.load, PaletteState.load, RunState.load, WarmupState.watch]
 
 
 def hydration_marker() -> rx.Component:
@@ -38,6 +39,7 @@ def hydration_marker() -> rx.Component:
 def _canvas() -> rx.Component:
     return flow_canvas(
         nodes=EditorState.nodes, positions=EditorState.positions, edges=EditorState.edges,
+        graph_key=EditorState.graph_key, graph_patch=EditorState.graph_patch, on_resync=EditorState.resync_graph,
         components=EditorState.components, node_status=CanvasStatusState.node_status, pins=PinsState.pins,
         node_issues=EditorState.node_issues, compat=EditorState.compat, fit_view_key=EditorState.fit_view_key,
         focus=EditorState.focus, heat=HeatState.heat, read_only=EditorState.viewing_run != "", dirty=EditorState.save_status != "saved",

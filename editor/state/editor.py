@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from runtime import PipelineSpec, validate
 from runtime.store import pipelines as store
 
-from .. import graph, routes, views
+from .. import graph, graph_patches, routes, views
 from ..catalog import registry
 from ..history import History
 from .saving import write as _write
@@ -57,9 +57,13 @@ class EditorState(rx.State):
     pipeline_name: str = ""
     load_error: str = ""
     loaded: bool = False
-    nodes: list[dict[str, Any]] = []  # compact wire format: see editor.views
-    positions: dict[str, list[float]] = {}  # its own var: a move re-sends only the positions
+    nodes: list[dict[str, Any]] = []  # compact wire format (editor.views); a snapshot sent on a reset only:
+    positions: dict[str, list[float]] = {}  # edits reach the canvas as `graph_patch` (editor.graph_patches)
     edges: list[list[Any]] = []
+    graph_key: int = 0  # bumped by each reset of the three vars above
+    graph_patch: dict[str, Any] = {}  # the last edits since that reset, as ops
+    node_count: int = 0
+    edge_count: int = 0
     components: dict[str, dict[str, Any]] = {}  # titles, colours, docs of the components in use
     node_issues: dict[str, list[dict[str, Any]]] = {}
     compat: dict[str, list[str]] = {}
@@ -80,6 +84,7 @@ class EditorState(rx.State):
     viewing_label: str = ""
     _spec: PipelineSpec | None = None
     _view_spec: PipelineSpec | None = None
+    _shown: dict[str, Any] | None = None  # what the canvas was sent (graph_patches.Shown); None: reset next
     _history: History | None = None
     _edit_seq: int = 0
     _saving: bool = False
@@ -94,6 +99,7 @@ class EditorState(rx.State):
         """on_load of /pipelines/<id>: the saved spec (or this tab's unsaved edits of it)."""
         pipeline_id = self._route_id()
         if pipeline_id == self.pipeline_id and self._spec is not None and self.save_status != "saved":
+            await self.resync_graph()  # a reloaded tab holds only the last reset and patch
             self.fit_view_key += 1
             return EditorState.autosave if self.save_status == "unsaved" else None
         await self._flush()
@@ -122,6 +128,7 @@ class EditorState(rx.State):
     def _fail_load(self, pipeline_id: str, message: str) -> None:
         self.pipeline_id, self.load_error, self.loaded, self._spec = pipeline_id, message, True, None
         self.nodes, self.edges, self.issues, self.node_issues, self.positions = [], [], [], {}, {}
+        self._shown = None
 
     def _use(self, record: store.PipelineRecord, spec: PipelineSpec) -> None:
         self.pipeline_id, self.revision, self._spec, self.load_error = record.id, record.revision, spec, ""
@@ -129,6 +136,7 @@ class EditorState(rx.State):
         self._history = History()
         self.save_status, self.save_message, self.conflict = "saved", "", False
         self.selected_nodes, self.selected_edges = [], []
+        self._shown = None  # a fresh page: send the whole graph
         self._show(spec)
         self.fit_view_key += 1
         self.loaded = True
@@ -143,14 +151,24 @@ class EditorState(rx.State):
         ids = {n.id for n in spec.nodes}
         wires = {graph.edge_id(e) for e in spec.edges}
         history = self._history or History()
+        self._shown, graph_vars = graph_patches.update(
+            cast(graph_patches.Shown | None, self._shown), self.graph_key, self.graph_patch,
+            views.flow_nodes(spec, reg, ports), views.flow_positions(spec), views.flow_edges(spec, ports, issues))
         self._assign(
-            nodes=views.flow_nodes(spec, reg, ports), positions=views.flow_positions(spec),
-            edges=views.flow_edges(spec, ports, issues), components=views.component_meta(spec, reg),
+            **graph_vars, components=views.component_meta(spec, reg),
             node_issues=views.issues_by_node(issues), issues=views.issue_rows(issues), error_count=errors,
             warning_count=len(issues) - errors, compat=views.compat_table(views.port_types(reg, ports.values())),
             pipeline_name=spec.name, selected_nodes=[n for n in self.selected_nodes if n in ids],
             selected_edges=[e for e in self.selected_edges if e in wires],
             can_undo=history.can_undo, can_redo=history.can_redo)
+
+    @rx.event
+    async def resync_graph(self, _payload: dict | None = None):
+        """The canvas missed a patch (or was remounted): send it the whole shown graph again."""
+        spec = self.shown_spec()
+        if spec is not None:
+            self._shown = None
+            self._show(spec)
 
     def _assign(self, **values: Any) -> None:
         """Set only the vars whose value changed: Reflex sends every var that was set, whole."""

@@ -48,14 +48,25 @@ class InspectorState(rx.State):
     model_options: list[dict[str, str]] = []
     _drafts: dict[str, str] = {}
     _errors: dict[str, str] = {}
+    _shown_key: tuple[str, int, bool] = ("", -1, False)  # what `show` last showed (see `_unchanged`)
 
     async def follow_editor(self, editor: EditorState, *, clear: bool) -> None:
-        self.show(editor.shown_spec(), editor.selected_nodes, clear_drafts=clear, read_only=bool(editor.viewing_run))
+        spec, selected, read_only = editor.shown_spec(), editor.selected_nodes, bool(editor.viewing_run)
+        if self._unchanged(spec, selected, read_only):
+            return  # an edit elsewhere in the graph: re-sending this form would cost bytes, not change it
+        self.show(spec, selected, clear_drafts=clear, read_only=read_only)
+
+    def _unchanged(self, spec: PipelineSpec | None, selected: list[str], read_only: bool) -> bool:
+        node = spec.node(selected[0]) if spec is not None and len(selected) == 1 else None
+        key = (node.model_dump_json() if node else "", len(selected), read_only)
+        nothing_typed = not self._drafts and not self._errors and not self.id_error and self.id_text == self.node_id
+        return key == self._shown_key and nothing_typed
 
     def show(self, spec: PipelineSpec | None, selected: list[str], *, clear_drafts: bool, read_only: bool = False) -> None:
         """Show the node selected in `spec` (called by EditorState after every change)."""
         self.read_only = read_only
         node = spec.node(selected[0]) if spec is not None and len(selected) == 1 else None
+        self._shown_key = (node.model_dump_json() if node else "", len(selected), read_only)
         if clear_drafts or node is None or node.id != self.node_id:
             self._drafts, self._errors = {}, {}
             self.id_text, self.id_error = (node.id if node else ""), ""

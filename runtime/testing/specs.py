@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from runtime.spec import PipelineSpec
 
-__all__ = ["make_spec", "chain_spec", "fan_out_spec"]
+__all__ = ["make_spec", "chain_spec", "fan_out_spec", "layered_spec"]
 
 
 def make_spec(nodes: dict[str, tuple], edges: list[tuple[str, str, str, str]], name: str = "test") -> PipelineSpec:
@@ -45,3 +46,34 @@ def fan_out_spec(width: int, seconds: float) -> PipelineSpec:
     nodes["out"] = ("io.output", {})
     edges.append(("join", "value", "out", "value"))
     return make_spec(nodes, edges, name=f"fan-out-{width}")
+
+
+def layered_spec(n_nodes: int = 1000, n_edges: int = 1300, layers: int = 20, seed: int = 7) -> dict[str, Any]:
+    """A big editor pipeline (spec data with a layout): `layers` columns of constants, then echo (one input)
+    and concat (fan-in) nodes wired to the column before; extra wires go to the concats until `n_edges`."""
+    rng = random.Random(seed)
+    width = n_nodes // layers
+    nodes, layout, edges = [], {}, []
+    concat_ids: list[str] = []
+    for layer in range(layers):
+        for row in range(width):
+            node_id = f"n{layer}_{row}"
+            kind = "demo.constant" if layer == 0 else ("demo.concat" if row % 3 == 0 else "demo.echo")
+            nodes.append({"id": node_id, "component": kind, "version": 1, "params": {}})
+            layout[node_id] = {"x": layer * 320.0, "y": row * 150.0}
+            if layer == 0:
+                continue
+            source = f"n{layer - 1}_{rng.randrange(width)}"
+            edges.append({"source": {"node": source, "port": "value"},
+                          "target": {"node": node_id, "port": "values" if kind == "demo.concat" else "value"}})
+            if kind == "demo.concat":
+                concat_ids.append(node_id)
+    seen = {(e["source"]["node"], e["target"]["node"]) for e in edges}
+    while len(edges) < n_edges:
+        target = rng.choice(concat_ids)
+        layer = int(target[1:].split("_")[0])
+        source = f"n{layer - 1}_{rng.randrange(width)}"
+        if (source, target) not in seen:
+            seen.add((source, target))
+            edges.append({"source": {"node": source, "port": "value"}, "target": {"node": target, "port": "values"}})
+    return {"schema_version": 1, "name": f"bench-{n_nodes}", "nodes": nodes, "edges": edges, "layout": layout}

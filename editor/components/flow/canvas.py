@@ -30,6 +30,10 @@ class FlowCanvas(rx.Component):
     #                          out: [[name, type]]}]; the reserved `error` output is implied
     positions: rx.Var[dict]  # {node_id: [x, y]}
     edges: rx.Var[list[list]]  # [[source, source port, target, target port, type, invalid]]
+    # nodes/positions/edges are a snapshot, re-read when graph_key changes; edits since arrive as
+    # graph_patch {base: graph_key, seq, steps: [[seq, ops]]} (editor/graph_patches.py, assets/flow_patches.js)
+    graph_key: rx.Var[int]
+    graph_patch: rx.Var[dict]
     components: rx.Var[dict]  # {"component@version": {title, category, color, description, ports: {name: doc}}}
     node_status: rx.Var[dict]  # {node_id: {status, latency_ms?, started_at?, fired?, cache?}}, its own small var
     pins: rx.Var[dict]  # {node_id: where the pinned output came from}: marked on the node
@@ -56,6 +60,7 @@ class FlowCanvas(rx.Component):
     on_save: rx.EventHandler[_dict_event]
     on_layout: rx.EventHandler[_dict_event]
     on_toggle_breakpoint: rx.EventHandler[_dict_event]  # {"nodes": [ids]}: a dot clicked, or F9
+    on_resync: rx.EventHandler[_dict_event]  # the canvas missed a patch: send the whole graph again
 
 
 flow_canvas = FlowCanvas.create
