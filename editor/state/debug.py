@@ -39,7 +39,7 @@ class DebugState(rx.State):
             self.run_id = snapshot["run_id"]
         if paused != self.paused:
             self.paused = paused
-        if self.node_id not in paused:
+        if self.node_id not in paused and (self.node_id or paused):  # a plain run never gets here
             self._show(paused[0] if paused else "")
 
     def clear(self) -> None:
@@ -54,13 +54,16 @@ class DebugState(rx.State):
             self._show(selected[0])
 
     def _show(self, node_id: str) -> None:
+        """Show this paused node ("": none). Only vars that change are set: Reflex sends every var set."""
         paused = self._debugger_paused().get(node_id) if node_id else None
-        text = inputs_text(paused.inputs) if paused is not None else ""
-        self.node_id, self.error, self._draft = node_id if paused is not None else "", "", None
-        self.reason = paused.reason if paused is not None else ""
-        if text != self.inputs_text or node_id:
-            self.inputs_text = text
-            self.inputs_key += 1
+        shown = {"node_id": "", "reason": "", "inputs_text": "", "error": ""}
+        if paused is not None:
+            shown.update(node_id=node_id, reason=paused.reason, inputs_text=inputs_text(paused.inputs))
+            self.inputs_key += 1  # a fresh textarea, even when the text is the same as the last pause's
+        for name, value in shown.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+        self._draft = None
 
     def _debugger(self) -> Any:
         live = live_runs().get(self.run_id) if self.run_id else None
