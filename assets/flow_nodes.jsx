@@ -5,6 +5,7 @@ import React, { createContext, memo, useContext, useEffect, useLayoutEffect, use
 import { BaseEdge, Handle, Position, getBezierPath, useConnection, useUpdateNodeInternals } from "@xyflow/react";
 import { ERROR_PORT, canFeed, edgeFlow, formatMs, inputsOf, outputsOf, typeColor } from "./flow_format.js";
 import { IDLE } from "./run_statuses.js";
+import { MapProgress } from "./flow_subflows.jsx";
 
 export const CanvasContext = createContext(null);
 
@@ -55,6 +56,7 @@ function RunLine({ id, status }) {
       <span className={`pw-run-dot pw-run-${st}`} />
       <span className="pw-run-label">{label}</span>
       {status.attempts > 1 ? <span className="pw-run-attempts" title="attempts">×{status.attempts}</span> : null}
+      {status.progress ? <MapProgress id={id} progress={status.progress} /> : null}
       {time}
     </div>
   );

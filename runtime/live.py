@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .events import Consumer, EventFold, NodeLog, RunStarted
+from .flow.progress import MapProgress
 from .results import jsonable
 from .text import bounded
 
@@ -45,13 +46,14 @@ class NodeView:
     skip_reason: str | None = None
     cache_source: str | None = None
     streamed: str = ""
+    progress: list[int] | None = None  # a map node: [done, total, failed] items (`runtime.flow.progress`)
 
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "started_at": self.started_at, "finished_at": self.finished_at,
                 "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
                 "attempts": self.attempts, "fired": self.fired, "error": self.error,
                 "skip_reason": self.skip_reason, "cache_source": self.cache_source,
-                "streamed": self.streamed[-2000:]}
+                "streamed": self.streamed[-2000:], "progress": None if self.progress is None else list(self.progress)}
 
 
 class LiveRun(EventFold):
@@ -73,6 +75,7 @@ class LiveRun(EventFold):
         # watch the items in flight; the run record keeps them all.
         self.inner: dict[str, NodeView] = {}
         self._views = self.nodes
+        self.progress = MapProgress(execution.plan)
         self.version = 0
         self._consumers = consumers
         self._changed = asyncio.Event()
@@ -139,6 +142,7 @@ class LiveRun(EventFold):
             if len(self.inner) >= INNER_VIEWS:
                 self.inner.pop(next(iter(self.inner)))
             view = self.inner[event.node_id] = NodeView()
+        self.progress.inner(event)
         self._views = self.inner  # the handlers below fold into this view
         try:
             self.dispatch(event)
@@ -153,6 +157,8 @@ class LiveRun(EventFold):
     def on_node_started(self, event: Any) -> None:
         view = self._views[event.node_id]
         view.status, view.started_at, view.attempts = "running", event.ts, event.attempt
+        if self._views is self.nodes:
+            view.progress = self.progress.started(event.node_id, event.inputs)
 
     def on_node_chunk(self, event: Any) -> None:
         self._views[event.node_id].streamed += event.text
@@ -165,6 +171,8 @@ class LiveRun(EventFold):
         view = self._views[event.node_id]
         view.status, view.finished_at, view.latency_ms = "succeeded", event.ts, event.latency_ms
         view.attempts, view.fired, view.error = event.attempts, sorted(event.outputs), None
+        if self._views is self.nodes:
+            self.progress.ended(event.node_id, event.trace)
 
     def on_node_cached(self, event: Any) -> None:
         view = self._views[event.node_id]
@@ -181,6 +189,8 @@ class LiveRun(EventFold):
         view.status, view.finished_at, view.latency_ms = "failed", event.ts, event.latency_ms
         view.attempts, view.error = event.attempts, event.error.brief()
         view.fired = ["error"] if event.handled else []
+        if self._views is self.nodes:
+            self.progress.ended(event.node_id, event.trace)
 
     def on_node_cancelled(self, event: Any) -> None:
         view = self._views[event.node_id]

@@ -10,6 +10,7 @@ import reflex as rx
 from ..state.editor import EditorState
 from ..state.inspector import InspectorState
 from .fields import form_field
+from .flow_items import flow_items
 from .run_inspector import run_section
 
 __all__ = ["inspector"]
@@ -27,6 +28,7 @@ def _node_form() -> rx.Component:
             class_name="pw-insp-head",
         ),
         run_section(),
+        flow_items(),
         rx.cond(InspectorState.read_only, rx.el.p(InspectorState.description, class_name="pw-desc"), _editable()),
     )
 

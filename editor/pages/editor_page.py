@@ -13,12 +13,13 @@ from ..components.flow import flow_canvas
 from ..components.inspector import inspector
 from ..components.palette import palette
 from ..components.run_panel import bottom_panel, run_bar, viewing_banner
+from ..components.subflow_bar import canvas_status, subflow_bar
 from ..components.topbar import conflict_banner, topbar
-from ..state.canvas_status import CanvasStatusState
 from ..state.editor import EditorState
 from ..state.palette import PaletteState
 from ..state.pins import PinsState
 from ..state.run import RunState
+from ..state.subflow_nav import SubflowNavState
 
 __all__ = ["editor_page", "ROUTE", "ON_LOAD"]
 
@@ -34,14 +35,15 @@ def hydration_marker() -> rx.Component:
 def _canvas() -> rx.Component:
     return flow_canvas(
         nodes=EditorState.nodes, positions=EditorState.positions, edges=EditorState.edges,
-        components=EditorState.components, node_status=CanvasStatusState.node_status, pins=PinsState.pins,
+        components=EditorState.components, node_status=canvas_status(), pins=PinsState.pins,
         node_issues=EditorState.node_issues, compat=EditorState.compat, fit_view_key=EditorState.fit_view_key,
         focus=EditorState.focus, read_only=EditorState.viewing_run != "", dirty=EditorState.save_status != "saved",
         on_connect=EditorState.on_connect, on_drop_component=EditorState.on_drop_component,
         on_move=EditorState.on_move, on_select=EditorState.on_select, on_delete=EditorState.on_delete,
         on_undo=EditorState.undo, on_redo=EditorState.redo, on_copy=EditorState.on_copy,
         on_paste=EditorState.on_paste, on_duplicate=EditorState.on_duplicate, on_save=EditorState.save_now,
-        on_layout=EditorState.on_layout,
+        on_layout=EditorState.on_layout, on_open_node=SubflowNavState.open_node, on_group=SubflowNavState.group,
+        on_ungroup=SubflowNavState.ungroup,
     )
 
 
@@ -64,7 +66,7 @@ def editor_page() -> rx.Component:
             _missing(),
             rx.el.main(
                 palette(),
-                rx.el.div(viewing_banner(), rx.el.div(_canvas(), class_name="pw-canvas-wrap"), run_bar(), bottom_panel(),
+                rx.el.div(viewing_banner(), rx.el.div(subflow_bar(), _canvas(), class_name="pw-canvas-wrap"), run_bar(), bottom_panel(),
                           class_name="pw-center"),
                 inspector(),
                 class_name="pw-main",

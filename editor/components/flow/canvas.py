@@ -52,6 +52,9 @@ class FlowCanvas(rx.Component):
     on_duplicate: rx.EventHandler[_dict_event]
     on_save: rx.EventHandler[_dict_event]
     on_layout: rx.EventHandler[_dict_event]
+    on_open_node: rx.EventHandler[_dict_event]  # double-click: {id}; opens a flow node's subflow
+    on_group: rx.EventHandler[_dict_event]  # Ctrl+G
+    on_ungroup: rx.EventHandler[_dict_event]  # Ctrl+Shift+G
 
 
 flow_canvas = FlowCanvas.create
