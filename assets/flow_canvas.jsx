@@ -128,6 +128,7 @@ function FlowInner(props) {
       else if (k === "v") { call("onPaste"); }
       else if (k === "d") { e.preventDefault(); call("onDuplicate"); }
       else if (k === "s") { e.preventDefault(); call("onSave"); }
+      else if (k === "g") { e.preventDefault(); call(e.shiftKey ? "onUngroup" : "onGroup"); }
       else if (k === "a") { e.preventDefault(); setNodes((ns) => ns.map((n) => ({ ...n, selected: true }))); }
     };
     document.addEventListener("keydown", onKey);
@@ -191,6 +192,11 @@ function FlowInner(props) {
     const fn = propsRef.current.onSelect;
     if (fn) fn(payload);
   }, []);
+  // Double-click a flow node: open its subflow (also on a read-only old run: opening is not editing).
+  const onNodeDoubleClick = useCallback((event, node) => {
+    const fn = propsRef.current.onOpenNode;
+    if (fn) fn({ id: node.id });
+  }, []);
   const onDelete = useCallback(({ nodes: ns, edges: es }) => {
     call("onDelete", { nodes: ns.map((n) => n.id), edges: es.map((e) => e.id) });
   }, [call]);
@@ -213,6 +219,7 @@ function FlowInner(props) {
     <ReactFlow nodes={nodes} edges={edges} nodeTypes={NODE_TYPES} edgeTypes={EDGE_TYPES} onNodesChange={onNodesChange}
       onEdgesChange={onEdgesChange} onConnect={onConnect} isValidConnection={isValidConnection}
       onNodeDragStop={onNodeDragStop} onSelectionChange={onSelectionChange} onDelete={onDelete}
+      onNodeDoubleClick={onNodeDoubleClick}
       deleteKeyCode={readOnly ? null : DELETE_KEYS} nodesConnectable={!readOnly}
       nodesDraggable={!readOnly} minZoom={0.1} maxZoom={2} connectionRadius={24} onlyRenderVisibleElements
       defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}>
@@ -221,7 +228,7 @@ function FlowInner(props) {
       <MiniMap pannable zoomable nodeColor={nodeColor} />
     </ReactFlow>
   ), [nodes, edges, readOnly, nodeColor, onNodesChange, onEdgesChange, onConnect, isValidConnection, onNodeDragStop,
-    onSelectionChange, onDelete]);
+    onSelectionChange, onDelete, onNodeDoubleClick]);
   return (
     <CanvasContext.Provider value={ctx}>
       <div className={`pw-canvas ${props.className || ""}`} data-testid="canvas" data-nodes={nodes.length}

@@ -8,6 +8,7 @@ import { IDLE } from "./run_statuses.js";
 import { BreakpointToggle } from "./flow_breakpoints.jsx";
 import { NodeHeat } from "./node_heat.jsx";
 import { NodeOutline } from "./flow_outline.jsx";
+import { MapProgress } from "./flow_subflows.jsx";
 
 export const CanvasContext = createContext(null);
 
@@ -58,6 +59,7 @@ function RunLine({ id, status }) {
       <span className={`pw-run-dot pw-run-${st}`} />
       <span className="pw-run-label">{label}</span>
       {status.attempts > 1 ? <span className="pw-run-attempts" title="attempts">×{status.attempts}</span> : null}
+      {status.progress ? <MapProgress id={id} progress={status.progress} /> : null}
       {time}
     </div>
   );

@@ -15,11 +15,12 @@ from pydantic import BaseModel, ValidationError
 
 from runtime import EdgeSpec, NodePolicy, NodeSpec, PipelineSpec, PortInfo, PortRef, Registry, is_assignable
 from runtime.component import port_infos
+from runtime.flow import FLOW_IDS, FlowScope
 from runtime.spec import NODE_ID_PATTERN, Position
 from runtime.types import list_item_type
 from runtime.validation import ERROR_PORT, ERROR_PORT_TYPE
 
-__all__ = ["EditError", "NodePorts", "edge_id", "spec_to_dict", "new_spec", "new_node_id", "node_ports",
+__all__ = ["EditError", "NodePorts", "edge_id", "spec_to_dict", "new_spec", "new_node_id", "node_ports", "flow_scope",
            "add_node", "connect", "delete", "move", "set_param", "set_policy", "set_label", "set_name", "rename_node",
            "copy_nodes", "paste", "duplicate", "positions", "GRID_X", "GRID_Y"]
 
@@ -73,19 +74,31 @@ def new_node_id(taken: Iterable[str], component_id: str) -> str:
     return f"{base}_{n}"
 
 
-def node_ports(node: NodeSpec, registry: Registry) -> NodePorts | None:
+def flow_scope(spec: PipelineSpec, registry: Registry) -> FlowScope:
+    """What flow nodes (`flow.subflow`/`map`/`loop`) read their ports from: the spec's subflows."""
+    return FlowScope(spec.subflows, registry)
+
+
+def node_ports(node: NodeSpec, registry: Registry, scope: FlowScope | None = None) -> NodePorts | None:
     """The node's ports for its params (plus the reserved `error` output), or None for unknown components.
 
     Params that do not validate fall back field by field to their defaults, so one bad field being
-    typed does not make the node's handles (and wires) disappear.
+    typed does not make the node's handles (and wires) disappear. A flow node's ports are its subflow's,
+    read in `scope` (see `flow_scope`); without one, or with a subflow that does not fit, its static ports.
     """
     info = registry.get(node.component, node.version)
     if info is None:
         return None
     params = _lenient_params(info.params_model, node.params)
+    flow_ports = getattr(info.cls, "flow_ports", None)
     try:
-        ins, outs = info.ports(params) if params is not None else (info.inputs_model, info.outputs_model)
-    except Exception:  # noqa: BLE001 - a component's own port logic; validation reports it
+        if params is None:
+            ins, outs = info.inputs_model, info.outputs_model
+        elif flow_ports is not None:
+            ins, outs = flow_ports(params, scope)
+        else:
+            ins, outs = info.ports(params)
+    except Exception:  # noqa: BLE001 - a component's own port logic (or a FlowError); validation reports it
         ins, outs = info.inputs_model, info.outputs_model
     outputs = {p.name: p for p in port_infos(outs)}
     outputs[ERROR_PORT] = _ERROR_PORT
@@ -123,7 +136,8 @@ def connect(spec: PipelineSpec, registry: Registry, source: str, source_port: st
     s_node, t_node = _node(spec, source), _node(spec, target)
     if source == target:
         raise EditError(f"Cannot connect `{source}` to itself: pipelines are acyclic.")
-    s_ports, t_ports = node_ports(s_node, registry), node_ports(t_node, registry)
+    scope = flow_scope(spec, registry) if {s_node.component, t_node.component} & FLOW_IDS else None
+    s_ports, t_ports = node_ports(s_node, registry, scope), node_ports(t_node, registry, scope)
     if s_ports is None or t_ports is None:
         missing = s_node if s_ports is None else t_node
         raise EditError(f"Node `{missing.id}` uses `{missing.component}`, which is not installed; "

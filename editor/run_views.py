@@ -139,6 +139,8 @@ def _entry(view: Mapping[str, Any]) -> dict[str, Any]:
         entry["cache"] = view["cache_source"]
     if view.get("attempts", 0) and int(view["attempts"]) > 1:
         entry["attempts"] = int(view["attempts"])
+    if view.get("progress"):  # a map node: [done, total, failed] items
+        entry["progress"] = list(view["progress"])
     return entry
 
 
@@ -152,6 +154,8 @@ def stored_views(nodes: Mapping[str, Any], spec: Mapping[str, Any] | None = None
     error_sources = {e["source"]["node"] for e in (spec or {}).get("edges", []) if e["source"]["port"] == "error"}
     views = {}
     for node_id, record in nodes.items():
+        if "/" in node_id:  # a node inside a flow node's item (`map1/3/summarise`): not on this canvas
+            continue
         status = record.status
         outputs = record.outputs or {}
         if status in ("succeeded", "cached"):
@@ -164,9 +168,17 @@ def stored_views(nodes: Mapping[str, Any], spec: Mapping[str, Any] | None = None
             "status": status, "latency_ms": record.latency_ms, "attempts": record.attempts, "fired": fired,
             "started_at": _epoch(record.started_at), "finished_at": _epoch(record.finished_at),
             "cache_source": _cache_source(record) if status == "cached" else None,
-            "skip_reason": record.skip_reason,
+            "skip_reason": record.skip_reason, "progress": _map_progress(record),
         }
     return views
+
+
+def _map_progress(record: Any) -> list[int] | None:
+    """A map node's item counts as its record holds them (`trace["items"]`), else None."""
+    items = (record.trace or {}).get("items")
+    if not isinstance(items, dict) or "total" not in items:
+        return None
+    return [int(items.get("done", 0)), int(items["total"]), int(items.get("failed", 0))]
 
 
 def _cache_source(record: Any) -> str:

@@ -15,7 +15,7 @@ from runtime import Issue, PipelineSpec, Registry, is_assignable, type_label
 from runtime.component import port_infos
 from runtime.validation import ERROR_PORT, ERROR_PORT_TYPE
 
-from .graph import NodePorts, node_ports, positions
+from .graph import NodePorts, flow_scope, node_ports, positions
 
 __all__ = ["flow_nodes", "flow_positions", "flow_edges", "component_meta", "issues_by_node", "issue_rows",
            "compat_table", "palette_groups", "category_color", "port_types", "load_problems"]
@@ -46,7 +46,9 @@ def flow_nodes(spec: PipelineSpec, registry: Registry, ports: dict[str, NodePort
 
     `in`: [[name, type label, required]], `out`: [[name, type label]].
     """
-    ports = ports if ports is not None else {n.id: node_ports(n, registry) for n in spec.nodes}
+    if ports is None:
+        scope = flow_scope(spec, registry)
+        ports = {n.id: node_ports(n, registry, scope) for n in spec.nodes}
     result = []
     for node in spec.nodes:
         resolved = ports.get(node.id)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .events import Consumer, EventFold, NodeLog, RunStarted
+from .flow.progress import MapProgress
 from .results import jsonable
 from .text import bounded
 
@@ -46,13 +47,15 @@ class NodeView:
     cache_source: str | None = None
     streamed: str = ""
     edited: list[str] = field(default_factory=list)  # input ports edited at a breakpoint
+    progress: list[int] | None = None  # a map node: [done, total, failed] items (`runtime.flow.progress`)
 
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "started_at": self.started_at, "finished_at": self.finished_at,
                 "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
                 "attempts": self.attempts, "fired": self.fired, "error": self.error,
                 "skip_reason": self.skip_reason, "cache_source": self.cache_source,
-                "streamed": self.streamed[-2000:], "edited": self.edited}
+                "streamed": self.streamed[-2000:], "edited": self.edited,
+                "progress": None if self.progress is None else list(self.progress)}
 
 
 class LiveRun(EventFold):
@@ -75,6 +78,7 @@ class LiveRun(EventFold):
         self.inner: dict[str, NodeView] = {}
         self._views = self.nodes
         self.paused: dict[str, None] = {}  # nodes held at a breakpoint, in the order they paused
+        self.progress = MapProgress(execution.plan)
         self.version = 0
         self._consumers = consumers
         self._changed = asyncio.Event()
@@ -147,6 +151,7 @@ class LiveRun(EventFold):
             if len(self.inner) >= INNER_VIEWS:
                 self.inner.pop(next(iter(self.inner)))
             view = self.inner[event.node_id] = NodeView()
+        self.progress.inner(event)
         self._views = self.inner  # the handlers below fold into this view
         try:
             self.dispatch(event)
@@ -161,6 +166,8 @@ class LiveRun(EventFold):
     def on_node_started(self, event: Any) -> None:
         view = self._views[event.node_id]
         view.status, view.started_at, view.attempts = "running", event.ts, event.attempt
+        if self._views is self.nodes:
+            view.progress = self.progress.started(event.node_id, event.inputs)
 
     def on_node_chunk(self, event: Any) -> None:
         self._views[event.node_id].streamed += event.text
@@ -173,6 +180,8 @@ class LiveRun(EventFold):
         view = self._views[event.node_id]
         view.status, view.finished_at, view.latency_ms = "succeeded", event.ts, event.latency_ms
         view.attempts, view.fired, view.error = event.attempts, sorted(event.outputs), None
+        if self._views is self.nodes:
+            self.progress.ended(event.node_id, event.trace)
 
     def on_node_cached(self, event: Any) -> None:
         view = self._views[event.node_id]
@@ -189,6 +198,8 @@ class LiveRun(EventFold):
         view.status, view.finished_at, view.latency_ms = "failed", event.ts, event.latency_ms
         view.attempts, view.error = event.attempts, event.error.brief()
         view.fired = ["error"] if event.handled else []
+        if self._views is self.nodes:
+            self.progress.ended(event.node_id, event.trace)
 
     def on_node_cancelled(self, event: Any) -> None:
         view = self._views[event.node_id]

@@ -12,6 +12,7 @@ from ..state.inspector import InspectorState
 from .debug_panel import paused_panel
 from .evaluate_panel import port_asserts
 from .fields import form_field
+from .flow_items import flow_items
 from .run_inspector import run_section
 
 __all__ = ["inspector"]
@@ -30,6 +31,7 @@ def _node_form() -> rx.Component:
         ),
         run_section(),
         port_asserts(),
+        flow_items(),
         rx.cond(InspectorState.read_only, rx.el.p(InspectorState.description, class_name="pw-desc"), _editable()),
     )
 

@@ -9,6 +9,7 @@ import reflex as rx
 from ..state.editor import EditorState
 from ..state.node_run import NodeRunState as N
 from ..state.run import RunState
+from ..state.subflow_nav import SubflowNavState
 from .json_view import json_tree
 from .monitor_panel import node_network_line
 
@@ -145,7 +146,7 @@ def _values() -> rx.Component:
 def pin_controls() -> rx.Component:
     """Pin the node's output for development runs (stored with the pipeline, never in the spec)."""
     return rx.cond(
-        EditorState.viewing_run == "",
+        (EditorState.viewing_run == "") & (SubflowNavState.scope == ""),  # pins are for the pipeline's own nodes
         rx.el.div(
             rx.cond(
                 N.pin_origin != "",

@@ -190,7 +190,7 @@ def _run_tab() -> rx.Component:
 
 def _timeline_row(row: rx.Var[GanttRow]) -> rx.Component:
     return rx.el.div(
-        rx.el.span(row["node_id"], class_name="pw-gantt-name"),
+        rx.el.span(row["label"], class_name="pw-gantt-name"),
         rx.el.div(
             rx.el.div(class_name="pw-gantt-bar pw-gantt-" + row["status"],
                       style={"left": row["left"], "width": row["width"]},
@@ -199,7 +199,8 @@ def _timeline_row(row: rx.Var[GanttRow]) -> rx.Component:
         ),
         rx.el.span(row["duration"], class_name="pw-gantt-ms"),
         class_name=rx.cond(row["critical"], "pw-gantt-row pw-critical", "pw-gantt-row"),
-        custom_attrs={"data-testid": "timeline-row-" + row["node_id"], "data-critical": row["critical"].to(str)},
+        custom_attrs={"data-testid": "timeline-row-" + row["node_id"], "data-critical": row["critical"].to(str),
+                      "data-depth": row["depth"]},  # 1: an item or iteration of the flow node above
     )
 
 

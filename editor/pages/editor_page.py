@@ -14,15 +14,16 @@ from ..components.inspector import inspector
 from ..components.monitor_panel import heat_toggle
 from ..components.palette import palette
 from ..components.run_panel import bottom_panel, run_bar, viewing_banner
+from ..components.subflow_bar import canvas_status, subflow_bar
 from ..components.topbar import conflict_banner, topbar
 from ..state.breakpoints import BreakpointsState
-from ..state.canvas_status import CanvasStatusState
 from ..state.editor import EditorState
 from ..state.monitor import HeatState
 from ..state.outlines import OutlineState
 from ..state.palette import PaletteState
 from ..state.pins import PinsState
 from ..state.run import RunState
+from ..state.subflow_nav import SubflowNavState
 from ..state.warmup import WarmupState
 
 __all__ = ["editor_page", "ROUTE", "ON_LOAD"]
@@ -40,7 +41,7 @@ def _canvas() -> rx.Component:
     return flow_canvas(
         nodes=EditorState.nodes, positions=EditorState.positions, edges=EditorState.edges,
         graph_key=EditorState.graph_key, graph_patch=EditorState.graph_patch, on_resync=EditorState.resync_graph,
-        components=EditorState.components, node_status=CanvasStatusState.node_status, pins=PinsState.pins,
+        components=EditorState.components, node_status=canvas_status(), pins=PinsState.pins,
         node_issues=EditorState.node_issues, compat=EditorState.compat, fit_view_key=EditorState.fit_view_key,
         focus=EditorState.focus, heat=HeatState.heat, read_only=EditorState.viewing_run != "", dirty=EditorState.save_status != "saved",
         on_connect=EditorState.on_connect, on_drop_component=EditorState.on_drop_component,
@@ -49,7 +50,8 @@ def _canvas() -> rx.Component:
         on_paste=EditorState.on_paste, on_duplicate=EditorState.on_duplicate, on_save=EditorState.save_now,
         on_layout=EditorState.on_layout,
         breakpoints=BreakpointsState.breakpoints, on_toggle_breakpoint=BreakpointsState.toggle,
-        outlines=OutlineState.outlines,
+        outlines=OutlineState.outlines, on_open_node=SubflowNavState.open_node, on_group=SubflowNavState.group,
+        on_ungroup=SubflowNavState.ungroup,
     )
 
 
@@ -72,7 +74,9 @@ def editor_page() -> rx.Component:
             _missing(),
             rx.el.main(
                 palette(),
-                rx.el.div(viewing_banner(), rx.el.div(_canvas(), heat_toggle(), class_name="pw-canvas-wrap"), run_bar(), bottom_panel(),
+                rx.el.div(viewing_banner(),
+                          rx.el.div(subflow_bar(), _canvas(), heat_toggle(), class_name="pw-canvas-wrap"),
+                          run_bar(), bottom_panel(),
                           class_name="pw-center"),
                 inspector(),
                 class_name="pw-main",

@@ -20,10 +20,10 @@ from typing import Any, Protocol, TypeVar, cast
 import reflex as rx
 from pydantic import ValidationError
 
-from runtime import PipelineSpec, validate
+from runtime import PipelineSpec
 from runtime.store import pipelines as store
 
-from .. import graph, graph_patches, routes, views
+from .. import graph, graph_patches, routes, subflow_scope, views
 from ..catalog import registry
 from ..history import History
 from .saving import write as _write
@@ -89,6 +89,7 @@ class EditorState(rx.State):
     _edit_seq: int = 0
     _saving: bool = False
     _clipboard: dict[str, Any] | None = None
+    _scope: str = ""  # the subflow open on the canvas, "" for the pipeline itself (`editor.subflow_scope`)
 
     # --- loading ---------------------------------------------------------------------------------
     def _route_id(self) -> str:
@@ -132,7 +133,7 @@ class EditorState(rx.State):
 
     def _use(self, record: store.PipelineRecord, spec: PipelineSpec) -> None:
         self.pipeline_id, self.revision, self._spec, self.load_error = record.id, record.revision, spec, ""
-        self.viewing_run, self.viewing_label, self._view_spec = "", "", None
+        self.viewing_run, self.viewing_label, self._view_spec, self._scope = "", "", None, ""
         self._history = History()
         self.save_status, self.save_message, self.conflict = "saved", "", False
         self.selected_nodes, self.selected_edges = [], []
@@ -145,8 +146,10 @@ class EditorState(rx.State):
     def _show(self, spec: PipelineSpec) -> None:
         """Recompute what the browser shows of `spec` (nodes, edges, issues, compatibility)."""
         reg = registry()
-        ports = {n.id: graph.node_ports(n, reg) for n in spec.nodes}
-        issues = validate(spec, reg)
+        shown = subflow_scope.show(spec, self._scope, reg)  # the subflow open on the canvas, if any
+        name, spec, self._scope = spec.name, shown.spec, shown.name
+        ports = {n.id: graph.node_ports(n, reg, shown.scope) for n in spec.nodes}
+        issues = shown.issues
         errors = sum(1 for i in issues if i.severity == "error")
         ids = {n.id for n in spec.nodes}
         wires = {graph.edge_id(e) for e in spec.edges}
@@ -158,7 +161,7 @@ class EditorState(rx.State):
             **graph_vars, components=views.component_meta(spec, reg),
             node_issues=views.issues_by_node(issues), issues=views.issue_rows(issues), error_count=errors,
             warning_count=len(issues) - errors, compat=views.compat_table(views.port_types(reg, ports.values())),
-            pipeline_name=spec.name, selected_nodes=[n for n in self.selected_nodes if n in ids],
+            pipeline_name=name, selected_nodes=[n for n in self.selected_nodes if n in ids],
             selected_edges=[e for e in self.selected_edges if e in wires],
             can_undo=history.can_undo, can_redo=history.can_redo)
 
@@ -177,8 +180,19 @@ class EditorState(rx.State):
                 setattr(self, name, value)
 
     def shown_spec(self) -> PipelineSpec | None:
-        """The spec on the canvas: the one being edited, or the old run's while viewing one."""
-        return self._view_spec if self.viewing_run else self._spec
+        """The spec on the canvas: the one being edited, or the old run's while viewing one (or its open subflow)."""
+        return subflow_scope.view(self._view_spec if self.viewing_run else self._spec, self._scope)
+
+    async def open_scope(self, name: str) -> None:
+        """Show the subflow `name` on the canvas ("" the pipeline): edits then go to `spec.subflows[name]`."""
+        top = self._view_spec if self.viewing_run else self._spec
+        if top is None:
+            return
+        self._scope, self.selected_nodes, self.selected_edges = name, [], []
+        self.focus = {"ids": [], "key": int(self.focus.get("key", 0)) + 1, "center": False}  # the browser's too
+        self._show(top)
+        self.fit_view_key += 1
+        await self._refresh_inspector(clear=True)
 
     async def _refresh_inspector(self, *, clear: bool = False) -> None:
         for follower in _followers:
@@ -205,15 +219,15 @@ class EditorState(rx.State):
                              duration=3000, id="read-only")
 
     # --- editing ---------------------------------------------------------------------------------
-    async def _edit(self, edit: Edit, *, key: str | None = None, keep_drafts: bool = False):
-        """Apply a pure edit, record it for undo, show it and schedule an autosave."""
+    async def _edit(self, edit: Edit, *, key: str | None = None, keep_drafts: bool = False, scoped: bool = True):
+        """Apply a pure edit (to the open subflow, if `scoped`), record it for undo, show it, schedule an autosave."""
         if self._spec is None:
             return None
         if self.viewing_run:
             return self._read_only_refusal()
         before = self._spec
         try:
-            after = edit(before)
+            after = subflow_scope.apply(before, self._scope, edit) if scoped else edit(before)
         except graph.EditError as exc:
             return rx.toast.error(str(exc), duration=8000)
         if after == before:
@@ -286,20 +300,20 @@ class EditorState(rx.State):
     async def rename_node(self, node_id: str, new_id: str):
         """Rename a node (its wires follow) and keep it selected."""
         result = await self._edit(lambda s: graph.rename_node(s, node_id, new_id))
-        if self._spec is not None and self._spec.node(new_id) is not None:
+        if (shown := self.shown_spec()) is not None and shown.node(new_id) is not None:
             self.selected_nodes = [new_id]
             self._focus([new_id], center=False)
         return result
 
     @rx.event
     async def focus_node(self, node_id: str):
-        if self._spec is not None and self._spec.node(node_id) is not None:
+        if (shown := self.shown_spec()) is not None and shown.node(node_id) is not None:
             self._focus([node_id], center=True)
 
     @rx.event
     def on_copy(self, _payload: dict | None = None):
-        if self._spec is not None and self.selected_nodes:
-            self._clipboard = graph.copy_nodes(self._spec, self.selected_nodes)
+        if (shown := self.shown_spec()) is not None and self.selected_nodes:
+            self._clipboard = graph.copy_nodes(shown, self.selected_nodes)
             n = len(self._clipboard["nodes"])
             return rx.toast.info(f"Copied {n} node{'s' if n != 1 else ''}.", duration=1500)
         return None
@@ -333,7 +347,7 @@ class EditorState(rx.State):
     @rx.event
     async def rename(self, name: str):
         if name.strip():
-            return await self._edit(lambda s: graph.set_name(s, name), key="name", keep_drafts=True)
+            return await self._edit(lambda s: graph.set_name(s, name), key="name", keep_drafts=True, scoped=False)
         return None
 
     @rx.event
@@ -359,7 +373,7 @@ class EditorState(rx.State):
     async def replace_spec(self, data: dict):
         """Replace the whole spec (restore a named version): one undoable edit."""
         spec = PipelineSpec.model_validate(data)
-        return await self._edit(lambda s: spec.model_copy(update={"name": s.name}))
+        return await self._edit(lambda s: spec.model_copy(update={"name": s.name}), scoped=False)
 
     # --- checking and exporting -----------------------------------------------------------------
     @rx.event

@@ -98,7 +98,7 @@ class InspectorState(rx.State):
 
     async def _target(self) -> tuple[EditorState, NodeSpec] | None:
         editor = await self.get_state(EditorState)
-        spec = editor._spec if not editor.viewing_run else None
+        spec = editor.shown_spec() if not editor.viewing_run else None  # the pipeline or its open subflow
         node = spec.node(self.node_id) if spec is not None else None
         return (editor, node) if node is not None else None
 
@@ -135,11 +135,11 @@ class InspectorState(rx.State):
             errors[key] = error
         self._drafts, self._errors = drafts, errors
         if error:
-            self.show(editor._spec, editor.selected_nodes, clear_drafts=False)
+            self.show(editor.shown_spec(), editor.selected_nodes, clear_drafts=False)
             return None
         edit = graph.set_param if prefix == "param" else graph.set_policy
         result = await editor._edit(lambda s: edit(s, node.id, name, value), key=f"{key}:{node.id}", keep_drafts=True)
-        self.show(editor._spec, editor.selected_nodes, clear_drafts=False)
+        self.show(editor.shown_spec(), editor.selected_nodes, clear_drafts=False)
         return result
 
     def _check(self, prefix: str, node: NodeSpec, name: str, value: Any) -> str | None:
@@ -171,14 +171,14 @@ class InspectorState(rx.State):
         editor, node = target
         new = self.id_text.strip()
         try:
-            graph.rename_node(editor._spec, node.id, new)
+            graph.rename_node(editor.shown_spec(), node.id, new)
         except graph.EditError as exc:
             self.id_error = str(exc)
             return None
         if new == node.id:
             return None
         result = await editor.rename_node(node.id, new)
-        self.show(editor._spec, [new], clear_drafts=True)
+        self.show(editor.shown_spec(), [new], clear_drafts=True)
         return result
 
     @rx.event

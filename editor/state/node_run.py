@@ -23,7 +23,9 @@ from ..run_presets import PresetError, parse_pin, spec_output_types
 from ..statuses import TERMINAL_NODE_STATUSES as TERMINAL
 from . import run_data
 from .editor import EditorState, follows_editor
+from .flow_run import FlowRunState
 from .pins import PinsState
+from .subflow_nav import SubflowNavState
 
 __all__ = ["NodeRunState"]
 
@@ -117,6 +119,8 @@ class NodeRunState(rx.State):
         pins = await self.get_state(PinsState)
         run_id = self.run_id if run_id is None else run_id
         node_id = selected[0] if len(selected) == 1 else ""
+        node_id = (await self.get_state(SubflowNavState)).run_node_id(node_id, run_id)  # in an item: its path
+        await (await self.get_state(FlowRunState)).refresh(run_id, node_id)
         if node_id != self.node_id or run_id != self.run_id:
             self._reset()
         self.node_id, self.run_id = node_id, run_id

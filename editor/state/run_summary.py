@@ -9,11 +9,13 @@ from typing import Any, TypedDict
 import reflex as rx
 
 from runtime import PipelineSpec
+from runtime.flow import FLOW_IDS
 from runtime.live import live_runs
 from runtime.store.reviews import list_reviews
 from runtime.timeline import build_timeline
 
 from .. import run_views as rv
+from ..flow_runs import nest_timeline
 from ..node_details import bounded
 from . import run_data
 from .monitor import NetworkState
@@ -22,7 +24,9 @@ __all__ = ["RunSummaryState", "gantt", "GanttRow", "Timeline", "RunOutput"]
 
 
 class GanttRow(TypedDict):
-    node_id: str
+    node_id: str  # an item of a flow node: `map1/3`
+    label: str
+    depth: int  # 1: an item or iteration, listed under its flow node
     status: str
     critical: bool
     left: str  # CSS: where the bar starts, in % of the run's total latency
@@ -49,7 +53,8 @@ def gantt(timeline: dict[str, Any]) -> Timeline:
     """Rows placed on a 0..100 % scale of the run's total latency, plus the headline numbers."""
     total = max(float(timeline["total_ms"] or 0), max((r["start_ms"] + r["duration_ms"] for r in timeline["rows"]),
                                                       default=0.0), 1.0)
-    rows = [GanttRow(node_id=r["node_id"], status=r["status"] or "", critical=bool(r["critical"]),
+    rows = [GanttRow(node_id=r["node_id"], label=r.get("label", r["node_id"]), depth=int(r.get("depth", 0)),
+                     status=r["status"] or "", critical=bool(r["critical"]),
                      left=f"{min(100.0, max(0.0, r['start_ms'] / total * 100)):.2f}%",
                      width=f"{max(0.4, r['duration_ms'] / total * 100):.2f}%",
                      start=rv.format_ms(r["start_ms"]), duration=rv.format_ms(r["duration_ms"]))
@@ -84,7 +89,9 @@ class RunSummaryState(rx.State):
             return
         views = rv.stored_views(nodes, run.spec)
         started = run.started_at.timestamp() if run.started_at.tzinfo else _utc(run.started_at)
-        self.timeline = gantt(build_timeline(spec, views, started, run.latency_ms))
+        flow_nodes = {n.id: n.component for n in spec.nodes if n.component in FLOW_IDS}
+        timeline = build_timeline(spec, views, started, run.latency_ms)
+        self.timeline = gantt(nest_timeline(timeline, nodes, flow_nodes, started) if flow_nodes else timeline)
 
     async def show_timeline(self, run_id: str) -> None:
         """The timeline so far of a run still in flight (a finished one has it from its record)."""

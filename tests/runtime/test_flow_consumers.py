@@ -60,3 +60,28 @@ async def test_the_live_view_keeps_a_bounded_set_of_inner_views(monkeypatch):
     assert view.status == "succeeded"
     assert len(view.inner) == 10 and view.inner["map1/19/summarise"].status == "succeeded"
     assert set(view.snapshot()["nodes"]) == {"docs", "map1", "out"}
+
+
+async def test_the_live_view_counts_a_maps_items_as_they_finish():
+    """`[done, total, failed]` on the map node's view while it runs, then the map's own exact counts."""
+    each = sub_spec("each", {"doc": ("io.input", {}), "work": ("demo.fail_on", {"value": "bad"}),
+                             "summary": ("io.output", {})},
+                    [("doc.value", "work.value"), ("work.value", "summary.value")])
+    main = sub_spec("main", {"docs": ("io.input", {"type": "json"}),
+                             "map1": ("flow.map", {"subflow": "each", "over": "doc", "concurrency": 1,
+                                                   "on_item_error": "skip"}),
+                             "out": ("io.output", {})},
+                    [("docs.value", "map1.items"), ("map1.summary", "out.value")])
+    execution = api.execute(api.compile(with_subflows(main, each=each), flow_registry()),
+                            {"docs": ["a", "bad", "c", "d"]})
+    seen: list[list[int] | None] = []
+    view = LiveRun(execution, pipeline_id=None, consumers=[lambda e: seen.append(view.snapshot()["nodes"]["map1"]
+                                                                                 ["progress"])])
+    await view.drive()
+    assert view.status == "succeeded"
+    counts = [p for p in seen if p is not None]
+    assert counts[0] == [0, 4, 0]  # from the map's start: nothing done yet, four items
+    assert [0, 4, 0] in counts and [1, 4, 0] in counts and [1, 4, 1] in counts and [2, 4, 1] in counts
+    assert counts == sorted(counts, key=lambda c: c[0] + c[2])  # never goes back
+    assert view.snapshot()["nodes"]["map1"]["progress"] == [3, 4, 1]
+    assert view.snapshot()["nodes"]["docs"]["progress"] is None

@@ -61,6 +61,9 @@ class FlowCanvas(rx.Component):
     on_layout: rx.EventHandler[_dict_event]
     on_toggle_breakpoint: rx.EventHandler[_dict_event]  # {"nodes": [ids]}: a dot clicked, or F9
     on_resync: rx.EventHandler[_dict_event]  # the canvas missed a patch: send the whole graph again
+    on_open_node: rx.EventHandler[_dict_event]  # double-click: {id}; opens a flow node's subflow
+    on_group: rx.EventHandler[_dict_event]  # Ctrl+G
+    on_ungroup: rx.EventHandler[_dict_event]  # Ctrl+Shift+G
 
 
 flow_canvas = FlowCanvas.create
