@@ -16,8 +16,10 @@ from ..components.run_panel import bottom_panel, run_bar, viewing_banner
 from ..components.topbar import conflict_banner, topbar
 from ..state.canvas_status import CanvasStatusState
 from ..state.editor import EditorState
+from ..state.notes import NotesState
 from ..state.palette import PaletteState
 from ..state.pins import PinsState
+from ..state.quick_connect import QuickConnectState
 from ..state.run import RunState
 
 __all__ = ["editor_page", "ROUTE", "ON_LOAD"]
@@ -42,6 +44,9 @@ def _canvas() -> rx.Component:
         on_undo=EditorState.undo, on_redo=EditorState.redo, on_copy=EditorState.on_copy,
         on_paste=EditorState.on_paste, on_duplicate=EditorState.on_duplicate, on_save=EditorState.save_now,
         on_layout=EditorState.on_layout,
+        notes=NotesState.notes, on_note_add=NotesState.add_note, on_note_change=NotesState.change_note,
+        quick_connect=QuickConnectState.offer, on_quick_connect_open=QuickConnectState.open,
+        on_quick_connect_pick=QuickConnectState.pick,
     )
 
 
