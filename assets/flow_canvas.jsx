@@ -3,8 +3,8 @@
 // Python through the on* props. This file is published as a static asset: never put secrets here.
 import React, { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import {
-  Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, applyEdgeChanges, applyNodeChanges,
-  useNodesInitialized, useReactFlow,
+  Background, ControlButton, Controls, MiniMap, ReactFlow, ReactFlowProvider, applyEdgeChanges, applyNodeChanges,
+  useNodesInitialized, useReactFlow, useStoreApi,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import "./flow_canvas.css";
@@ -14,6 +14,9 @@ import {
 import { CanvasContext, EDGE_TYPES, NODE_TYPES } from "./flow_nodes.jsx";
 import { useBreakpoints } from "./flow_breakpoints.jsx";
 import { useGraphSync } from "./flow_patches.js";
+import { useQuickConnect } from "./quick_connect.jsx";
+import { fitReadable } from "./readable_fit.js";
+import { NoteActions, StickyNode, useStickyNotes } from "./sticky_note.jsx";
 
 const MIME = "application/x-patchwire-component";
 
@@ -29,12 +32,16 @@ if (typeof document !== "undefined" && !window.__patchwireDragInstalled) {
 }
 
 const DEFAULT_EDGE_OPTIONS = { interactionWidth: 16 };
+const ALL_NODE_TYPES = { ...NODE_TYPES, sticky: StickyNode };
+const FIT_ICON = "M3.692 4.63c0-.53.4-.938.939-.938h5.215V0H4.708C2.13 0 0 2.054 0 4.63v5.216h3.692V4.631zM27.354 0h-5.2v3.692h5.17c.53 0 .984.4.984.939v5.215H32V4.631A4.624 4.624 0 0027.354 0zm.954 24.83c0 .532-.4.94-.939.94h-5.215v3.768h5.215c2.577 0 4.631-2.13 4.631-4.707v-5.139h-3.692v5.139zm-23.677.94c-.531 0-.939-.4-.939-.94v-5.138H0v5.139c0 2.577 2.13 4.707 4.708 4.707h5.138V25.77H4.631z";
 const DELETE_KEYS = ["Backspace", "Delete"];
 
 const isTyping = (t) => t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
 
 function FlowInner(props) {
   const rf = useReactFlow();
+  const store = useStoreApi();
+  const wrapperRef = useRef(null);
   const propsRef = useRef(props);
   propsRef.current = props;
   const ctxRef = useRef(null);
@@ -75,8 +82,8 @@ function FlowInner(props) {
     setFitPending((props.nodes || []).length > 0);
   }, [props.fitViewKey, props.nodes]);
   useEffect(() => {
-    if (fitPending && initialized && nodes.length) { rf.fitView({ padding: 0.2, maxZoom: 1.1 }); setFitPending(false); }
-  }, [fitPending, initialized, nodes.length, rf]);
+    if (fitPending && initialized && nodes.length) { fitReadable(rf, store); setFitPending(false); }
+  }, [fitPending, initialized, nodes.length, rf, store]);
 
   // Python asks to select and show nodes (e.g. a click on an issue).
   const focusKey = useRef(props.focus && props.focus.key);
@@ -110,8 +117,8 @@ function FlowInner(props) {
     const positions = layoutLR(ns, rf.getEdges());
     setNodes((prev) => prev.map((n) => (positions[n.id] ? { ...n, position: positions[n.id] } : n)));
     call("onLayout", { positions: Object.entries(positions).map(([id, p]) => ({ id, x: p.x, y: p.y })) });
-    requestAnimationFrame(() => rf.fitView({ padding: 0.2, maxZoom: 1.1 }));
-  }, [rf, call]);
+    requestAnimationFrame(() => fitReadable(rf, store));
+  }, [rf, store, call]);
 
   useEffect(() => {
     const onKey = (e) => {
@@ -156,16 +163,23 @@ function FlowInner(props) {
 
   useEffect(() => {
     window.__patchwire = {
-      ready: true, layout, fitView: () => rf.fitView({ padding: 0.2, maxZoom: 1.1, duration: 150 }),
+      ready: true, layout, fitView: () => fitReadable(rf, store, { duration: 150 }),
       connect: (c) => call("onConnect", c), // the server's own check, bypassing the browser's (tests)
       rf,
     };
     return () => { if (window.__patchwire && window.__patchwire.rf === rf) delete window.__patchwire; };
-  }, [layout, rf, call]);
+  }, [layout, rf, store, call]);
 
+  const readOnly = !!props.readOnly;
+  const stickies = useStickyNotes({ notes: props.notes, focus: props.focus, readOnly, rf, call });
+  const quick = useQuickConnect({ rf, call, offer: props.quickConnect, readOnly, wrapperRef });
+  const shownNodes = useMemo(() => (stickies.noteNodes.length ? [...stickies.noteNodes, ...nodes] : nodes),
+    [stickies.noteNodes, nodes]);
+  const fitButton = useCallback(() => fitReadable(rf, store, { duration: 150 }), [rf, store]);
   const onNodesChange = useCallback((changes) => {
     setNodes((ns) => applyNodeChanges(changes.filter((c) => c.type !== "remove"), ns));
   }, []);
+  const routedNodesChange = useMemo(() => stickies.route(onNodesChange), [stickies.route, onNodesChange]);
   const onEdgesChange = useCallback((changes) => {
     setEdges((es) => applyEdgeChanges(changes.filter((c) => c.type !== "remove"), es));
   }, []);
@@ -211,12 +225,13 @@ function FlowInner(props) {
     call("onDropComponent", { component, x: p.x, y: p.y });
   }, [rf, call]);
 
-  const readOnly = !!props.readOnly;
-  const nodeColor = useCallback((n) => (ctx.meta.get(n.data.c) || {}).color || "#94a3b8", [ctx]);
+  const nodeColor = useCallback((n) => (n.type === "sticky" ? "#fde047"
+    : (ctx.meta.get(n.data.c) || {}).color || "#94a3b8"), [ctx]);
   // The flow itself re-renders only when the graph or a handler changes, never for a status update:
   // statuses reach the nodes through `ctx.status` (each node's status line subscribes to its entry).
   const flow = useMemo(() => (
-    <ReactFlow nodes={nodes} edges={edges} nodeTypes={NODE_TYPES} edgeTypes={EDGE_TYPES} onNodesChange={onNodesChange}
+    <ReactFlow nodes={shownNodes} edges={edges} nodeTypes={ALL_NODE_TYPES} edgeTypes={EDGE_TYPES}
+      onNodesChange={routedNodesChange} onConnectEnd={quick.onConnectEnd}
       onEdgesChange={onEdgesChange} onConnect={onConnect} isValidConnection={isValidConnection}
       onNodeDragStop={onNodeDragStop} onSelectionChange={onSelectionChange} onDelete={onDelete}
       onNodeDoubleClick={onNodeDoubleClick}
@@ -224,16 +239,21 @@ function FlowInner(props) {
       nodesDraggable={!readOnly} minZoom={0.1} maxZoom={2} connectionRadius={24} onlyRenderVisibleElements
       defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}>
       <Background gap={20} size={1} />
-      <Controls />
+      <Controls showFitView={false}>
+        <ControlButton className="react-flow__controls-fitview" onClick={fitButton} title="Fit view (readable zoom)"
+          aria-label="Fit view"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 30"><path d={FIT_ICON} /></svg>
+        </ControlButton>
+      </Controls>
       <MiniMap pannable zoomable nodeColor={nodeColor} />
     </ReactFlow>
-  ), [nodes, edges, readOnly, nodeColor, onNodesChange, onEdgesChange, onConnect, isValidConnection, onNodeDragStop,
-    onSelectionChange, onDelete, onNodeDoubleClick]);
+  ), [shownNodes, edges, readOnly, nodeColor, onNodesChange, onEdgesChange, onConnect, isValidConnection, onNodeDragStop,
+    onSelectionChange, onDelete, onNodeDoubleClick, routedNodesChange, quick.onConnectEnd, fitButton]);
   return (
     <CanvasContext.Provider value={ctx}>
       <div className={`pw-canvas ${props.className || ""}`} data-testid="canvas" data-nodes={nodes.length}
-        data-edges={edges.length} onDragOver={onDragOver} onDrop={onDrop}>
-        {flow}
+        data-edges={edges.length} onDragOver={onDragOver} onDrop={onDrop} ref={wrapperRef}>
+        <NoteActions.Provider value={stickies.actions}>{flow}</NoteActions.Provider>
+        {quick.element}
       </div>
     </CanvasContext.Provider>
   );

@@ -100,17 +100,34 @@ export function merge(prev, next, sigs) {
   return out;
 }
 
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[s.length >> 1] : 0; };
+const within = (v, lo, hi) => Math.min(hi, Math.max(lo, Math.round(v)));
+
+// Gaps sized to the nodes themselves (not fixed wide gaps): layers a quarter of a typical node's width
+// apart, nodes in a layer a fifth of a typical node's height apart, so the layout stays compact.
+export function layoutSpacing(sizes) {
+  return {
+    ranksep: within(median(sizes.map((s) => s.width)) * 0.25, 36, 64),
+    nodesep: within(median(sizes.map((s) => s.height)) * 0.2, 12, 32),
+    edgesep: 8,
+  };
+}
+
+// Left-to-right layers of the pipeline's nodes (sticky notes stay where they are).
 export function layoutLR(nodes, edges) {
+  const pipeline = nodes.filter((n) => n.type !== "sticky");
+  const ids = new Set(pipeline.map((n) => n.id));
+  const sizes = pipeline.map((n) => ({
+    width: (n.measured && n.measured.width) || 200, height: (n.measured && n.measured.height) || 90,
+  }));
   const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: "LR", nodesep: 40, ranksep: 90, marginx: 20, marginy: 20 });
+  g.setGraph({ rankdir: "LR", ...layoutSpacing(sizes), marginx: 20, marginy: 20 });
   g.setDefaultEdgeLabel(() => ({}));
-  for (const n of nodes) {
-    g.setNode(n.id, { width: (n.measured && n.measured.width) || 220, height: (n.measured && n.measured.height) || 120 });
-  }
-  for (const e of edges) g.setEdge(e.source, e.target);
+  pipeline.forEach((n, i) => g.setNode(n.id, sizes[i]));
+  for (const e of edges) if (ids.has(e.source) && ids.has(e.target)) g.setEdge(e.source, e.target);
   dagre.layout(g);
   const positions = {};
-  for (const n of nodes) {
+  for (const n of pipeline) {
     const p = g.node(n.id);
     positions[n.id] = { x: Math.round(p.x - p.width / 2), y: Math.round(p.y - p.height / 2) };
   }

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from runtime import EdgeSpec, NodePolicy, NodeSpec, PipelineSpec, PortInfo, PortRef, Registry, is_assignable
 from runtime.component import port_infos
 from runtime.flow import FLOW_IDS, FlowScope
-from runtime.spec import NODE_ID_PATTERN, Position
+from runtime.spec import NODE_ID_PATTERN, Position, StickyNote
 from runtime.types import list_item_type
 from runtime.validation import ERROR_PORT, ERROR_PORT_TYPE
 
@@ -215,6 +215,8 @@ def move(spec: PipelineSpec, positions: Mapping[str, tuple[float, float]]) -> Pi
     for node_id, (x, y) in positions.items():
         if node_id in ids:
             layout[node_id] = Position(x=round(float(x), 1), y=round(float(y), 1))
+        elif isinstance(layout.get(node_id), StickyNote):  # a note moves like a node, keeping its text and size
+            layout[node_id] = layout[node_id].model_copy(update={"x": round(float(x), 1), "y": round(float(y), 1)})
     return spec.model_copy(update={"layout": layout})
 
 

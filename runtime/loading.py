@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .issues import InvalidSpec, Issue
-from .spec import EdgeSpec, NodeSpec, PipelineSpec
+from .spec import LAYOUT_TAGS, EdgeSpec, NodeSpec, PipelineSpec
 from .text import short_repr, shorten
 
 __all__ = ["load_spec", "parse_spec", "MAX_SPEC_BYTES", "schema_issues", "yaml_boolean_hint"]
@@ -124,7 +124,7 @@ def schema_issues(exc: ValidationError, raw: dict[str, Any]) -> list[Issue]:
     """One `schema` issue per pydantic error, with the field path and the node id when there is one."""
     issues = []
     for error in _first_errors(exc, raw):
-        loc = error["loc"]
+        loc = _without_layout_tags(tuple(error["loc"]))
         path = ".".join(str(part) for part in loc)
         node_id = _node_id_at(raw, loc)
         where = f"(node `{shorten(node_id, 64)}`) " if node_id else ""
@@ -134,6 +134,14 @@ def schema_issues(exc: ValidationError, raw: dict[str, Any]) -> list[Issue]:
                             message=f"Spec field `{path}` {where}is invalid: {msg}{got}.",
                             hint=yaml_boolean_hint(error) or _schema_hint(error["type"], loc)))
     return issues
+
+
+def _without_layout_tags(loc: tuple) -> tuple:
+    """`layout.<key>.position.x` -> `layout.<key>.x`: the tag of a layout entry's kind is not a spec field."""
+    for i in range(len(loc) - 2):
+        if loc[i] == "layout" and loc[i + 2] in LAYOUT_TAGS:
+            return loc[:i + 2] + _without_layout_tags(loc[i + 3:])
+    return loc
 
 
 def _first_errors(exc: ValidationError, raw: dict[str, Any]) -> list[Any]:

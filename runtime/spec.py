@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, field_validator
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -16,6 +16,10 @@ __all__ = [
     "NodePolicy",
     "NodeSpec",
     "Position",
+    "StickyNote",
+    "LayoutEntry",
+    "NOTE_KEY_PREFIX",
+    "LAYOUT_TAGS",
     "ChatInterface",
     "PipelineInterface",
     "PipelineSpec",
@@ -81,8 +85,37 @@ class NodeSpec(_Strict):
 
 
 class Position(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"not": {"required": ["kind"]}})  # JSON Schema: a note is not a position
+
     x: float
     y: float
+
+
+NOTE_KEY_PREFIX = "note:"  # layout keys of sticky notes: never a node id (ids have no `:`)
+
+
+class StickyNote(Position):
+    """A Markdown note on the editor's canvas, kept in `layout` under `note:<id>`; the runtime never reads it."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=lambda schema: schema["required"].append("kind"))
+
+    kind: Literal["note"] = "note"
+    text: str = Field(default="", max_length=20_000, description="Markdown")
+    width: float = Field(default=240.0, gt=0, le=5000)
+    height: float = Field(default=140.0, gt=0, le=5000)
+
+
+def _layout_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "note" if value.get("kind") == "note" else "position"
+    return "note" if isinstance(value, StickyNote) else "position"
+
+
+LAYOUT_TAGS = ("note", "position")  # the kinds of layout entry (pydantic puts the tag in error locations)
+
+# A layout entry is a node's position, or a sticky note (`"kind": "note"`): files from before notes load as they are.
+LayoutEntry = Annotated[
+    Annotated[StickyNote, Tag("note")] | Annotated[Position, Tag("position")], Discriminator(_layout_kind)]
 
 
 class ChatInterface(_Strict):
@@ -124,14 +157,25 @@ class PipelineSpec(_Strict):
         default=None, description="How chat clients map onto the pipeline (default: its single text input "
                                   "and single output)")
     budget: Budget | None = Field(default=None, description="Cost, token and time limits of each run")
-    layout: dict[str, Position] = Field(
-        default_factory=dict, description="Editor positions by node id; ignored by the runtime"
+    layout: dict[str, LayoutEntry] = Field(
+        default_factory=dict, description="Editor positions by node id, and sticky notes under `note:<id>`; "
+                                          "ignored by the runtime"
     )
     subflows: dict[Annotated[str, StringConstraints(pattern=NODE_ID_PATTERN)], PipelineSpec] = Field(
         default_factory=dict,
         description="Named sub-pipelines, run by `flow.subflow`, `flow.map` and `flow.loop` nodes (each with its "
                     "own `io.input`/`io.output` nodes; a subflow may use the others, never itself)",
     )
+
+    @field_validator("layout")
+    @classmethod
+    def _notes_under_note_keys(cls, layout: dict[str, Position]) -> dict[str, Position]:
+        for key, entry in layout.items():
+            if isinstance(entry, StickyNote) != key.startswith(NOTE_KEY_PREFIX):
+                what = "is a sticky note" if isinstance(entry, StickyNote) else "is a position, not a sticky note"
+                raise ValueError(f"layout entry `{key}` {what}: sticky notes (and only they) are kept under keys "
+                                 f"starting with `{NOTE_KEY_PREFIX}`, with `\"kind\": \"note\"`")
+        return layout
 
     def node(self, node_id: str) -> NodeSpec | None:
         return next((n for n in self.nodes if n.id == node_id), None)

@@ -9,7 +9,7 @@ from ..state.editor import EditorState
 from ..state.new_pipeline import NewPipelineState
 from ..state.run import RunState
 from ..state.versions import VersionsState
-from .flow.canvas import FIT_VIEW_JS, LAYOUT_JS
+from .flow.canvas import ADD_NOTE_JS, FIT_VIEW_JS, LAYOUT_JS
 
 __all__ = ["topbar", "conflict_banner", "save_status"]
 
@@ -46,6 +46,8 @@ def topbar() -> rx.Component:
                     disabled=~EditorState.can_redo),
             _button("Auto-layout", "layout-button", rx.call_script(LAYOUT_JS), title="Arrange left to right"),
             _button("Fit view", "fit-view-button", rx.call_script(FIT_VIEW_JS), title="Show the whole pipeline"),
+            _button("Add note", "add-note-button", rx.call_script(ADD_NOTE_JS),
+                    title="A sticky note (Markdown) in the middle of the canvas; double-click it to edit"),
             _button("Delete", "delete-button", EditorState.delete_selected, title="Delete the selection (Delete)",
                     disabled=(EditorState.selected_nodes.length() + EditorState.selected_edges.length()) == 0),
             class_name="pw-toolbar",

@@ -19,9 +19,11 @@ from ..components.topbar import conflict_banner, topbar
 from ..state.breakpoints import BreakpointsState
 from ..state.editor import EditorState
 from ..state.monitor import HeatState
+from ..state.notes import NotesState
 from ..state.outlines import OutlineState
 from ..state.palette import PaletteState
 from ..state.pins import PinsState
+from ..state.quick_connect import QuickConnectState
 from ..state.run import RunState
 from ..state.subflow_nav import SubflowNavState
 from ..state.warmup import WarmupState
@@ -52,6 +54,9 @@ def _canvas() -> rx.Component:
         breakpoints=BreakpointsState.breakpoints, on_toggle_breakpoint=BreakpointsState.toggle,
         outlines=OutlineState.outlines, on_open_node=SubflowNavState.open_node, on_group=SubflowNavState.group,
         on_ungroup=SubflowNavState.ungroup,
+        notes=NotesState.notes, on_note_add=NotesState.add_note, on_note_change=NotesState.change_note,
+        quick_connect=QuickConnectState.offer, on_quick_connect_open=QuickConnectState.open,
+        on_quick_connect_pick=QuickConnectState.pick,
     )
 
 

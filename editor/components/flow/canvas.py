@@ -10,13 +10,14 @@ from __future__ import annotations
 import reflex as rx
 from reflex.event import passthrough_event_spec
 
-__all__ = ["FlowCanvas", "flow_canvas", "XYFLOW_PKG", "DAGRE_PKG", "LAYOUT_JS", "FIT_VIEW_JS"]
+__all__ = ["FlowCanvas", "flow_canvas", "XYFLOW_PKG", "DAGRE_PKG", "LAYOUT_JS", "FIT_VIEW_JS", "ADD_NOTE_JS"]
 
 XYFLOW_PKG = "@xyflow/react@12.12.1"  # one constant per pin (notes: two pins for one package both install)
 DAGRE_PKG = "@dagrejs/dagre@3.1.3"
 
 LAYOUT_JS = "window.__patchwire && window.__patchwire.layout()"
 FIT_VIEW_JS = "window.__patchwire && window.__patchwire.fitView()"
+ADD_NOTE_JS = "window.__patchwireNotes && window.__patchwireNotes.add()"  # a note in the middle of the visible canvas
 
 _dict_event = passthrough_event_spec(dict)
 
@@ -46,6 +47,8 @@ class FlowCanvas(rx.Component):
     read_only: rx.Var[bool]
     dirty: rx.Var[bool]  # warn before leaving with unsaved changes
     outlines: rx.Var[dict]  # {node_id: changed | added | differs}: outlined (a compared version or run)
+    notes: rx.Var[list[dict]]  # sticky notes: [{key, id, x, y, w, h, text}] (editor.notes)
+    quick_connect: rx.Var[dict]  # {key, items, error}: the components offered for a dropped wire
 
     on_connect: rx.EventHandler[_dict_event]
     on_drop_component: rx.EventHandler[_dict_event]
@@ -64,6 +67,10 @@ class FlowCanvas(rx.Component):
     on_open_node: rx.EventHandler[_dict_event]  # double-click: {id}; opens a flow node's subflow
     on_group: rx.EventHandler[_dict_event]  # Ctrl+G
     on_ungroup: rx.EventHandler[_dict_event]  # Ctrl+Shift+G
+    on_note_add: rx.EventHandler[_dict_event]
+    on_note_change: rx.EventHandler[_dict_event]
+    on_quick_connect_open: rx.EventHandler[_dict_event]
+    on_quick_connect_pick: rx.EventHandler[_dict_event]
 
 
 flow_canvas = FlowCanvas.create
