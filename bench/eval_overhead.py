@@ -27,6 +27,7 @@ import io
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -162,10 +163,13 @@ def main() -> None:
            "DATABASE_URL": f"sqlite:///{folder / 'bench.db'}", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     print(f"{args.rows} rows, {args.delay * 1000:.0f} ms model stand-in per row, concurrency 8, files in {folder}")
     verdicts, commands = [], Commands(folder)
-    for mode in (["process", "inprocess"] if args.mode == "both" else [args.mode]):
-        run = in_a_process(env) if mode == "process" else in_this_process(env)
-        overhead = report(mode, *measure(run, commands, args.pairs))
-        verdicts.append(f"{mode} {overhead:+.1%}")
+    try:
+        for mode in (["process", "inprocess"] if args.mode == "both" else [args.mode]):
+            run = in_a_process(env) if mode == "process" else in_this_process(env)
+            overhead = report(mode, *measure(run, commands, args.pairs))
+            verdicts.append(f"{mode} {overhead:+.1%}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     print(f"\neval overhead, median wall: {', '.join(verdicts)} (target ≤ +{TARGET:.0%})")
 
 

@@ -156,6 +156,9 @@ def _mapped(prep: Prepared, row: Row) -> Row:
 
 
 def _small(value: Any) -> Any:
+    """A JSON copy with long texts and lists cut (kept in every row's record, for every assertion)."""
+    if value is None or isinstance(value, bool | int | float) or (isinstance(value, str) and len(value) <= 300):
+        return value  # most values: nothing to convert or cut
     return bounded(jsonable(value), limit=300, items=20)[0]
 
 
