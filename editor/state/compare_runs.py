@@ -10,6 +10,7 @@ import reflex as rx
 
 from ..run_compare import NodeDiff, compare_nodes, differing_nodes
 from . import run_data
+from .editor import EditorState, follows_editor
 from .outlines import OutlineState
 
 __all__ = ["CompareRunsState"]
@@ -23,6 +24,7 @@ def _order(record: tuple[Any, dict[str, Any]]) -> list[str]:
     return [n["id"] for n in (record[0].spec or {}).get("nodes", []) if isinstance(n, dict) and "id" in n]
 
 
+@follows_editor
 class CompareRunsState(rx.State):
     selected: list[str] = []  # at most two run ids, in the order they were picked (A, B)
     run_a: str = ""
@@ -30,6 +32,13 @@ class CompareRunsState(rx.State):
     diffs: list[NodeDiff] = []
     differing: int = 0
     error: str = ""
+    _pipeline_id: str = ""
+
+    async def follow_editor(self, editor: EditorState, *, clear: bool) -> None:
+        if editor.pipeline_id != self._pipeline_id:  # another pipeline's history: nothing picked
+            self._pipeline_id = editor.pipeline_id
+            if self.selected or self.diffs:
+                self.selected, self.diffs, self.run_a, self.run_b, self.differing, self.error = [], [], "", "", 0, ""
 
     @rx.event
     def toggle(self, run_id: str):

@@ -32,6 +32,7 @@ UPLOAD_ID = "eval-dataset"
 PROGRESS_INTERVAL_S = 0.1
 
 
+@follows_editor
 class EvalState(rx.State):
     loaded_for: str = ""  # the pipeline whose suite is shown
     suite_name: str = ""
@@ -71,6 +72,11 @@ class EvalState(rx.State):
     @rx.var
     def progress(self) -> str:
         return ev.progress_text(self.done, self.total, self.passed_rows)
+
+    async def follow_editor(self, editor: EditorState, *, clear: bool) -> None:
+        """Another pipeline opened while its suite is shown: show that pipeline's."""
+        if self.loaded_for and editor.pipeline_id and editor.pipeline_id != self.loaded_for and not self.running:
+            await self._load(editor)
 
     # --- the suite -----------------------------------------------------------------------------
     @rx.event

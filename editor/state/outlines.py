@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import reflex as rx
 
+from .editor import EditorState, follows_editor
+
 __all__ = ["OutlineState"]
 
 
+@follows_editor
 class OutlineState(rx.State):
     outlines: dict[str, str] = {}  # node id -> changed | added | differs
     source: str = ""  # what drew them: "baseline" (eval graph diff) | "runs" (two compared runs)
+    _pipeline_id: str = ""
+
+    async def follow_editor(self, editor: EditorState, *, clear: bool) -> None:
+        """Another pipeline opened: its nodes are not the compared ones."""
+        if editor.pipeline_id != self._pipeline_id:
+            self._pipeline_id = editor.pipeline_id
+            self.show({}, "")
 
     def show(self, outlines: dict[str, str], source: str) -> None:
         if outlines != self.outlines:
