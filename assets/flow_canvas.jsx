@@ -32,6 +32,9 @@ if (typeof document !== "undefined" && !window.__patchwireDragInstalled) {
 }
 
 const DEFAULT_EDGE_OPTIONS = { interactionWidth: 16 };
+// Big graphs render only what is in view (React Flow's own virtualisation); small ones keep every node in
+// the page, so off-screen nodes stay findable (search, tests, screen readers) and panning never re-mounts them.
+const VIRTUALIZE_ABOVE = 200;
 const ALL_NODE_TYPES = { ...NODE_TYPES, sticky: StickyNode };
 const FIT_ICON = "M3.692 4.63c0-.53.4-.938.939-.938h5.215V0H4.708C2.13 0 0 2.054 0 4.63v5.216h3.692V4.631zM27.354 0h-5.2v3.692h5.17c.53 0 .984.4.984.939v5.215H32V4.631A4.624 4.624 0 0027.354 0zm.954 24.83c0 .532-.4.94-.939.94h-5.215v3.768h5.215c2.577 0 4.631-2.13 4.631-4.707v-5.139h-3.692v5.139zm-23.677.94c-.531 0-.939-.4-.939-.94v-5.138H0v5.139c0 2.577 2.13 4.707 4.708 4.707h5.138V25.77H4.631z";
 const DELETE_KEYS = ["Backspace", "Delete"];
@@ -236,7 +239,8 @@ function FlowInner(props) {
       onNodeDragStop={onNodeDragStop} onSelectionChange={onSelectionChange} onDelete={onDelete}
       onNodeDoubleClick={onNodeDoubleClick}
       deleteKeyCode={readOnly ? null : DELETE_KEYS} nodesConnectable={!readOnly}
-      nodesDraggable={!readOnly} minZoom={0.1} maxZoom={2} connectionRadius={24} onlyRenderVisibleElements
+      nodesDraggable={!readOnly} minZoom={0.1} maxZoom={2} connectionRadius={24}
+      onlyRenderVisibleElements={shownNodes.length > VIRTUALIZE_ABOVE}
       defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}>
       <Background gap={20} size={1} />
       <Controls showFitView={false}>

@@ -125,7 +125,7 @@ def monitor_tab() -> rx.Component:
 
 
 def heat_toggle() -> rx.Component:
-    """Over the canvas: colour each node by its p95 latency or cost per run in the Monitor tab's window."""
+    """In the run bar (never over the canvas, where it would hide nodes): colour each node by its p95 latency or cost per run in the Monitor tab's window."""
     return rx.el.div(
         rx.el.button("Heat map", type="button", on_click=MonitorState.toggle_heat,
                      class_name=rx.cond(MonitorState.heat_on, "pw-heat-toggle pw-heat-on", "pw-heat-toggle"),

@@ -19,7 +19,7 @@ from .debug_panel import debug_controls, edited_mark
 from .evaluate_panel import eval_tab, evaluate_panel
 from .issues_panel import issues_panel
 from .json_view import json_tree
-from .monitor_panel import monitor_tab, run_network_line
+from .monitor_panel import heat_toggle, monitor_tab, run_network_line
 from .warmup_status import warmup_status
 
 __all__ = ["run_bar", "bottom_panel", "viewing_banner", "STATUS_TEXT"]
@@ -85,6 +85,7 @@ def run_bar() -> rx.Component:
             debug_controls(),
             run_status(),
             warmup_status(),
+            heat_toggle(),
             class_name="pw-row pw-nowrap pw-run-actions",
         ),
         on_submit=RunState.run,

@@ -11,7 +11,6 @@ from .. import routes
 from ..components.dialogs import new_pipeline_dialog, versions_dialog
 from ..components.flow import flow_canvas
 from ..components.inspector import inspector
-from ..components.monitor_panel import heat_toggle
 from ..components.palette import palette
 from ..components.run_panel import bottom_panel, run_bar, viewing_banner
 from ..components.subflow_bar import canvas_status, subflow_bar
@@ -80,7 +79,7 @@ def editor_page() -> rx.Component:
             rx.el.main(
                 palette(),
                 rx.el.div(viewing_banner(),
-                          rx.el.div(subflow_bar(), _canvas(), heat_toggle(), class_name="pw-canvas-wrap"),
+                          rx.el.div(subflow_bar(), _canvas(), class_name="pw-canvas-wrap"),
                           run_bar(), bottom_panel(),
                           class_name="pw-center"),
                 inspector(),
