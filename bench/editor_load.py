@@ -67,7 +67,9 @@ WS_RECORDER = """
     if (document.querySelectorAll(".react-flow__edge path.react-flow__edge-path").length < want.edges) return;
     window.__visibleAt = performance.now();
   };
-  new MutationObserver(() => requestAnimationFrame(check)).observe(document, {subtree: true, childList: true,
+  let queued = false;  // one check per frame, however many mutations (the check itself must not slow the load)
+  const onFrame = () => { queued = false; check(); };
+  new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(onFrame); } }).observe(document, {subtree: true, childList: true,
     attributes: true, attributeFilter: ["style", "class"]});
 })();
 """
