@@ -29,19 +29,6 @@ HEAT_STOPS = ((0.0, (22, 163, 74)), (0.5, (234, 179, 8)), (1.0, (220, 38, 38))) 
 NO_VALUE_COLOR = "#cbd5e1"  # ran, but has no value for the metric (a node that calls no model has no cost)
 
 
-class NodeRow(TypedDict):
-    """One row of the Monitor tab's node table."""
-
-    node_id: str
-    runs: int
-    error_rate: str
-    p50: str
-    p95: str
-    tokens: int
-    cost: str
-    cost_per_run: str
-
-
 class Totals(TypedDict):
     runs: int
     error_rate: str
@@ -49,6 +36,13 @@ class Totals(TypedDict):
     p95: str
     tokens: int
     cost: str
+
+
+class NodeRow(Totals):
+    """One row of the Monitor tab's node table: the totals of one node, and its cost per run."""
+
+    node_id: str
+    cost_per_run: str
 
 
 def window_of(key: str) -> timedelta | None:

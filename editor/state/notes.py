@@ -6,6 +6,8 @@ from typing import Any
 
 import reflex as rx
 
+from runtime import PipelineSpec
+
 from .. import notes
 from .editor import EditorState, follows_editor
 
@@ -26,16 +28,13 @@ class NotesState(rx.State):
     async def add_note(self, payload: dict):
         """A new note with its top-left corner at the payload's flow position (x, y)."""
         editor = await self.get_state(EditorState)
-        added: list[str] = []
+        x, y = float(payload.get("x", 0)), float(payload.get("y", 0))
 
-        def edit(spec):
-            spec, key = notes.add_note(spec, float(payload.get("x", 0)), float(payload.get("y", 0)))
-            added.append(key)
-            return spec
+        def insert(spec: PipelineSpec) -> tuple[PipelineSpec, list[str]]:
+            spec, key = notes.add_note(spec, x, y)
+            return spec, [key]
 
-        result = await editor._edit(edit)
-        editor._focus(added, center=False)
-        return result
+        return await editor._insert(insert)
 
     @rx.event
     async def change_note(self, payload: dict):
