@@ -55,8 +55,8 @@ def test_a_breakpoint_pauses_before_its_node_and_edits_step_and_continue_change_
     runs.start_run(page, q="Hello")
     runs.expect_node(page, "quiet", "paused")
     runs.expect_node(page, "side", "succeeded")  # the independent branch (a 0.5 s nap) finishes meanwhile
-    runs.expect_node(page, "loud", "succeeded", timeout=1000)
-    runs.expect_node(page, "out", "queued", timeout=1000)
+    runs.expect_node(page, "loud", "succeeded", timeout=5000)
+    runs.expect_node(page, "out", "queued", timeout=5000)
     expect(runs.run_status(page)).to_have_attribute("data-status", "running")
     expect(page.get_by_test_id("paused-panel")).to_have_attribute("data-node-id", "quiet")
     assert paused_inputs(page) == {"text": "HELLO!"}
@@ -65,7 +65,7 @@ def test_a_breakpoint_pauses_before_its_node_and_edits_step_and_continue_change_
     page.get_by_test_id("paused-inputs").fill('{"text": 5}')
     page.get_by_test_id("debug-continue").click()
     expect(page.get_by_test_id("paused-inputs-error")).to_contain_text("input `text` expects str, but the edit gives int 5")
-    runs.expect_node(page, "quiet", "paused", timeout=1000)
+    runs.expect_node(page, "quiet", "paused", timeout=5000)
 
     # An edited value runs the node with it; Step then pauses at what it made ready.
     page.get_by_test_id("paused-inputs").fill('{"text": "EDITED"}')
@@ -98,7 +98,7 @@ def test_stop_cancels_a_paused_run(server: Server, page: Page) -> None:
     page.get_by_test_id("stop-button").click()
     runs.wait_run(page, "cancelled", timeout=3000)
     for node_id in ("loud", "quiet", "out"):
-        runs.expect_node(page, node_id, "cancelled", timeout=1000)
+        runs.expect_node(page, node_id, "cancelled", timeout=5000)
     expect(page.get_by_test_id("paused-panel")).to_have_count(0)
     runs.wait_stored(server.data_dir, run_id, "cancelled")
     page.get_by_test_id("tab-history").click()
