@@ -45,7 +45,7 @@ def topbar() -> rx.Component:
             _button("Redo", "redo-button", EditorState.redo({}), title="Redo (Ctrl+Shift+Z)",
                     disabled=~EditorState.can_redo),
             _button("Auto-layout", "layout-button", rx.call_script(LAYOUT_JS), title="Arrange left to right"),
-            _button("Fit view", "fit-view-button", rx.call_script(FIT_VIEW_JS), title="Show the whole pipeline"),
+            _button("Fit view", "fit-view-button", rx.call_script(FIT_VIEW_JS), title="Show the pipeline at a readable zoom (a large one from its start; the minimap shows the rest)"),
             _button("Add note", "add-note-button", rx.call_script(ADD_NOTE_JS),
                     title="A sticky note (Markdown) in the middle of the canvas; double-click it to edit"),
             _button("Delete", "delete-button", EditorState.delete_selected, title="Delete the selection (Delete)",

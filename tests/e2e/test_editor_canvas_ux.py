@@ -76,6 +76,10 @@ def test_the_rag_template_opens_with_readable_titles_and_shows_its_start(server:
     gap = (normalize["x"] - (query["x"] + query["width"])) / zoom
     assert 0 < gap <= 70, f"layers are {gap:.0f} px apart"
 
+    # The nodes beyond the view are one pan away (what ui.select_node does for the other tests).
+    ui.select_node(page, "review_task")
+    _assert_readable(page)
+
 
 def _pane_point(page: Page, fx: float, fy: float) -> tuple[float, float]:
     box = page.get_by_test_id("canvas").bounding_box()

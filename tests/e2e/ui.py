@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Locator, Page, expect
 
 __all__ = ["open_app", "new_empty_pipeline", "drop", "node", "handle", "wire", "drag_wire", "wait_saved", "toast",
-           "edges", "select_node", "node_box", "pipeline_id", "revision"]
+           "edges", "select_node", "show_node", "node_box", "pipeline_id", "revision"]
 
 
 def wait_ready(page: Page) -> None:
@@ -96,7 +96,21 @@ def wire(page: Page, source: str, source_port: str, target: str, target_port: st
     expect(edges(page)).to_have_count(count + 1)
 
 
+def show_node(page: Page, node_id: str) -> None:
+    """Pan the canvas (as a user would) until the node is fully on screen: a large pipeline opens at a
+    readable zoom showing its start, so nodes on the right may be outside the view."""
+    canvas, box = page.get_by_test_id("canvas").bounding_box(), node_box(page, node_id)
+    assert canvas is not None
+    if (canvas["x"] <= box["x"] and box["x"] + box["width"] <= canvas["x"] + canvas["width"]
+            and canvas["y"] <= box["y"] and box["y"] + box["height"] <= canvas["y"] + canvas["height"]):
+        return
+    page.evaluate("""id => { const rf = window.__patchwire.rf, n = rf.getNode(id), m = n.measured || {};
+        rf.setCenter(n.position.x + (m.width || 0) / 2, n.position.y + (m.height || 0) / 2, {zoom: rf.getZoom()}); }""",
+                  node_id)
+
+
 def select_node(page: Page, node_id: str) -> None:
+    show_node(page, node_id)
     node(page, node_id).locator(".pw-node-head").click()
     expect(page.get_by_test_id("inspector")).to_have_attribute("data-node-id", node_id)
 
