@@ -80,8 +80,10 @@ def run_server(extra_env: dict[str, str] | None = None, *, data_dir: Path | None
     port = port or free_port()
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="patchwire-e2e-"))
     log = data_dir / f"server-{port}.log"
+    # No warm start unless a test asks for it: its imports (litellm, the embedding model) hold module import
+    # locks for seconds on a loaded 2-core machine, and a first click that needs one of them waits meanwhile.
     env = {**os.environ, "PORT": str(port), "PATCHWIRE_DATA_DIR": str(data_dir), "PATCHWIRE_PLUGINS": PLUGINS,
-           **(extra_env or {})}
+           "PATCHWIRE_WARMUP": "0", **(extra_env or {})}
     for name in ("DATABASE_URL", "PATCHWIRE_PORT", "PATCHWIRE_HOST", "REFLEX_BACKEND_HOST"):
         if name not in (extra_env or {}):
             env.pop(name, None)

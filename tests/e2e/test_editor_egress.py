@@ -45,7 +45,7 @@ def audited_env(tmp_path: Path, log: Path, model: FakeOpenAI) -> dict[str, str]:
     (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
     path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)
     return {"PYTHONPATH": path, "EGRESS_AUDIT_LOG": str(log), "PATCHWIRE_MODEL_BASES": model.base_url,
-            "OPENAI_API_KEY": "sk-test"}
+            "OPENAI_API_KEY": "sk-test", "PATCHWIRE_WARMUP": "1"}  # the warm start is audited too
 
 
 def stray(seen: list[dict[str, str]], editor_port: int, model_port: int) -> list[dict[str, str]]:

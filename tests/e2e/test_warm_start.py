@@ -15,7 +15,7 @@ DELAY_S = 8  # the warm-up starts this late, so the page is certainly open befor
 
 @pytest.fixture
 def late_warmup_server(servers: Servers) -> Server:
-    return servers.get("late-warmup", {"PATCHWIRE_WARMUP_DELAY_S": str(DELAY_S)})
+    return servers.get("late-warmup", {"PATCHWIRE_WARMUP": "1", "PATCHWIRE_WARMUP_DELAY_S": str(DELAY_S)})
 
 
 def test_the_run_bar_says_warming_up_then_ready(late_warmup_server: Server, page: Page) -> None:

@@ -158,4 +158,9 @@ async def test_a_thousand_recorded_runs_keep_memory_flat(monkeypatch: pytest.Mon
     print(f"soak: {grown / 1e3:.0f} kB over the last 450 of 900 runs in {elapsed:.1f} s")
     assert grown < 500_000, f"memory grew by {grown / 1e6:.2f} MB over the last 450 runs"
     assert elapsed < 240, f"1,000 runs took {elapsed:.0f} s"
-    assert count("spender") <= 100 + 50  # retention kept up while recording (one pass every 0.5 s)
+    # Retention keeps up in the background (one pass every 0.5 s): within a few passes of the last run the
+    # history is back near its limit, however many runs a fast machine fitted between two passes.
+    deadline = time.monotonic() + 10
+    while count("spender") > 100 + 50 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert count("spender") <= 100 + 50

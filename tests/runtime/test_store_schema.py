@@ -3,6 +3,7 @@ versions, and several processes preparing the same database at the same instant 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -135,10 +136,8 @@ def test_a_process_waiting_for_the_sqlite_schema_lock_does_not_touch_the_file_ye
         fcntl.flock(lock, fcntl.LOCK_EX)
         proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "DATABASE_URL": f"sqlite:///{db}"},
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=4)  # ample time for its imports and, before the fix, its first connection
-        except subprocess.TimeoutExpired:
-            pass
         assert proc.poll() is None and not db.exists(), "connected before holding the schema lock"
         fcntl.flock(lock, fcntl.LOCK_UN)
     out, err = proc.communicate(timeout=120)
