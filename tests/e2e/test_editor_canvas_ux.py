@@ -224,12 +224,16 @@ def test_a_sticky_note_survives_reload_and_export_import(server: Server, page: P
     ui.wait_saved(page, after=revision)
     after = note.bounding_box()
     assert after is not None and after["width"] > before["width"] + 40 and after["height"] > before["height"] + 25
+    zoom_before = page.evaluate(ZOOM_JS)
 
     page.reload()
     ui.wait_ready(page)
     expect(page.get_by_test_id("sticky-text-1").locator("strong")).to_have_text("bold")
+    page.wait_for_function(FITTED_JS)
     reloaded = page.get_by_test_id("sticky-1").bounding_box()
-    assert reloaded is not None and abs(reloaded["width"] - after["width"]) < 2
+    # In flow units: the fit after a reload may choose another zoom than the one the note was resized at.
+    assert reloaded is not None
+    assert abs(reloaded["width"] / page.evaluate(ZOOM_JS) - after["width"] / zoom_before) < 3
 
     with page.expect_download() as download:
         page.get_by_test_id("export-button").click()
