@@ -169,3 +169,19 @@ def test_mcp_tools_stay_the_specs_given(tmp_path, fresh_database, monkeypatch):
         assert asyncio.run(asyncio.wait_for(tools(url), timeout=60)) == ["echo"]
         assert [m["id"] for m in httpx.get(f"{url}/v1/models").json()["data"]] == ["patchwire/echo",
                                                                                  "patchwire/echo@published"]
+
+
+def test_the_published_ids_are_behind_the_same_token(tmp_path, fresh_database, monkeypatch):
+    publish_loud()
+    monkeypatch.setenv("PATCHWIRE_API_TOKEN", "s3cret-token-long-enough-for-the-guard-0123456789")
+    app = serve(monkeypatch, str(working_copy(tmp_path)))
+    with serve_app(app) as url:
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            run = httpx.post(f"{url}/v1/pipelines/echo@published/run", json={"inputs": {"query": "x"}},
+                             headers=headers)
+            chat = httpx.post(f"{url}/v1/chat/completions", headers=headers, json={
+                "model": "patchwire/echo@published", "messages": [{"role": "user", "content": "hi"}]})
+            assert (run.status_code, chat.status_code) == (401, 401), headers
+        good = httpx.post(f"{url}/v1/pipelines/echo@published/run", json={"inputs": {"query": "x"}},
+                          headers={"Authorization": "Bearer s3cret-token-long-enough-for-the-guard-0123456789"})
+        assert good.status_code == 200 and good.json()["outputs"]["out"] == "!! x"
