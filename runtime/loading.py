@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .issues import InvalidSpec, Issue
+from .safe_yaml import YamlRefused, load_yaml
 from .spec import LAYOUT_TAGS, EdgeSpec, NodeSpec, PipelineSpec
 from .text import short_repr, shorten
 
@@ -87,37 +88,10 @@ def _parse_json(data: str | bytes, source: str) -> Any:
 
 
 def _parse_yaml(data: str | bytes, source: str) -> Any:
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        _refuse_anchors(yaml, loader, data, source)
-        return yaml.load(data, Loader=loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InvalidSpec([Issue(code="malformed_yaml",
-                                 message=f"`{source}` is not valid YAML: {exc.problem}{where}.",
-                                 hint="Fix the YAML syntax there (indentation is the usual cause).")]) from None
-    except yaml.YAMLError as exc:  # e.g. binary data: a reader error with a byte position
-        text = " ".join(str(exc).split())
-        raise InvalidSpec([Issue(code="malformed_yaml", message=f"`{source}` is not valid YAML: {text}.",
-                                 hint="Save the spec as UTF-8 YAML text.")]) from None
-
-
-def _refuse_anchors(yaml: Any, loader: Any, data: str | bytes, source: str) -> None:
-    """Refuse `&name`/`*name`: a few hundred bytes of nested aliases load as a small shared structure
-    that expands to gigabytes when anything copies it (export, the editor's store, a JSON body)."""
-    if ("&" if isinstance(data, str) else b"&") not in data:  # an alias needs an anchor before it
-        return
-    for event in yaml.parse(data, Loader=loader):
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            line = event.start_mark.line + 1
-            raise InvalidSpec([Issue(
-                code="yaml_alias",
-                message=f"YAML anchors and aliases (`&name`/`*name`) are not allowed in a spec (`{source}`, "
-                        f"line {line}): write the value out in full.",
-                hint="Replace each `*name` with a copy of the value marked `&name`, and remove the `&name`.")])
+        return load_yaml(data, source, what="spec")
+    except YamlRefused as exc:
+        raise InvalidSpec([exc.issue]) from None
 
 
 def schema_issues(exc: ValidationError, raw: dict[str, Any]) -> list[Issue]:

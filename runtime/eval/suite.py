@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..issues import Issue
+from ..safe_yaml import YamlRefused, load_yaml
 
 __all__ = ["Suite", "Assertion", "Gate", "AssertionType", "InvalidSuite", "load_suite", "parse_suite",
            "suite_json_schema", "ASSERTION_TYPES", "NEEDS_NODE", "NEEDS_EXPECTED", "sha256_file"]
@@ -154,12 +155,13 @@ def _parse(data: str | bytes, fmt: str, source: str) -> Any:
     if len(data) > MAX_SUITE_BYTES:
         raise InvalidSuite([Issue(code="suite_too_large", message=f"`{source}` is over {MAX_SUITE_BYTES:,} bytes.",
                                   hint="Keep the rows in the dataset file, not in the suite.")])
+    if fmt == "yaml":
+        try:
+            return load_yaml(data, source, what="suite", syntax_code="suite_syntax")
+        except YamlRefused as exc:
+            raise InvalidSuite([exc.issue]) from None
     try:
-        if fmt == "json":
-            return json.loads(data)
-        import yaml
-
-        return yaml.safe_load(data)
+        return json.loads(data)
     except Exception as exc:  # noqa: BLE001 - any parse error, said with its position
         raise InvalidSuite([Issue(code="suite_syntax", message=f"`{source}` is not valid {fmt.upper()}: "
                                   f"{str(exc).splitlines()[0]}", hint="Fix the syntax at the position shown.")]) \

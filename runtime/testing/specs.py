@@ -7,7 +7,7 @@ from typing import Any
 
 from runtime.spec import PipelineSpec
 
-__all__ = ["make_spec", "chain_spec", "fan_out_spec", "layered_spec"]
+__all__ = ["make_spec", "chain_spec", "fan_out_spec", "layered_spec", "yaml_alias_bomb"]
 
 
 def make_spec(nodes: dict[str, tuple], edges: list[tuple[str, str, str, str]], name: str = "test") -> PipelineSpec:
@@ -77,3 +77,10 @@ def layered_spec(n_nodes: int = 1000, n_edges: int = 1300, layers: int = 20, see
             seen.add((source, target))
             edges.append({"source": {"node": source, "port": "value"}, "target": {"node": target, "port": "values"}})
     return {"schema_version": 1, "name": f"bench-{n_nodes}", "nodes": nodes, "edges": edges, "layout": layout}
+
+
+def yaml_alias_bomb(levels: int = 9) -> str:
+    """YAML keys `a0`..: each level refers to the one before nine times: 9**levels strings if anything expanded it."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(lines)

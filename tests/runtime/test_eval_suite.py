@@ -9,7 +9,7 @@ import pytest
 
 from runtime.eval.runner import prepare
 from runtime.eval.suite import InvalidSuite, parse_suite, suite_json_schema
-from runtime.testing.specs import make_spec
+from runtime.testing.specs import make_spec, yaml_alias_bomb
 
 ISSUE_EXAMPLE = """
 name: rag-review-regression
@@ -56,6 +56,26 @@ def test_an_unknown_type_and_field_are_reported_together():
     assert messages == ["Unknown assertion type 'contain' in assertion `a` field `type`.",
                         "Unknown field in assertion `b` field `colour`."]
     assert "`contains`" in caught.value.issues[0].hint
+
+
+def test_a_suite_with_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path, registry):
+    """Suites are read like specs: a few hundred bytes of nested aliases would grow to gigabytes in the report."""
+    suite = write(tmp_path, "name: s\npipeline: pipe.json\ndataset: rows.jsonl\n" + yaml_alias_bomb() +
+                  "\nassertions:\n  - {name: a, node: out, type: fired}\nmocks: {out: {value: *a8}}\n", [{"query": "q"}])
+    with pytest.raises(InvalidSuite) as caught:
+        prepare(suite, registry)
+    [issue] = caught.value.issues
+    assert (issue.code, issue.message) == (
+        "yaml_alias", f"YAML anchors and aliases (`&name`/`*name`) are not allowed in a suite (`{suite}`, line 4): "
+                      "write the value out in full.")
+
+
+def test_a_suite_that_is_not_yaml_names_the_line():
+    with pytest.raises(InvalidSuite) as caught:
+        parse_suite("name: s\nassertions: [\n", source="s.yaml")
+    [issue] = caught.value.issues
+    assert issue.code == "suite_syntax" and issue.message.startswith("`s.yaml` is not valid YAML: ")
+    assert "line 3" in issue.message
 
 
 def write(tmp_path: Path, suite: str, rows: list[dict]) -> Path:

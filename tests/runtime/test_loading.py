@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from runtime import InvalidSpec, PipelineSpec, load_spec, loading, parse_spec, spec_json_schema, validate
-from runtime.testing.specs import chain_spec
+from runtime.testing.specs import chain_spec, yaml_alias_bomb
 from tests.timing import fastest
 
 SPEC = {
@@ -330,19 +330,12 @@ def test_long_values_are_cut_short_in_messages():
     assert issue.message.endswith(f"(got '{'x' * 27}...{'x' * 28}').")
 
 
-def alias_bomb(levels: int = 9) -> str:
-    """Each level refers to the one before nine times: 9**levels strings if anything expanded it."""
-    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
-    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels)]
-    return "\n".join(lines)
-
-
 ALIAS_MESSAGE = ("YAML anchors and aliases (`&name`/`*name`) are not allowed in a spec (`bomb.yaml`, line 1): "
                  "write the value out in full.")
 
 
 def test_a_yaml_alias_bomb_is_reported_quickly():
-    text = "\n".join([alias_bomb(), "name: bomb", "nodes: [*a8]"])
+    text = "\n".join([yaml_alias_bomb(), "name: bomb", "nodes: [*a8]"])
     issues, elapsed = fastest(lambda: problems(text, fmt="yaml", source="bomb.yaml"), bound=2)
     assert elapsed < 2, f"{elapsed:.2f}s"
     assert all(len(i.message) < 300 for i in issues)
@@ -351,7 +344,7 @@ def test_a_yaml_alias_bomb_is_reported_quickly():
 
 def test_a_valid_spec_with_an_alias_bomb_in_a_param_is_refused():
     """Before, this validated in half a second and `export` then grew past 4 GB copying the shared lists."""
-    body = "\n".join("      " + line for line in alias_bomb().splitlines())
+    body = "\n".join("      " + line for line in yaml_alias_bomb().splitlines())
     text = ("name: bomb\nnodes:\n- id: call\n  component: action.http\n  params:\n    url: http://example.com/\n"
             f"    json_body:\n{body}\n")
     issue = only(problems(text, fmt="yaml", source="bomb.yaml"))
