@@ -164,14 +164,16 @@ def throughput(base: str, pid: int, args: argparse.Namespace) -> str:
 
 async def first_content(client: Any, url: str, body: dict[str, Any], headers: dict[str, str]) -> float:
     """`time.time()` when the first non-empty content delta of a streamed chat completion arrived."""
+    seen = []
     async with client.stream("POST", url, json=body, headers=headers) as response:
         assert response.status_code == 200
         async for line in response.aiter_lines():
+            seen.append(line)
             if line.startswith("data: {"):
                 choices = json.loads(line[6:]).get("choices") or [{}]
                 if choices[0].get("delta", {}).get("content"):
                     return time.time()
-    raise AssertionError("no content chunk arrived")
+    raise AssertionError(f"no content chunk arrived from {url}; the stream was:\n" + "\n".join(seen[-10:]))
 
 
 async def streaming(base: str, fake: Any, count: int) -> str:
@@ -260,7 +262,7 @@ def main() -> None:
             name="stream-bench").model_dump_json())
         port = free_port()
         env = {**os.environ, "OPENAI_API_KEY": "sk-test", "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-               "PYTHONPATH": str(ROOT)}
+               "PYTHONPATH": str(ROOT), "PATCHWIRE_MODEL_BASES": "127.0.0.1"}  # the operator trusts the fake model
         server = start_server([bench_file, stream_file, probe_file], port, env)
         try:
             base = f"http://127.0.0.1:{port}"
