@@ -41,10 +41,10 @@ class Row:
     id: Any  # the `id` column's value, or None
     values: dict[str, Any]
     from_csv: bool
+    key: str = field(init=False, repr=False, compare=False)  # looked up several times per row: made once
 
-    @property
-    def key(self) -> str:
-        return row_key(self.index, self.id)
+    def __post_init__(self) -> None:
+        self.key = row_key(self.index, self.id)
 
 
 def row_key(index: int, row_id: Any) -> str:

@@ -114,7 +114,7 @@ def _run(prep: Prepared, engine: Engine, *, quiet: bool) -> list[dict[str, Any]]
         results.append(record)
         progress.update(row_passed(record))
 
-    lost = 0
+    lost, storing = 0, None
     try:
         if todo:
             results.open()
@@ -123,16 +123,32 @@ def _run(prep: Prepared, engine: Engine, *, quiet: bool) -> list[dict[str, Any]]
 
                 lost = run_rows_on_ray(prep, todo, on_record, engine.plugins, engine.address)
             else:
-                run_rows(prep, todo, default_consumers("eval", pipeline_id=prep.pipeline_id), on_record)
+                consumers = default_consumers("eval", pipeline_id=prep.pipeline_id)  # the database is ready
+                storing = _import_while_rows_run("runtime.store.experiments")
+                run_rows(prep, todo, consumers, on_record)
     finally:
         flush_records()
         results.close()
         progress.close()
+        if storing is not None:
+            storing.join()
     if lost:
         raise IncompleteExperiment(f"{lost} of {len(prep.rows)} rows did not finish (a Ray task failed, see above); "
                                    f"nothing was stored. Rerun the same command: it runs only those rows "
                                    f"(`{results.path}` keeps the others).")
     return _records(prep, results)
+
+
+def _import_while_rows_run(module: str) -> Any:
+    """Import `module` (needed only once the rows are done) in a thread: the rows' event loop spends most of
+    its time waiting on models, so the import costs a `patchwire eval` process nothing on its critical path."""
+    import importlib
+    import threading
+
+    thread = threading.Thread(target=importlib.import_module, args=(module,), name="patchwire-eval-import",
+                              daemon=True)
+    thread.start()
+    return thread
 
 
 def _open_results(prep: Prepared) -> tuple[Any, list[Any]]:
