@@ -13,6 +13,7 @@ from ..state.eval_compare import EvalCompareState, PublishState
 from ..state.evaluate import UPLOAD_ID, EvalPortsState, EvalState
 from ..state.run import RunState
 from .eval_charts import eval_charts
+from .eval_gate_form import engine_choice, gate_section, gate_verdict
 
 __all__ = ["evaluate_panel", "eval_tab", "port_asserts"]
 
@@ -160,6 +161,7 @@ def _run() -> rx.Component:
                       custom_attrs={"data-testid": "eval-publish"}),
             class_name="pw-row",
         ),
+        engine_choice(),
         rx.el.div(EvalState.progress, class_name="pw-muted",
                   custom_attrs={"data-testid": "eval-progress", "data-done": EvalState.done.to(str),
                                 "data-total": EvalState.total.to(str), "data-running": EvalState.running.to(str)}),
@@ -263,6 +265,7 @@ def _graph_diff() -> rx.Component:
 def _results() -> rx.Component:
     return rx.cond(EvalState.experiment_id != "", rx.el.div(
         _cards(),
+        gate_verdict(),
         _comparison(),
         rx.el.div(
             rx.el.div(
@@ -284,7 +287,7 @@ def _results() -> rx.Component:
 
 def evaluate_panel() -> rx.Component:
     return rx.el.div(
-        rx.el.div(_dataset(), _assertions(), _run(), class_name="pw-eval-cols"),
+        rx.el.div(_dataset(), _assertions(), gate_section(), _run(), class_name="pw-eval-cols"),
         _results(),
         class_name="pw-tab-body pw-eval",
         custom_attrs={"data-testid": "eval-panel", "data-suite": EvalState.suite_name},

@@ -11,6 +11,7 @@ import reflex as rx
 
 from runtime.eval.diff import spec_sha256
 from runtime.eval.gate import compare_reports
+from runtime.eval.suite import Gate
 from runtime.store import pipelines as store
 from runtime.store.experiments import ExperimentNotFound, current_publication, get_experiment
 from runtime.store.publish import PublishRefused, publish_version
@@ -79,9 +80,10 @@ def _version_for(pipeline_id: str, spec: dict[str, Any]) -> store.PipelineVersio
     return store.save_version(pipeline_id, f"published {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC", spec)
 
 
-def _publish(pipeline_id: str, spec: dict[str, Any], suite_name: str | None) -> tuple[Any, store.PipelineVersion]:
+def _publish(pipeline_id: str, spec: dict[str, Any], suite_name: str | None,
+             gate: Gate | None = None) -> tuple[Any, store.PipelineVersion]:
     version = _version_for(pipeline_id, spec)
-    return publish_version(pipeline_id, version.id, suite_name=suite_name), version
+    return publish_version(pipeline_id, version.id, suite_name=suite_name, gate=gate), version
 
 
 class PublishState(rx.State):
@@ -109,9 +111,10 @@ class PublishState(rx.State):
             return rx.toast.error("An old run is shown: press “Back to editing” to publish the pipeline.")
         evaluation = await self.get_state(EvalState)
         suite = evaluation.suite_name if evaluation.loaded_for == editor.pipeline_id and evaluation.assertions else None
+        gate = evaluation.gate_rules() if suite else None  # the Gate section's rules, as saved now
         try:
             publication, version = await asyncio.to_thread(_publish, editor.pipeline_id,
-                                                           spec_to_dict(editor._spec), suite)
+                                                           spec_to_dict(editor._spec), suite, gate)
         except PublishRefused as exc:
             self.status, self.reasons = "refused", list(exc.reasons)
             self.message = str(exc).splitlines()[0]

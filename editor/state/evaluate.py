@@ -14,10 +14,12 @@ from typing import Any
 
 import reflex as rx
 
-from runtime.eval.suite import InvalidSuite
+from runtime.batch.runner import BatchError
+from runtime.eval.session import IncompleteExperiment
+from runtime.eval.suite import Gate, InvalidSuite
 from runtime.validation import ERROR_PORT
 
-from .. import eval_store, graph
+from .. import eval_gate, eval_store, graph
 from .. import eval_views as ev
 from .. import run_views as rv
 from ..catalog import registry
@@ -49,6 +51,18 @@ class EvalState(rx.State):
     form_port: str = ""
     form_key: int = 0  # bumped to remount the form's uncontrolled fields with new defaults
     form_error: str = ""
+    gate_rates: list[eval_gate.PassRateField] = []  # the Gate section: least pass rate per assertion (percent)
+    gate_max_regressions: str = ""
+    gate_max_latency: str = ""  # percent
+    gate_unknown: list[str] = []  # min_pass_rate entries of the suite file naming no assertion
+    gate_errors: list[str] = []
+    gate_key: int = 0  # bumped to remount the gate's uncontrolled fields with the saved values
+    gate_saved: int = 0  # how many times the gate was saved (tests wait on it)
+    verdict: str = ""  # "" (no results) | passed | failed: the shown experiment under the gate as set now
+    verdict_reasons: list[str] = []
+    engine: str = "local"
+    ray_address: str = ""
+    engine_error: str = ""
     running: bool = False
     done: int = 0
     total: int = 0
@@ -94,6 +108,8 @@ class EvalState(rx.State):
         self.examples = [e["label"] for e in await asyncio.to_thread(eval_store.example_datasets)]
         self._report, self.experiment_id, self.rows, self.cards, self.problems = None, "", [], {}, []
         self.pass_bars, self.latency, self.costs, self.names = [], [], [], []
+        self.gate_errors, self.engine_error = [], ""
+        self.engine, self.ray_address = eval_gate.engine_form(draft)
         await self._show_dataset()
         self._show_assertions()
         await self.refresh_experiments()
@@ -120,6 +136,21 @@ class EvalState(rx.State):
 
     def _show_assertions(self) -> None:
         self.assertions = [{"name": a["name"], "text": describe(a)} for a in self._draft.get("assertions", [])]
+        self._show_gate()
+
+    def _show_gate(self) -> None:
+        shown = eval_gate.gate_form(self._draft.get("gate"), [a["name"] for a in self.assertions])
+        self.gate_rates, self.gate_unknown = shown["pass_rates"], shown["unknown"]
+        self.gate_errors = shown["problems"]
+        self.gate_max_regressions = shown["max_regressions"]
+        self.gate_max_latency = shown["max_latency_p95_increase"]
+        self.gate_key += 1
+        self._show_verdict()
+
+    def _show_verdict(self) -> None:
+        verdict = eval_gate.gate_verdict(self._draft.get("gate"), self._report["summary"]) if self._report else None
+        self.verdict = "" if verdict is None else "passed" if verdict["passed"] else "failed"
+        self.verdict_reasons = verdict["reasons"] if verdict else []
 
     async def _save(self) -> None:
         await asyncio.to_thread(eval_store.save_draft, self.loaded_for, dict(self._draft))
@@ -186,7 +217,39 @@ class EvalState(rx.State):
     @rx.event
     async def remove_assertion(self, name: str):
         self._draft["assertions"] = [a for a in self._draft.get("assertions", []) if a["name"] != name]
+        self._draft["gate"] = eval_gate.drop_assertion(self._draft.get("gate"), name)
         self._show_assertions()
+        await self._save()
+
+    # --- the gate and the engine ---------------------------------------------------------------
+    @rx.event
+    async def save_gate(self, form: dict):
+        """The Gate section's rules into the suite file (nothing saved while a field does not validate)."""
+        if not self.loaded_for:
+            return
+        names = [a["name"] for a in self.assertions]
+        gate, self.gate_errors = eval_gate.gate_from_form(form, names, self._draft.get("gate"))
+        if gate is None:
+            return
+        self._draft["gate"] = gate
+        self._show_gate()
+        self.gate_saved += 1
+        await self._save()
+
+    @rx.event
+    async def set_engine(self, engine: str):
+        await self._save_engine(engine, self.ray_address if engine == "ray" else "")
+
+    @rx.event
+    async def set_ray_address(self, address: str):
+        await self._save_engine(self.engine, address)
+
+    async def _save_engine(self, engine: str, address: str) -> None:
+        chosen, self.engine_error = eval_gate.engine_from_form(engine, address)
+        self.engine, self.ray_address = engine, address
+        if chosen is None or not self.loaded_for:
+            return
+        self._draft.update(chosen)
         await self._save()
 
     # --- running -------------------------------------------------------------------------------
@@ -226,6 +289,10 @@ class EvalState(rx.State):
             self.done, self.total, self.passed_rows = 0, len(prep.rows), 0
         try:
             result = await self._run(prep)
+        except (BatchError, IncompleteExperiment) as exc:  # an unreachable cluster, lost Ray tasks: said plainly
+            result = None
+            async with self:
+                self.problems = [str(exc)]
         except Exception as exc:
             log.exception("the experiment of %s failed", self.loaded_for)
             result = None
@@ -267,6 +334,7 @@ class EvalState(rx.State):
         self.cards = ev.summary_cards(report)
         self.latency = ev.latency_bins([ms for r in records for ms in r.get("latencies", [])])
         self.costs = ev.cost_bars(records)
+        self._show_verdict()
         self.show_comparison(None, None)
 
     def show_comparison(self, comparison: dict[str, Any] | None, baseline: dict[str, Any] | None) -> None:
@@ -278,6 +346,11 @@ class EvalState(rx.State):
 
     def report(self) -> dict[str, Any] | None:
         return self._report
+
+    def gate_rules(self) -> Gate | None:
+        """The suite's gate as saved (what `patchwire eval` of the suite file uses too); None when the file's
+        does not validate (Publish then uses the gate stored with the experiment)."""
+        return eval_gate.parse_gate(self._draft.get("gate"))[0]
 
 
 @follows_editor

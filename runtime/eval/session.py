@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,8 +32,12 @@ def run_experiment(args: Any, registry: Any) -> tuple[dict[str, Any], list[dict[
 async def run_prepared(prep: Prepared, *, on_record: Callable[[dict[str, Any]], None] | None = None,
                        baseline: tuple[dict[str, Any], dict[str, Any] | None] | None = None
                        ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The CLI's experiment on the running event loop (the editor's Evaluate panel), local engine: the same
-    resumable work file, recording, report, gate and storage; `on_record` sees each row's record as it finishes."""
+    """The CLI's experiment on the running event loop (the editor's Evaluate panel): the same resumable work
+    file, recording, report, gate and storage; `on_record` sees each row's record as it finishes.
+
+    The suite's `engine` says where the rows run: `local` on this loop, `ray` through the same Ray runner as
+    `patchwire eval --engine ray`, in a thread (the loop stays free); `on_record` is then called from that thread.
+    Raises `IncompleteExperiment` when Ray tasks failed for good (nothing stored; a rerun resumes)."""
     import asyncio
 
     from ..consumers import default_consumers, flush_records
@@ -44,15 +49,33 @@ async def run_prepared(prep: Prepared, *, on_record: Callable[[dict[str, Any]], 
         if on_record is not None:
             on_record(rec)
 
+    lost = 0
     try:
         if todo:
             results.open()
-            await run_rows_async(prep, todo, default_consumers("eval", pipeline_id=prep.pipeline_id), record)
+            if prep.suite.engine == "ray":
+                lost = await asyncio.to_thread(_rows_on_ray, prep, todo, record)
+            else:
+                await run_rows_async(prep, todo, default_consumers("eval", pipeline_id=prep.pipeline_id), record)
     finally:
         await asyncio.to_thread(flush_records)
         results.close()
+    if lost:
+        raise IncompleteExperiment(f"{lost} of {len(prep.rows)} rows did not finish (a Ray task failed); nothing was "
+                                   "stored. Run the experiment again: it runs only those rows.")
     records = _records(prep, results)
     return await asyncio.to_thread(finish_experiment, prep, records, baseline), records
+
+
+_RAY_LOCK = threading.Lock()  # one process, one Ray connection: its experiments on Ray run one after another
+
+
+def _rows_on_ray(prep: Prepared, todo: list[Any], record: Callable[[dict[str, Any]], None]) -> int:
+    """`patchwire eval --engine ray`'s runner (plugins reach the workers through `PATCHWIRE_PLUGINS`)."""
+    from .ray_rows import run_rows_on_ray
+
+    with _RAY_LOCK:
+        return run_rows_on_ray(prep, todo, record, (), prep.suite.ray_address)
 
 
 def finish_experiment(prep: Prepared, records: list[dict[str, Any]],
