@@ -124,7 +124,9 @@ class Debugger:
             self.paused.pop(node.id, None)
         execution._emit(NodeResumed(run_id=execution.run_id, node_id=node.id, ts=time.time(), action=decision.action,
                                     edited=execution._masked(decision.edited), original=decision.original))
-        return decision.inputs
+        # Edited values join the run like upstream outputs do: with the run's secret values masked, so a key
+        # typed at a breakpoint reaches neither the node, its events and records, nor anything downstream.
+        return execution._masked(decision.inputs) if decision.edited else decision.inputs
 
     # --- the user's side ----------------------------------------------------------------------
     def resume(self, node_id: str, inputs: dict[str, Any] | None = None) -> dict[str, Any]:

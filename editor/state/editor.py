@@ -10,7 +10,6 @@ the selection through `follows_editor`: they import this module, never the rever
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -26,6 +25,7 @@ from runtime.store import pipelines as store
 from .. import graph, graph_patches, routes, subflow_scope, views
 from ..catalog import registry
 from ..history import History
+from ..spec_download import spec_download
 from .saving import write as _write
 
 __all__ = ["EditorState", "EditorFollower", "follows_editor", "AUTOSAVE_DELAY_S"]
@@ -393,8 +393,11 @@ class EditorState(rx.State):
         if self._spec is None:
             return None
         slug = re.sub(r"[^A-Za-z0-9_-]+", "_", self._spec.name).strip("_") or "pipeline"
-        text = json.dumps(graph.spec_to_dict(self._spec), indent=2, ensure_ascii=False) + "\n"
-        return rx.download(data=text, filename=f"{slug}.json", mime_type="application/json")
+        text, warnings = spec_download(self._spec)  # as `patchwire export` writes it: no secret values
+        download = rx.download(data=text, filename=f"{slug}.json", mime_type="application/json")
+        if not warnings:
+            return download
+        return [download, rx.toast.warning(" ".join(warnings), duration=8000)]
 
     # --- saving ----------------------------------------------------------------------------------
     @rx.event(background=True)

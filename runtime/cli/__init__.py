@@ -52,9 +52,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python exits
         return EXIT_FAILED
     except Exception as exc:
+        if _database_unavailable(exc):  # e.g. `eval` or `runs stats` on a database that is down
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_INVALID
         if os.environ.get("PATCHWIRE_DEBUG"):
             raise
         print(f"internal error: {type(exc).__name__}: {exc}\n"
               "  hint: run again with PATCHWIRE_DEBUG=1 for the traceback, and report it.", file=sys.stderr)
         return EXIT_FAILED
 
+
+
+def _database_unavailable(exc: Exception) -> bool:
+    """Whether `exc` says the configured database cannot be used (a message for a person, not a bug).
+    The store module is loaded whenever one could have been raised: the CLI does not import it to check."""
+    health = sys.modules.get(__name__.rpartition(".")[0] + ".store.health")
+    return health is not None and isinstance(exc, health.DatabaseUnavailable)

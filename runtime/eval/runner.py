@@ -19,6 +19,7 @@ from ..batch.runner import Row, read_dataset, row_inputs
 from ..consumers import ConsumerFactory, run_with_consumers
 from ..issues import InvalidInputs, InvalidSpec, Issue
 from ..results import jsonable
+from ..secrets import env_redactor
 from ..text import bounded
 from .assertions import Outcome, RunView, check
 from .checks import MOCKS_COLUMN, check_suite, output_ports, resolve_ports
@@ -172,8 +173,8 @@ async def eval_row(prep: Prepared, row: Row, consumers: Sequence[ConsumerFactory
         message = " ".join(exc.texts())
         failed = {a.name: {"passed": False, "actual": None, "expected": None, "message": message}
                   for a in prep.suite.assertions}
-        return {**record, "status": "invalid", "inputs": _small(mapped.values), "run_ids": [], "latencies": [],
-                "tokens": 0, "cost": None, "assertions": failed, "probe_run_ids": []}
+        return _masked({**record, "status": "invalid", "inputs": _small(mapped.values), "run_ids": [],
+                        "latencies": [], "tokens": 0, "cost": None, "assertions": failed, "probe_run_ids": []})
     mocks = {**prep.suite.mocks, **prep.row_mocks.get(row.key, {})} or None
     runs, results, probe_runs = [], {a.name: [] for a in prep.suite.assertions}, []
     for _ in range(prep.suite.repeat):
@@ -185,11 +186,18 @@ async def eval_row(prep: Prepared, row: Row, consumers: Sequence[ConsumerFactory
             results[a.name].append(outcome)
             if probe_run:
                 probe_runs.append(probe_run)
-    return {**record, "status": _status(v.status for v, _ in runs), "inputs": _small(inputs),
-            "run_ids": [v.run_id for v, _ in runs], "latencies": [v.latency_ms for v, _ in runs],
-            "tokens": sum(u.total_tokens for _, u in runs), "cost": _cost([u for _, u in runs]),
-            "assertions": {name: _merge(outcomes) for name, outcomes in results.items()},
-            "probe_run_ids": probe_runs}
+    return _masked({**record, "status": _status(v.status for v, _ in runs), "inputs": _small(inputs),
+                    "run_ids": [v.run_id for v, _ in runs], "latencies": [v.latency_ms for v, _ in runs],
+                    "tokens": sum(u.total_tokens for _, u in runs), "cost": _cost([u for _, u in runs]),
+                    "assertions": {name: _merge(outcomes) for name, outcomes in results.items()},
+                    "probe_run_ids": probe_runs})
+
+
+def _masked(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with the environment's secret values masked, as in the row's run records: a dataset's
+    inputs and expected values reach the store, the reports and the editor only through here."""
+    redact = env_redactor()
+    return record if redact is None else redact.value(record)
 
 
 async def _evaluate(prep: Prepared, a: Any, view: RunView, row: Row,

@@ -75,17 +75,25 @@ def _tidy_document(document: dict[str, Any], layout: bool, secrets: Any, warning
         document["budget"] = {k: v for k, v in document["budget"].items() if v is not None}
     if not layout or not document.get("layout"):
         document.pop("layout", None)
+    _scrub_document(document, secrets, warnings, where)
+    subflows = document.pop("subflows", None) or {}
+    if subflows:  # a spec without subflows exports byte for byte as before
+        document["subflows"] = {name: _tidy_document(sub, layout, secrets, warnings, f"Subflow `{name}`: ")
+                                for name, sub in subflows.items()}
+    return document
+
+
+def _scrub_document(document: dict[str, Any], secrets: Any, warnings: list[str], where: str) -> None:
+    """Secret values out of everything a person typed: params, labels, name, description, sticky notes."""
     for node in document["nodes"]:
         node["params"] = _scrub(node["params"], secrets, f"{where}Node `{node['id']}` param", warnings)
         if node.get("label"):
             node["label"] = _scrub(node["label"], secrets, f"{where}Node `{node['id']}` label", warnings)
     for key in ("name", "description"):
         document[key] = _scrub(document[key], secrets, f"{where}The pipeline's `{key}`", warnings)
-    subflows = document.pop("subflows", None) or {}
-    if subflows:  # a spec without subflows exports byte for byte as before
-        document["subflows"] = {name: _tidy_document(sub, layout, secrets, warnings, f"Subflow `{name}`: ")
-                                for name, sub in subflows.items()}
-    return document
+    for key, entry in (document.get("layout") or {}).items():
+        if entry.get("kind") == "note" and entry.get("text"):
+            entry["text"] = _scrub(entry["text"], secrets, f"{where}Sticky note `{key}`", warnings)
 
 
 def scrubbed_spec(spec: PipelineSpec) -> tuple[PipelineSpec, list[str]]:

@@ -190,3 +190,30 @@ def test_run_without_a_model_node_is_fast_and_imports_no_heavy_stack(diamond: Pa
     assert proc.returncode == 0, proc.stderr
     assert "HEAVY []" in proc.stderr
     assert elapsed < 1.5, f"patchwire run took {elapsed:.2f} s"
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", [["eval", "SUITE", "--quiet"], ["eval", "compare", "a", "b"], ["runs", "stats"],
+                                     ["runs", "prune", "--retention", "30d"]])
+def test_commands_that_use_the_database_name_one_that_is_down_without_an_internal_error(
+        command: list[str], diamond: Path, tmp_path: Path):
+    suite = tmp_path / "suite.yaml"
+    (tmp_path / "rows.jsonl").write_text('{"query": "a"}\n')
+    suite.write_text(f"name: s\npipeline: {diamond}\ndataset: rows.jsonl\n"
+                     "assertions:\n  - {name: ran, node: out, type: fired}\n")
+    port = _closed_port()
+    url = f"postgresql+psycopg://patchwire:pw-do-not-show-41@127.0.0.1:{port}/patchwire"
+    args = [str(suite) if arg == "SUITE" else arg for arg in command] + (SAMPLES if command[0] == "eval" else [])
+    done = patchwire(*args, env={"DATABASE_URL": url})
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: Cannot reach the database at 127.0.0.1:{port} (Connection refused). Is the server running, and are "
+        "the host and port in DATABASE_URL right?")
+    assert "internal error" not in done.stderr and "pw-do-not-show-41" not in done.stdout + done.stderr

@@ -269,3 +269,28 @@ def _compiled(spec: Any) -> Any:
 
     return compile(spec, REGISTRY)
 
+
+
+async def test_a_secret_value_typed_at_a_breakpoint_is_masked_in_the_events_the_records_and_downstream(
+        fresh_database, monkeypatch):
+    from runtime.store.recorder import RunRecorder
+    from runtime.store.runs import get_run
+
+    secret = "sk-canary-breakpoint-7f3e9a1b"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    debugger = Debugger({"a"})
+    execution = execute(chain("a", "b"), {"q": "x"}, registry=REGISTRY, debugger=debugger)
+    recorder = RunRecorder(spec=execution.plan.spec, source="editor")
+    events: list[Any] = []
+    task = asyncio.create_task(execution.consume(lambda event: (events.append(event), recorder(event))))
+    while "a" not in debugger.paused:
+        await asyncio.sleep(0.002)
+    debugger.resume("a", {"value": f"key {secret}"})
+    await asyncio.wait_for(task, WAIT_S)
+    RunRecorder.flush()
+    assert events[-1].outputs == {"out": "b:a:key ***"}
+    assert not [e.kind for e in events if secret in repr(e)]
+    run, nodes = get_run(execution.run_id)
+    assert nodes["a"].inputs == {"value": "key ***"}
+    assert nodes["a"].edited_inputs == {"value": {"before": "x", "after": "key ***"}}
+    assert secret not in repr([(n.inputs, n.outputs, n.edited_inputs) for n in nodes.values()]) + repr(run)

@@ -229,3 +229,23 @@ def test_serve_published_serves_the_published_version(tmp_path, fresh_database, 
                                                                      json={"inputs": {"query": "hi"}})
     assert reply.status_code == 200, reply.text
     assert reply.json()["outputs"]["out"] == "!! hi"
+
+
+def test_a_secret_value_in_the_dataset_is_masked_in_the_records_the_reports_and_the_summary(
+        tmp_path, fresh_database, capsys, monkeypatch):
+    """The row's run record masks the environment's secret values in its inputs; the experiment's row
+    records, report.json, the HTML report and the printed failures do so too."""
+    secret = "sk-canary-dataset-5d2c8e1f"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    suite = write_case(tmp_path, rows=[{"id": "r1", "question": f"key {secret}", "want": f"> {secret}!"}])
+    assert run_eval(suite, "--no-gate", "-o", str(tmp_path / "report.json"), "--html", str(tmp_path / "r.html")) == 0
+    out = capsys.readouterr().out
+    assert "expected '> ***!'" in out and secret not in out
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["rows"][0]["assertions"]["echoed"]["actual"] == "> key ***"
+    assert report["rows"][0]["inputs"] == {"query": "key ***"}
+    assert secret not in (tmp_path / "report.json").read_text() + (tmp_path / "r.html").read_text()
+    from runtime.store.experiments import experiment_rows, get_experiment
+
+    stored = repr(get_experiment(report["experiment_id"])) + repr(experiment_rows(report["experiment_id"]))
+    assert "key ***" in stored and secret not in stored

@@ -1,6 +1,7 @@
 """Canary values in every secret-looking env var reach no output, record, log, response or export.
 
-Real parts only: `patchwire run`, `patchwire serve` (a subprocess writing SQLite records), `patchwire export`
+Real parts only: `patchwire run`, `patchwire serve` (a subprocess writing SQLite records; its pipeline API,
+OpenAI-compatible API and MCP endpoint), `patchwire export`
 and `export-python`, an `action.http` node echoing its headers from a loopback server, `llm.chat` streaming
 a reply that quotes the keys from the fake OpenAI server, and plugin components that read the environment
 as a library would. `DATABASE_URL` is a canary too, so every `patchwire` command runs in its own process.
@@ -236,6 +237,47 @@ def test_serve_responses_the_sse_stream_the_logs_and_the_records_show_no_secret(
         assert run_id.encode() in stored  # the runs were recorded ...
     assert b"pasted by mistake: ***" in stored  # ... with their spec
     assert_clean(stored.decode("utf-8", errors="replace"), secrets, "the SQLite records")
+
+
+def test_the_openai_compatible_api_and_mcp_show_no_secret(setup: dict[str, Any], tmp_path: Path) -> None:
+    """Chat completions (plain and streamed), responses and an MCP tool call of a pipeline whose model
+    quotes the keys and whose HTTP node echoes its credential header."""
+    from runtime.spec import ChatInterface, PipelineInterface, PipelineSpec
+
+    secrets, port = setup["secrets"], _free_port()
+    spec = PipelineSpec.model_validate_json(setup["files"]["leaky"].read_text())
+    spec.interface = PipelineInterface(chat=ChatInterface(input="query", output="out_chat", stream_from="chat"))
+    spec.nodes = [n for n in spec.nodes if n.id != "fail"]  # one failing node is covered above
+    spec.edges = [e for e in spec.edges if e.target.node != "fail"]
+    chatty = tmp_path / "chatty.json"
+    chatty.write_text(spec.model_dump_json())
+    proc = subprocess.Popen([PATCHWIRE, "serve", str(chatty), "--mcp", "--port", str(port),
+                             "--plugin", setup["plugin"], "--plugin", "runtime.testing.components"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=setup["env"], cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    chat = {"model": "patchwire/leaky", "messages": [{"role": "user", "content": "hi"}]}
+    mcp_headers = {"Accept": "application/json, text/event-stream"}
+    try:
+        _wait_until_serving(proc, f"{base}/v1/models")
+        answers = []
+        for path, body in (("/v1/chat/completions", chat), ("/v1/chat/completions", {**chat, "stream": True}),
+                           ("/v1/responses", {"model": "patchwire/leaky", "input": "hi"})):
+            setup["fake"].script(quoting_reply())
+            answers.append(httpx.post(base + path, json=body, timeout=120))
+        setup["fake"].script(quoting_reply())
+        answers.append(httpx.post(f"{base}/mcp", headers=mcp_headers, timeout=120, json={
+            "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "leaky", "arguments": {"query": "hi"}}}))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+        assert "***" in answer.text, answer.text  # the reply (or the echoed header) arrived, masked
+        assert_clean(answer.text, secrets, f"the answer of {answer.request.url.path}")
+    assert json.loads(answers[0].text)["choices"][0]["message"]["content"] == "the keys are *** and *** ok"
+    assert "Bearer ***" in answers[3].text  # the MCP tool result holds every output, the echoed header too
+    assert_clean(stdout + stderr, secrets, "serve's logs")
 
 
 def test_export_and_export_python_write_no_secret(setup: dict[str, Any], tmp_path: Path) -> None:

@@ -77,3 +77,15 @@ def test_a_bad_note_in_a_spec_file_is_reported_at_its_field():
     [issue] = caught.value.issues
     assert issue.path == "layout.note:1.width"
     assert issue.message == "Spec field `layout.note:1.width` is invalid: Input should be greater than 0 (got -5)."
+
+
+def test_a_secret_value_pasted_into_a_note_is_exported_as_a_reference(monkeypatch):
+    secret = "sk-canary-note-3b7d1e9f"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    data = json.loads(_with_note(chain_spec(1)).model_dump_json())
+    data["layout"]["note:1"]["text"] = f"the key: {secret}, and http://admin:hunter2hunter2@10.0.0.5/ too"
+    result = export_spec(PipelineSpec.model_validate(data))
+    exported = json.loads(result.data)["layout"]["note:1"]
+    assert exported["text"] == "the key: ${secret:OPENAI_API_KEY}, and http://<redacted>@10.0.0.5/ too"
+    assert secret not in result.data.decode() and "hunter2" not in result.data.decode()
+    assert [w.split(" held ")[0] for w in result.warnings] == ["Sticky note `note:1`"] * 2
