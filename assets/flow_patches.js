@@ -91,6 +91,13 @@ export function isStale(scope, held, pipelineId) {
   return !!held && scope.epoch < held.epoch;
 }
 
+// A resync (the whole graph again) for `what`, asked at most once per `what` until the canvas resets.
+function askOnce(s, what, props) {
+  if (!props.onResync || (s && s.asked === what)) return;
+  if (s) s.asked = what;
+  props.onResync({});
+}
+
 // The hook: call once in the canvas with its state setters and the merge signatures of nodes and edges.
 // It resets the local lists on a new pipeline or epoch (or a re-sent snapshot of the same one) and drops stale ones.
 export function useGraphSync(props, ctx, setNodes, setEdges, sigs, edgeSigs) {
@@ -99,15 +106,18 @@ export function useGraphSync(props, ctx, setNodes, setEdges, sigs, edgeSigs) {
     const patch = props.graphPatch || {};
     const scope = scopeOf(patch);
     let s = sync.current;
-    if (s && isStale(scope, s, props.pipelineId)) return;
+    if (s && isStale(scope, s, props.pipelineId)) {
+      // The canvas holds another pipeline than the editor shows (that pipeline's reset never came): ask for it.
+      if (props.pipelineId !== undefined && s.pipeline !== props.pipelineId) askOnce(s, props.pipelineId, props);
+      return;
+    }
     const fresh = !s || scope.epoch !== s.epoch || scope.pipeline !== s.pipeline;
     const resent = s && (s.key !== props.graphKey || s.nodes !== props.nodes || s.positions !== props.positions
       || s.edges !== props.edges);
     // The snapshot props are the ones this patch builds on (else they are left over from a dropped, stale one).
     const consistent = !scope.epoch || patch.base === props.graphKey;
     if (fresh && !consistent) {  // a new reset without its snapshot: ask for it once
-      if (props.onResync && !(s && s.asked === scope.epoch)) props.onResync({});
-      if (s) s.asked = scope.epoch;
+      askOnce(s, `${scope.pipeline}@${scope.epoch}`, props);
       return;
     }
     if ((fresh || resent) && consistent) {

@@ -4,8 +4,9 @@ The canvas holds a snapshot of the graph plus the patches sent since (editor/gra
 patch about the pipeline the tab just left that reaches the browser after the new one was shown must be
 dropped, not applied to the new pipeline (a CI run once showed the RAG template's 13 nodes again on a new
 empty pipeline, and the next node added made 14). The first test delivers such a late snapshot on purpose
-(the frame the server sent for the pipeline left, handed to the page again); the second switches quickly,
-through the dialog and back/forward, and checks each canvas and where each edit was saved.
+(the frame the server sent for the pipeline left, handed to the page again); the second loses the new
+pipeline's reset on the way; the third switches quickly, through the dialog and back/forward, and checks
+each canvas and where each edit was saved.
 """
 
 from __future__ import annotations
@@ -27,27 +28,41 @@ RAG_IDS = sorted(n.id for n in load_template("rag_review").nodes)
 SHOWN_IDS_JS = """() => [...document.querySelectorAll('[data-testid=canvas] .react-flow__node')]
     .filter(n => !n.classList.contains('react-flow__node-sticky')).map(n => n.dataset.id).sort()"""
 
-# Keeps the graph part of every Reflex update the page receives that resets the canvas (has `graph_key`), so a
-# test can hand one to the page again later, as a late answer about a pipeline the tab has left.
-RECORD_GRAPH_FRAMES_JS = """(() => {
+# In the page, between the websocket and socket.io: keeps the graph part of every Reflex update that resets the
+# canvas (has `graph_key`), so a test can hand one to the page again later (a late answer about a pipeline the
+# tab has left), and can lose the graph part of the next reset on purpose (`__loseNextReset`).
+WIRE_TAP_JS = """(() => {
   const GRAPH = /^(nodes|positions|edges|graph_key|graph_patch)(_rx_state_)?$/;
   window.__graphFrames = [];
+  window.__loseNextReset = false;
+  const split = (data) => {
+    const at = typeof data === "string" && data.includes("graph_key") ? data.indexOf("[") : -1;
+    return at < 0 ? null : [data.slice(0, at), ...JSON.parse(data.slice(at))];
+  };
+  const tap = (data) => {  // the frame socket.io is given instead of `data`
+    const parts = split(data);
+    if (!parts) return data;
+    const [head, name, update] = parts;
+    for (const [sub, vars] of Object.entries((update && update.delta) || {})) {
+      const graphVars = Object.fromEntries(Object.entries(vars).filter(([k]) => GRAPH.test(k)));
+      const nodes = Object.entries(graphVars).find(([k]) => k.startsWith("nodes"));
+      if (!Object.keys(graphVars).some((k) => k.startsWith("graph_key")) || !nodes) continue;
+      window.__graphFrames.push({ head, name, sub, vars: graphVars, count: nodes[1].length });
+      if (window.__loseNextReset) {
+        window.__loseNextReset = false;
+        for (const k of Object.keys(graphVars)) delete vars[k];
+        return head + JSON.stringify([name, update]);
+      }
+    }
+    return data;
+  };
   const Native = window.WebSocket;
   window.WebSocket = function (...args) {
     const ws = new Native(...args);
     window.__socket = ws;
-    ws.addEventListener("message", (ev) => {
-      if (typeof ev.data !== "string" || !ev.data.includes("graph_key")) return;
-      const at = ev.data.indexOf("[");
-      if (at < 0) return;
-      const [name, update] = JSON.parse(ev.data.slice(at));
-      for (const [sub, vars] of Object.entries((update && update.delta) || {})) {
-        const graphVars = Object.fromEntries(Object.entries(vars).filter(([k]) => GRAPH.test(k)));
-        const nodes = Object.entries(graphVars).find(([k]) => k.startsWith("nodes"));
-        if (!Object.keys(graphVars).some((k) => k.startsWith("graph_key")) || !nodes) continue;
-        window.__graphFrames.push({ head: ev.data.slice(0, at), name, sub, vars: graphVars, count: nodes[1].length });
-      }
-    });
+    let handler = null;  // engine.io's `ws.onmessage`, called with the tapped frame
+    Object.defineProperty(ws, "onmessage", { configurable: true, get: () => handler, set: (h) => { handler = h; } });
+    ws.addEventListener("message", (ev) => { if (handler) handler.call(ws, { data: tap(ev.data) }); });
     return ws;
   };
   window.WebSocket.prototype = Native.prototype;
@@ -55,8 +70,8 @@ RECORD_GRAPH_FRAMES_JS = """(() => {
   window.__deliverLate = (count) => {  // the last recorded reset of `count` nodes, delivered again now
     const frame = [...window.__graphFrames].reverse().find((f) => f.count === count);
     if (!frame) return false;
-    const data = frame.head + JSON.stringify([frame.name, { delta: { [frame.sub]: frame.vars }, events: [], final: true }]);
-    window.__socket.dispatchEvent(new MessageEvent("message", { data }));
+    const update = { delta: { [frame.sub]: frame.vars }, events: [], final: true };
+    window.__socket.dispatchEvent(new MessageEvent("message", { data: frame.head + JSON.stringify([frame.name, update]) }));
     return true;
   };
 })();"""
@@ -99,7 +114,7 @@ def _add_node(page: Page, component: str, x: float, y: float) -> str:
 
 def test_a_late_snapshot_of_the_pipeline_left_is_not_applied_to_the_new_one(server: Server, page: Page) -> None:
     rag = runs.create_pipeline(server.data_dir, graph.spec_to_dict(load_template("rag_review")))
-    page.add_init_script(RECORD_GRAPH_FRAMES_JS)
+    page.add_init_script(WIRE_TAP_JS)
     runs.open_pipeline(page, server.base, rag)
     expect_canvas(page, rag, RAG_IDS)
 
@@ -117,6 +132,29 @@ def test_a_late_snapshot_of_the_pipeline_left_is_not_applied_to_the_new_one(serv
     ui.wait_ready(page)
     expect_canvas(page, empty, [added])
     assert _saved_ids(server, empty) == [added]
+    assert _saved_ids(server, rag) == RAG_IDS
+
+
+def test_a_reset_lost_on_the_way_is_asked_for_again_and_sent_whole(server: Server, page: Page) -> None:
+    """The new pipeline's reset never reaches the canvas (as if its update were lost): the canvas, still holding
+    the pipeline left, asks for the graph again, and the answer carries the whole snapshot (not only what the
+    server thought had changed since the snapshot it sent last)."""
+    rag = runs.create_pipeline(server.data_dir, graph.spec_to_dict(load_template("rag_review")))
+    page.add_init_script(WIRE_TAP_JS)
+    runs.open_pipeline(page, server.base, rag)
+    expect_canvas(page, rag, RAG_IDS)
+
+    page.evaluate("() => { window.__loseNextReset = true; }")
+    empty = _new_empty(page, left=rag)
+    ui.wait_ready(page)
+    expect_canvas(page, empty, [])
+    assert page.evaluate("() => window.__loseNextReset") is False, "no reset reached the page"
+    added = _add_node(page, "e2e.double", 300, 200)
+    expect_canvas(page, empty, [added])
+    ui.wait_saved(page)
+    page.reload()
+    ui.wait_ready(page)
+    expect_canvas(page, empty, [added])
     assert _saved_ids(server, rag) == RAG_IDS
 
 
