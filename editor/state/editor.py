@@ -159,8 +159,8 @@ class EditorState(rx.State):
             views.flow_nodes(spec, reg, ports), views.flow_positions(spec), views.flow_edges(spec, ports, issues),
             pipeline=self.pipeline_id)
         if graph_patches.is_reset(graph_vars):  # a reset goes whole, even a var equal to the last snapshot
-            for name in graph_patches.SNAPSHOT_VARS:
-                setattr(self, name, graph_vars.pop(name))
+            for var in graph_patches.SNAPSHOT_VARS:
+                setattr(self, var, graph_vars.pop(var))
         self._assign(
             **graph_vars, components=views.component_meta(spec, reg),
             node_issues=views.issues_by_node(issues), issues=views.issue_rows(issues), error_count=errors,

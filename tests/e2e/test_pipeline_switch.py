@@ -81,9 +81,11 @@ def _shown_ids(page: Page) -> list[str]:
     return page.evaluate(SHOWN_IDS_JS)
 
 
-def expect_canvas(page: Page, pipeline_id: str, ids: list[str]) -> None:
-    """The editor shows `pipeline_id` and its canvas exactly the nodes `ids` (auto-waiting, no sleeps)."""
+def expect_canvas(page: Page, server: Server, pipeline_id: str, ids: list[str]) -> None:
+    """The editor shows `pipeline_id` (and its saved name) and its canvas exactly the nodes `ids` (auto-waiting)."""
     expect(page.get_by_test_id("editor")).to_have_attribute("data-pipeline-id", pipeline_id)
+    with runs.in_data_dir(server.data_dir):
+        expect(page.get_by_test_id("pipeline-name")).to_have_value(store.get_pipeline(pipeline_id).name)
     expect(page.get_by_test_id("canvas")).to_have_attribute("data-nodes", str(len(ids)))
     with contextlib.suppress(PlaywrightTimeout):  # the assert below then names what is shown instead
         page.wait_for_function(f"want => JSON.stringify(({SHOWN_IDS_JS})()) === JSON.stringify(want)", arg=sorted(ids),
@@ -116,21 +118,21 @@ def test_a_late_snapshot_of_the_pipeline_left_is_not_applied_to_the_new_one(serv
     rag = runs.create_pipeline(server.data_dir, graph.spec_to_dict(load_template("rag_review")))
     page.add_init_script(WIRE_TAP_JS)
     runs.open_pipeline(page, server.base, rag)
-    expect_canvas(page, rag, RAG_IDS)
+    expect_canvas(page, server, rag, RAG_IDS)
 
     empty = _new_empty(page, left=rag)
     ui.wait_ready(page)
-    expect_canvas(page, empty, [])
+    expect_canvas(page, server, empty, [])
 
     # The RAG pipeline's snapshot arrives again, after the new pipeline was shown.
     assert page.evaluate(f"() => window.__deliverLate({len(RAG_IDS)})"), "no 13-node snapshot was recorded"
     added = _add_node(page, "e2e.double", 300, 200)
-    expect_canvas(page, empty, [added])
+    expect_canvas(page, server, empty, [added])
     ui.wait_saved(page)
 
     page.reload()
     ui.wait_ready(page)
-    expect_canvas(page, empty, [added])
+    expect_canvas(page, server, empty, [added])
     assert _saved_ids(server, empty) == [added]
     assert _saved_ids(server, rag) == RAG_IDS
 
@@ -142,19 +144,19 @@ def test_a_reset_lost_on_the_way_is_asked_for_again_and_sent_whole(server: Serve
     rag = runs.create_pipeline(server.data_dir, graph.spec_to_dict(load_template("rag_review")))
     page.add_init_script(WIRE_TAP_JS)
     runs.open_pipeline(page, server.base, rag)
-    expect_canvas(page, rag, RAG_IDS)
+    expect_canvas(page, server, rag, RAG_IDS)
 
     page.evaluate("() => { window.__loseNextReset = true; }")
     empty = _new_empty(page, left=rag)
     ui.wait_ready(page)
-    expect_canvas(page, empty, [])
+    expect_canvas(page, server, empty, [])
     assert page.evaluate("() => window.__loseNextReset") is False, "no reset reached the page"
     added = _add_node(page, "e2e.double", 300, 200)
-    expect_canvas(page, empty, [added])
+    expect_canvas(page, server, empty, [added])
     ui.wait_saved(page)
     page.reload()
     ui.wait_ready(page)
-    expect_canvas(page, empty, [added])
+    expect_canvas(page, server, empty, [added])
     assert _saved_ids(server, rag) == RAG_IDS
 
 
@@ -167,29 +169,29 @@ def test_quick_switches_show_each_pipeline_exactly_and_edits_land_in_it(server: 
     expect(page.locator("#hydrated")).to_have_text("yes", timeout=20_000)
     empty = _new_empty(page, left=rag)
     ui.wait_ready(page)
-    expect_canvas(page, empty, [])
+    expect_canvas(page, server, empty, [])
     first = _add_node(page, "e2e.double", 300, 200)
-    expect_canvas(page, empty, [first])
+    expect_canvas(page, server, empty, [first])
 
     page.go_back()
-    expect_canvas(page, rag, RAG_IDS)
+    expect_canvas(page, server, rag, RAG_IDS)
     page.go_forward()
-    expect_canvas(page, empty, [first])
+    expect_canvas(page, server, empty, [first])
     for _ in range(3):  # back and forth without waiting for either pipeline to load
         page.go_back()
         page.go_forward()
     ui.wait_ready(page)
-    expect_canvas(page, empty, [first])
+    expect_canvas(page, server, empty, [first])
     second = _add_node(page, "e2e.source", 80, 320)  # an edit right after the switches lands here
-    expect_canvas(page, empty, [first, second])
+    expect_canvas(page, server, empty, [first, second])
     ui.wait_saved(page)
 
     page.go_back()
-    expect_canvas(page, rag, RAG_IDS)
+    expect_canvas(page, server, rag, RAG_IDS)
     page.reload()
     ui.wait_ready(page)
-    expect_canvas(page, rag, RAG_IDS)
+    expect_canvas(page, server, rag, RAG_IDS)
     assert _saved_ids(server, rag) == RAG_IDS
     assert _saved_ids(server, empty) == sorted([first, second])
     runs.open_pipeline(page, server.base, empty)
-    expect_canvas(page, empty, [first, second])
+    expect_canvas(page, server, empty, [first, second])
