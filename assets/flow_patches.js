@@ -1,6 +1,7 @@
 // Keeps the canvas's local nodes/edges in step with Python (see editor/graph_patches.py).
-// `nodes`/`positions`/`edges` props are a snapshot, re-read on a reset (a new `graphKey`, or a new snapshot
-// object); edits since then arrive as `graphPatch` = {base, seq, steps: [[seq, ops], ...]} and are applied
+// `nodes`/`positions`/`edges` props are a snapshot, re-read on a reset (a new pipeline or epoch in `graphPatch`,
+// a new `graphKey`, or a new snapshot object); edits since then arrive as
+// `graphPatch` = {base, seq, steps: [[seq, ops], ...], pipeline, epoch} and are applied
 // to the local lists here, so an edit costs bytes and work in proportion to what changed. The browser
 // keeps what it owns (measured size, selection, an in-flight drag), exactly as `merge` does.
 import { useLayoutEffect, useRef } from "react";
@@ -77,21 +78,56 @@ export function stepsAfter(patch, seq) {
   return steps.length && steps[0][0] === seq + 1 ? steps : null;
 }
 
+// The pipeline and reset epoch a patch belongs to (editor/graph_patches.py); epoch 0: untagged (the initial state).
+function scopeOf(patch) {
+  return { pipeline: patch.pipeline, epoch: patch.epoch || 0 };
+}
+
+// A patch (and the snapshot it came with) this canvas must never apply: about a pipeline other than the one the
+// editor shows, or older than the reset the canvas holds (a late answer about the pipeline the tab just left).
+export function isStale(scope, held, pipelineId) {
+  if (!scope.epoch) return !!(held && held.epoch);  // untagged: only before the first tagged reset
+  if (pipelineId !== undefined && scope.pipeline !== pipelineId) return true;
+  return !!held && scope.epoch < held.epoch;
+}
+
+// A resync (the whole graph again) for `what`, asked at most once per `what` until the canvas resets.
+function askOnce(s, what, props) {
+  if (!props.onResync || (s && s.asked === what)) return;
+  if (s) s.asked = what;
+  props.onResync({});
+}
+
 // The hook: call once in the canvas with its state setters and the merge signatures of nodes and edges.
+// It resets the local lists on a new pipeline or epoch (or a re-sent snapshot of the same one) and drops stale ones.
 export function useGraphSync(props, ctx, setNodes, setEdges, sigs, edgeSigs) {
   const sync = useRef(null);
   useLayoutEffect(() => {
+    const patch = props.graphPatch || {};
+    const scope = scopeOf(patch);
     let s = sync.current;
-    if (!s || s.key !== props.graphKey || s.nodes !== props.nodes || s.positions !== props.positions
-      || s.edges !== props.edges) {
-      s = sync.current = { key: props.graphKey, nodes: props.nodes, positions: props.positions, edges: props.edges,
-        seq: 0, broken: false };
+    if (s && isStale(scope, s, props.pipelineId)) {
+      // The canvas holds another pipeline than the editor shows (that pipeline's reset never came): ask for it.
+      if (props.pipelineId !== undefined && s.pipeline !== props.pipelineId) askOnce(s, props.pipelineId, props);
+      return;
+    }
+    const fresh = !s || scope.epoch !== s.epoch || scope.pipeline !== s.pipeline;
+    const resent = s && (s.key !== props.graphKey || s.nodes !== props.nodes || s.positions !== props.positions
+      || s.edges !== props.edges);
+    // The snapshot props are the ones this patch builds on (else they are left over from a dropped, stale one).
+    const consistent = !scope.epoch || patch.base === props.graphKey;
+    if (fresh && !consistent) {  // a new reset without its snapshot: ask for it once
+      askOnce(s, `${scope.pipeline}@${scope.epoch}`, props);
+      return;
+    }
+    if ((fresh || resent) && consistent) {
+      s = sync.current = { ...scope, key: props.graphKey, nodes: props.nodes, positions: props.positions,
+        edges: props.edges, seq: 0, broken: false };
       ctx.ports = portTypes(props.nodes);
       setNodes((prev) => merge(prev, toFlowNodes(props.nodes, props.positions), sigs));
       setEdges((prev) => merge(prev, toFlowEdges(props.edges), edgeSigs));
     }
-    const patch = props.graphPatch;
-    if (!patch || patch.base !== s.key || !(patch.seq > s.seq) || s.broken) return;
+    if (patch.base !== s.key || !(patch.seq > s.seq) || s.broken) return;
     const steps = stepsAfter(patch, s.seq);
     s.seq = patch.seq;
     if (!steps) {
@@ -103,5 +139,5 @@ export function useGraphSync(props, ctx, setNodes, setEdges, sigs, edgeSigs) {
     updatePorts(ctx.ports, ops);
     setNodes((prev) => applyNodeOps(prev, ops, sigs));
     setEdges((prev) => applyEdgeOps(prev, ops, edgeSigs));
-  }, [props.graphKey, props.graphPatch, props.nodes, props.positions, props.edges]);
+  }, [props.graphKey, props.graphPatch, props.nodes, props.positions, props.edges, props.pipelineId]);
 }

@@ -15,28 +15,53 @@ for a patch (an undo far back, a layout of the whole graph, another graph shown)
 for one (`resync`). A reset bumps `graph_key`; patches name the key they apply to and count from 1.
 `steps` repeats the last few steps (a few hundred bytes), so a browser that rendered two deltas at once
 still applies every step; one that misses a step asks for a reset. See `assets/flow_patches.js`.
-Pure functions: no Reflex here.
+
+Scope: given the pipeline shown (`update(..., pipeline=id)`, as the editor always does), every reset opens
+a new `epoch` (increasing across states and server restarts) and the reset and its patches carry
+`"pipeline"` and `"epoch"`. A `Shown` of another pipeline is never diffed (the next send is a reset), and
+the browser applies a snapshot or patch only when it names the pipeline the editor shows and an epoch no
+older than the one it holds: a late answer about the pipeline this tab just left is dropped, never applied
+to the new one. Pure functions: no Reflex here.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
-__all__ = ["Shown", "shown_graph", "diff", "update", "MAX_PATCH_OPS", "HISTORY_BYTES", "HISTORY_STEPS"]
+__all__ = ["Shown", "shown_graph", "diff", "update", "next_epoch", "is_reset", "SNAPSHOT_VARS", "MAX_PATCH_OPS",
+           "HISTORY_BYTES", "HISTORY_STEPS"]
 
 MAX_PATCH_OPS = 200  # more ops than this and a reset of the vars that changed is about as small
 HISTORY_BYTES = 1500  # earlier steps repeated in each patch, at most this much JSON ...
 HISTORY_STEPS = 8  # ... and at most this many steps
+SNAPSHOT_VARS = ("nodes", "positions", "edges", "graph_key", "graph_patch")  # what a reset sends, always whole
+
+_last_epoch = 0
 
 
 class Shown(TypedDict):
-    """What the browser holds: node entries, positions and wires by id."""
+    """What the browser holds: node entries, positions and wires by id (and of which pipeline, since which reset)."""
 
     nodes: dict[str, dict[str, Any]]
     positions: dict[str, list[float]]
     edges: dict[str, list[Any]]
+    pipeline: NotRequired[str]
+    epoch: NotRequired[int]
+
+
+def next_epoch() -> int:
+    """A number larger than any epoch handed out before, in this process or an earlier one (microseconds)."""
+    global _last_epoch
+    _last_epoch = max(_last_epoch + 1, time.time_ns() // 1000)
+    return _last_epoch
+
+
+def is_reset(graph_vars: Mapping[str, Any]) -> bool:
+    """Whether `update`'s vars are a reset (a new snapshot), not a patch or nothing."""
+    return "graph_key" in graph_vars
 
 
 def wire_id(wire: list[Any]) -> str:
@@ -63,23 +88,37 @@ def diff(old: Shown, new: Shown) -> list[dict[str, Any]]:
 
 
 def update(shown: Shown | None, graph_key: int, last_patch: Mapping[str, Any], nodes: list[dict[str, Any]],
-           positions: Mapping[str, list[float]], edges: list[list[Any]]) -> tuple[Shown, dict[str, Any]]:
+           positions: Mapping[str, list[float]], edges: list[list[Any]], *,
+           pipeline: str | None = None) -> tuple[Shown, dict[str, Any]]:
     """What the browser must be sent to show `nodes`/`positions`/`edges`, having been sent `shown`.
 
     Returns the new `Shown` and the state vars to set: a patch (`graph_patch`), a reset (the full vars,
-    a new `graph_key` and an empty patch), or nothing when the graph did not change. `shown=None` forces
-    a reset. `node_count`/`edge_count` are always included (cheap; the inspector shows them).
+    a new `graph_key` and an empty patch), or nothing when the graph did not change. `shown=None`, or a
+    `shown` of another `pipeline`, forces a reset. `node_count`/`edge_count` are always included (cheap;
+    the inspector shows them). With `pipeline`, the reset opens a new epoch and patch and reset name both.
     """
     new = shown_graph(nodes, positions, edges)
     counts = {"node_count": len(nodes), "edge_count": len(edges)}
-    ops = diff(shown, new) if shown is not None else None
-    if ops is not None and len(ops) <= MAX_PATCH_OPS:
+    ops = diff(shown, new) if shown is not None and _same_scope(shown, pipeline) else None
+    if shown is not None and ops is not None and len(ops) <= MAX_PATCH_OPS:
+        new.update(_scope(shown))
         if not ops:
             return new, counts
-        return new, {**counts, "graph_patch": _next_patch(graph_key, last_patch, ops)}
+        return new, {**counts, "graph_patch": {**_next_patch(graph_key, last_patch, ops), **_scope(shown)}}
     key = graph_key + 1
+    if pipeline is not None:
+        new.update(pipeline=pipeline, epoch=next_epoch())
     return new, {**counts, "nodes": nodes, "positions": dict(positions), "edges": edges, "graph_key": key,
-                 "graph_patch": {"base": key, "seq": 0, "steps": []}}
+                 "graph_patch": {"base": key, "seq": 0, "steps": [], **_scope(new)}}
+
+
+def _same_scope(shown: Shown, pipeline: str | None) -> bool:
+    """`shown` is of the pipeline shown now (or no pipeline is named): a diff from it is meaningful."""
+    return pipeline is None or (shown.get("pipeline") == pipeline and "epoch" in shown)
+
+
+def _scope(shown: Shown) -> dict[str, Any]:
+    return {k: shown[k] for k in ("pipeline", "epoch") if k in shown}  # type: ignore[literal-required]
 
 
 def _next_patch(graph_key: int, last_patch: Mapping[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any]:

@@ -156,7 +156,11 @@ class EditorState(rx.State):
         history = self._history or History()
         self._shown, graph_vars = graph_patches.update(
             cast(graph_patches.Shown | None, self._shown), self.graph_key, self.graph_patch,
-            views.flow_nodes(spec, reg, ports), views.flow_positions(spec), views.flow_edges(spec, ports, issues))
+            views.flow_nodes(spec, reg, ports), views.flow_positions(spec), views.flow_edges(spec, ports, issues),
+            pipeline=self.pipeline_id)
+        if graph_patches.is_reset(graph_vars):  # a reset goes whole, even a var equal to the last snapshot
+            for var in graph_patches.SNAPSHOT_VARS:
+                setattr(self, var, graph_vars.pop(var))
         self._assign(
             **graph_vars, components=views.component_meta(spec, reg),
             node_issues=views.issues_by_node(issues), issues=views.issue_rows(issues), error_count=errors,

@@ -34,7 +34,8 @@ class FlowCanvas(rx.Component):
     # nodes/positions/edges are a snapshot, re-read when graph_key changes; edits since arrive as
     # graph_patch {base: graph_key, seq, steps: [[seq, ops]]} (editor/graph_patches.py, assets/flow_patches.js)
     graph_key: rx.Var[int]
-    graph_patch: rx.Var[dict]
+    graph_patch: rx.Var[dict]  # also {pipeline, epoch}: a patch of another pipeline or an older epoch is dropped
+    pipeline_id: rx.Var[str]  # the pipeline the editor shows (the canvas applies only its graph)
     components: rx.Var[dict]  # {"component@version": {title, category, color, description, ports: {name: doc}}}
     node_status: rx.Var[dict]  # {node_id: {status, latency_ms?, started_at?, fired?, cache?}}, its own small var
     pins: rx.Var[dict]  # {node_id: where the pinned output came from}: marked on the node
