@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from runtime.testing.fake_openai import FakeOpenAI
+from runtime.testing.servers import free_port
 from runtime.testing.specs import make_spec
 
 ROOT = Path(__file__).parents[2]
@@ -32,14 +33,6 @@ def _hook(event, args):
         _LOG.write(json.dumps({"kind": "dns", "host": str(args[0]), "port": str(args[1])}) + "\\n")
 sys.addaudithook(_hook)
 '''
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def audited_env(tmp_path: Path, log: Path) -> dict[str, str]:
