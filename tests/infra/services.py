@@ -15,7 +15,7 @@ from pathlib import Path
 
 from runtime.testing.servers import free_port
 
-__all__ = ["Service", "free_port", "start_service", "port_open", "stop_group", "die_with_parent"]
+__all__ = ["Service", "free_port", "start_service", "port_open", "stop_group", "die_with_parent", "wait_until_answers"]
 
 HOST = "127.0.0.1"
 
@@ -79,3 +79,21 @@ def start_service(name: str, cmd: Sequence[str], *, port: int, log: Path, env: d
             raise TimeoutError(f"{name} was not ready within {timeout:.0f} s:\n{service.tail()}")
         time.sleep(0.2)
     return service
+
+
+def wait_until_answers(proc: subprocess.Popen, url: str, *, timeout_s: float = 60) -> None:
+    """Poll `url` until the server answers at all (any status); fail when `proc` exits (with its stderr, when
+    piped) or after `timeout_s`."""
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            httpx.get(url, timeout=5)
+            return
+        except httpx.TransportError:
+            if proc.poll() is not None:
+                stderr = proc.communicate()[1] if proc.stderr is not None else ""
+                raise AssertionError(f"the server exited with {proc.returncode}: {stderr}") from None
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)

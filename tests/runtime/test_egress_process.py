@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -20,6 +19,7 @@ import httpx
 from runtime.testing.fake_openai import FakeOpenAI
 from runtime.testing.servers import free_port
 from runtime.testing.specs import make_spec
+from tests.infra.services import wait_until_answers
 
 ROOT = Path(__file__).parents[2]
 
@@ -46,17 +46,6 @@ def audited_env(tmp_path: Path, log: Path) -> dict[str, str]:
     return env
 
 
-def wait_until_up(proc: subprocess.Popen, url: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.TransportError:
-            assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
-
-
 def test_serve_makes_only_the_connections_its_pipelines_ask_for(tmp_path: Path) -> None:
     log = tmp_path / "egress.jsonl"
     log.touch()
@@ -80,7 +69,7 @@ def test_serve_makes_only_the_connections_its_pipelines_ask_for(tmp_path: Path) 
                                 env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
         try:
             base = f"http://127.0.0.1:{port}"
-            wait_until_up(proc, f"{base}/healthz")
+            wait_until_answers(proc, f"{base}/healthz")
             first = httpx.post(f"{base}/v1/pipelines/echo/run", json={"inputs": {"query": "x"}}, timeout=60)
             second = httpx.post(f"{base}/v1/pipelines/chat/run", json={"inputs": {"query": "hi"}}, timeout=60)
         finally:
