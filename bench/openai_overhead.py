@@ -28,34 +28,24 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.serve_overhead import cpu_seconds, free_port, pipeline_spec  # noqa: E402
+from bench._load import Request, drive, free_port, load, measure, medians, start_server, table_rows  # noqa: E402
+from bench.serve_overhead import RUN, pipeline_spec  # noqa: E402
 
-RUN, CHAT = "/v1/pipelines/bench/run", "/v1/chat/completions"
-KEYS = ("rps", "p50", "p95", "cpu_us")
+CHAT = "/v1/chat/completions"
 
 
-def start_server(spec_files: list[Path], port: int, env: dict[str, str]) -> subprocess.Popen:
-    import httpx
-
+def serve(spec_files: list[Path], port: int, env: dict[str, str]) -> subprocess.Popen:
     command = [sys.executable, "-m", "runtime.cli", "serve", *map(str, spec_files), "--port", str(port),
                "--no-access-log", "--no-record", "--plugin", "runtime.testing.components",
                "--plugin", str(ROOT / "bench" / "stream_probe.py")]
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return proc
-        except httpx.TransportError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start:\n{proc.stderr.read() if proc.stderr else ''}") from None
-            time.sleep(0.1)
+    return start_server(command, f"http://127.0.0.1:{port}/healthz", env=env, timeout_s=60)
 
 
 def request(route: str, query: str) -> dict[str, Any]:
@@ -68,63 +58,30 @@ def answer(route: str, body: dict[str, Any]) -> str:
     return body["outputs"]["out"] if route == RUN else body["choices"][0]["message"]["content"]
 
 
-async def load(base: str, route: str, concurrency: int, seconds: float) -> dict[str, float]:
-    """Keep `concurrency` requests in flight for `seconds`; every answer is checked."""
-    import httpx
-
-    latencies: list[float] = []
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        stop = time.perf_counter() + seconds
-
-        async def worker(w: int) -> None:
-            i = 0
-            while time.perf_counter() < stop:
-                query = f"w{w}-{i}"
-                t0 = time.perf_counter()
-                response = await client.post(route, json=request(route, query))
-                latencies.append(time.perf_counter() - t0)
-                assert response.status_code == 200, response.text
-                assert answer(route, response.json()) == f"Q: {query}|side: Q: {query}"
-                i += 1
-
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker(w) for w in range(concurrency)))
-        elapsed = time.perf_counter() - t0
-    latencies.sort()
-    return {"rps": len(latencies) / elapsed, "p50": latencies[len(latencies) // 2] * 1000,
-            "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000, "n": len(latencies)}
+def on(route: str) -> Callable[[int, int], Request]:
+    """Every request to `route`, its answer checked."""
+    return lambda worker, i: call(route, f"w{worker}-{i}")
 
 
-async def mixed(base: str, concurrency: int, seconds: float) -> dict[str, list[float]]:
-    """Each worker alternates the routes request by request: latencies (ms) per route, same conditions."""
-    import httpx
+def alternating(worker: int, i: int) -> Request:
+    """Each worker alternates the routes request by request, so both see the same moment of a noisy machine."""
+    return call((RUN, CHAT)[(i + worker) % 2], f"w{worker}-{i}")
 
-    latencies: dict[str, list[float]] = {RUN: [], CHAT: []}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        stop = time.perf_counter() + seconds
 
-        async def worker(w: int) -> None:
-            i = 0
-            while time.perf_counter() < stop:
-                route, query = (RUN, CHAT)[(i + w) % 2], f"w{w}-{i}"
-                t0 = time.perf_counter()
-                response = await client.post(route, json=request(route, query))
-                latencies[route].append((time.perf_counter() - t0) * 1000)
-                assert answer(route, response.json()) == f"Q: {query}|side: Q: {query}"
-                i += 1
+def call(route: str, query: str) -> Request:
+    def check(response: Any) -> None:
+        assert response.status_code == 200, response.text
+        assert answer(route, response.json()) == f"Q: {query}|side: Q: {query}"
 
-        await asyncio.gather(*(worker(w) for w in range(concurrency)))
-    return latencies
+    return route, request(route, query), check
 
 
 def mixed_rows(base: str, levels: list[int], seconds: float) -> list[str]:
     lines = ["", f"Mixed rounds ({seconds * 3:g} s per level): each worker alternates the routes request by request.", "",
              "| concurrent requests | route | requests | p50 (ms) | p95 (ms) |", "|---:|---|---:|---:|---:|"]
     for concurrency in levels:
-        got = asyncio.run(mixed(base, concurrency, seconds * 3))
-        cut = {route: sorted(values) for route, values in got.items()}
+        got, _ = asyncio.run(drive(base, concurrency, seconds * 3, alternating))
+        cut = {route: sorted(t * 1000 for t in values) for route, values in got.items()}
         p50 = {route: statistics.median(values) for route, values in cut.items()}
         p95 = {route: values[int(len(values) * 0.95) - 1] for route, values in cut.items()}
         for route in (RUN, CHAT):
@@ -137,7 +94,7 @@ def mixed_rows(base: str, levels: list[int], seconds: float) -> list[str]:
 def throughput(base: str, pid: int, args: argparse.Namespace) -> str:
     levels = [int(c) for c in args.concurrency.split(",")]
     for route in (RUN, CHAT):  # warm up both
-        asyncio.run(load(base, route, max(levels), 1.0))
+        load(base, max(levels), 1.0, on(route))
     lines = [f"Pipeline: echo -> mocked model ({args.model_ms:g} ms) beside an echo -> fan-in concat; one `patchwire "
              f"serve` process, {args.rounds} alternating rounds of {args.seconds:g} s per route, median round; "
              f"{os.cpu_count()} CPUs shared by client and server.", "",
@@ -147,18 +104,8 @@ def throughput(base: str, pid: int, args: argparse.Namespace) -> str:
         rounds: dict[str, list[dict[str, float]]] = {RUN: [], CHAT: []}
         for _ in range(args.rounds):
             for route in (RUN, CHAT):
-                cpu0 = cpu_seconds(pid)
-                result = asyncio.run(load(base, route, concurrency, args.seconds))
-                result["cpu_us"] = (cpu_seconds(pid) - cpu0) / result["n"] * 1e6
-                rounds[route].append(result)
-        med = {route: {k: statistics.median(r[k] for r in rs) for k in KEYS} for route, rs in rounds.items()}
-        for route, row in med.items():
-            lines.append(f"| {concurrency} | `{route}` | {row['rps']:.0f} | {row['p50']:.1f} | {row['p95']:.1f} | "
-                         f"{row['cpu_us']:.0f} |")
-        base_row, ours = med[RUN], med[CHAT]
-        lines.append(f"| {concurrency} | **overhead** | {100 * (1 - ours['rps'] / base_row['rps']):+.1f}% | "
-                     f"{100 * (ours['p50'] / base_row['p50'] - 1):+.1f}% | "
-                     f"{100 * (ours['p95'] / base_row['p95'] - 1):+.1f}% | {ours['cpu_us'] - base_row['cpu_us']:+.0f} µs |")
+                rounds[route].append(measure(base, pid, concurrency, args.seconds, on(route)))
+        lines += table_rows(concurrency, medians(rounds), RUN, CHAT, label=lambda route: f"`{route}`")
     return "\n".join(lines + mixed_rows(base, levels, args.seconds))
 
 
@@ -263,7 +210,7 @@ def main() -> None:
         port = free_port()
         env = {**os.environ, "OPENAI_API_KEY": "sk-test", "LITELLM_LOCAL_MODEL_COST_MAP": "True",
                "PYTHONPATH": str(ROOT), "PATCHWIRE_MODEL_BASES": "127.0.0.1"}  # the operator trusts the fake model
-        server = start_server([bench_file, stream_file, probe_file], port, env)
+        server = serve([bench_file, stream_file, probe_file], port, env)
         try:
             base = f"http://127.0.0.1:{port}"
             print(throughput(base, server.pid, args))

@@ -17,19 +17,20 @@ import asyncio
 import json
 import os
 import signal
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._load import Request, free_port, load, measure, medians, start_server, table_rows  # noqa: E402
+
 PATCHWIRE = str(Path(sys.executable).with_name("patchwire"))
+RUN = "/v1/pipelines/bench/run"
 
 
 def pipeline_spec(model_s: float) -> Any:
@@ -69,7 +70,7 @@ def baseline_app(model_s: float) -> Any:
     app = FastAPI(telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False,
                              "auto_configure": False})  # as `patchwire serve` configures it
 
-    @app.post("/v1/pipelines/bench/run")
+    @app.post(RUN)
     async def run(body: Body) -> dict[str, Any]:
         ctx = RunContext(run_id="bench", node_id="n", component_id="demo")
         asked = await prompt.run(TextValue(value=body.inputs["query"]), ctx)
@@ -80,69 +81,19 @@ def baseline_app(model_s: float) -> Any:
     return app
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def answer_check(query: str) -> Any:
+    def check(response: Any) -> None:
+        assert response.status_code == 200, response.text
+        assert response.json()["outputs"]["out"] == f"Q: {query}|side: Q: {query}"
+
+    return check
 
 
-def start(command: list[str], port: int) -> subprocess.Popen:
-    import httpx
-
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/docs", timeout=1)
-            return proc
-        except httpx.TransportError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {' '.join(command)}\n{proc.stderr.read()}") from None
-            time.sleep(0.1)
+def run_request(worker: int, i: int) -> Request:
+    query = f"w{worker}-{i}"
+    return RUN, {"inputs": {"query": query}}, answer_check(query)
 
 
-async def load(url: str, concurrency: int, seconds: float) -> dict[str, float]:
-    """Keep `concurrency` requests in flight for `seconds`; every answer is checked."""
-    import httpx
-
-    latencies: list[float] = []
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        stop = time.perf_counter() + seconds
-
-        async def worker(w: int) -> None:
-            i = 0
-            while time.perf_counter() < stop:
-                query = f"w{w}-{i}"
-                t0 = time.perf_counter()
-                response = await client.post(url, json={"inputs": {"query": query}})
-                latencies.append(time.perf_counter() - t0)
-                assert response.status_code == 200, response.text
-                assert response.json()["outputs"]["out"] == f"Q: {query}|side: Q: {query}"
-                i += 1
-
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker(w) for w in range(concurrency)))
-        elapsed = time.perf_counter() - t0
-    latencies.sort()
-    return {"rps": len(latencies) / elapsed, "p50": latencies[len(latencies) // 2] * 1000,
-            "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000, "n": len(latencies)}
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc): load-independent cost per request."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def measure(url: str, pid: int, concurrency: int, seconds: float) -> dict[str, float]:
-    cpu0 = cpu_seconds(pid)
-    result = asyncio.run(load(url, concurrency, seconds))
-    result["cpu_us"] = (cpu_seconds(pid) - cpu0) / result["n"] * 1e6
-    return result
-
-
-KEYS = ("rps", "p50", "p95", "cpu_us")
 BASE, OURS = "hand-written FastAPI", "patchwire serve"
 
 
@@ -153,14 +104,7 @@ def table(results: dict[int, dict[str, list[dict[str, float]]]], args: argparse.
              "| concurrent requests | server | requests/s | p50 (ms) | p95 (ms) | server CPU per request (µs) |",
              "|---:|---|---:|---:|---:|---:|"]
     for concurrency, by_server in results.items():
-        med = {name: {k: statistics.median(r[k] for r in rounds) for k in KEYS} for name, rounds in by_server.items()}
-        for name, row in med.items():
-            lines.append(f"| {concurrency} | {name} | {row['rps']:.0f} | {row['p50']:.1f} | {row['p95']:.1f} | "
-                         f"{row['cpu_us']:.0f} |")
-        base, ours = med[BASE], med[OURS]
-        lines.append(f"| {concurrency} | **overhead** | {100 * (1 - ours['rps'] / base['rps']):+.1f}% | "
-                     f"{100 * (ours['p50'] / base['p50'] - 1):+.1f}% | {100 * (ours['p95'] / base['p95'] - 1):+.1f}% | "
-                     f"{ours['cpu_us'] - base['cpu_us']:+.0f} µs |")
+        lines += table_rows(concurrency, medians(by_server), BASE, OURS)
     return "\n".join(lines)
 
 
@@ -192,17 +136,18 @@ def run_all(args: argparse.Namespace) -> dict[int, dict[str, list[dict[str, floa
             OURS: [PATCHWIRE, "serve", str(spec_file), "--port", str(ports[OURS]), "--no-access-log", "--no-record",
                    "--plugin", "runtime.testing.components"],
         }
-        servers = {name: start(command, ports[name]) for name, command in commands.items()}
-        urls = {name: f"http://127.0.0.1:{port}/v1/pipelines/bench/run" for name, port in ports.items()}
+        servers = {name: start_server(command, f"http://127.0.0.1:{ports[name]}/docs")
+                   for name, command in commands.items()}
+        bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         try:
             for name in commands:  # warm up both
-                asyncio.run(load(urls[name], max(levels), 1.0))
+                load(bases[name], max(levels), 1.0, run_request)
             results = {c: {name: [] for name in commands} for c in levels}
             for concurrency in levels:
                 for _ in range(args.rounds):
                     for name in commands:
                         results[concurrency][name].append(
-                            measure(urls[name], servers[name].pid, concurrency, args.seconds))
+                            measure(bases[name], servers[name].pid, concurrency, args.seconds, run_request))
         finally:
             for proc in servers.values():  # each server stopped by its own handle
                 proc.send_signal(signal.SIGINT)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from typing import Any
 from runtime import compile, execute
 from runtime.results import ResultCollector
 from runtime.testing.components import sample_registry
+from runtime.testing.servers import free_port
 from runtime.testing.specs import chain_spec
 
 SINK = textwrap.dedent("""
@@ -43,12 +43,6 @@ SINK = textwrap.dedent("""
         def log_message(self, *args): pass
     ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Sink).serve_forever()
 """)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _otlp_sink(endpoint: str, handoff: bool) -> Any:
@@ -114,7 +108,7 @@ if __name__ == "__main__":
     parser.add_argument("--sdk-way", action="store_true", help="also run each size the SDK's way (for comparison)")
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    port = _free_port()
+    port = free_port()
     sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)])
     try:
         time.sleep(0.5)

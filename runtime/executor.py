@@ -2,7 +2,8 @@
 
 No rounds, no levels, no rescans: finishing a node walks only its own out-edges, so the
 cost per node is constant and a pipeline's latency is its critical path. Scheduling is all
-this module does; persistence, the CLI and the UI consume the event stream.
+this module does; persistence, the CLI and the UI consume the event stream. Running one node (its
+task, the debugger's breakpoint hook, its attempts with retries and time limits) is `runtime.node_runs`.
 
 Secret values (`runtime.secrets`) are masked in everything that leaves a node (outputs, also those
 handed downstream or cached, traces, chunks, logs, errors): a node that needs a secret reads it with
@@ -19,26 +20,21 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .attempts import NodeOutputTypeError, attempt_error, retry_delay, wrong_output
-from .cache import NodeCache, cache_key, default_cache
-from .context import RunContext
-from .deadlines import DefaultDeadline, default_timeout_message
-from .egress import CURRENT_NODE
+from .attempts import NodeOutputTypeError
+from .cache import NodeCache, default_cache
+from .deadlines import DefaultDeadline
 from .events import (
     ErrorInfo,
-    NodeCached,
     NodeCancelled,
     NodeChunk,
     NodeFailed,
-    NodeFinished,
     NodeLog,
-    NodeRetrying,
     NodeSkipped,
-    NodeStarted,
     RunFinished,
     RunStarted,
 )
 from .inputs import InputTypeError, gather, why_skipped
+from .node_runs import INLINE_RUN, NodeRuns
 from .plan import Plan, PlanNode
 from .secrets import Redactor, env_redactor, redact_text, redactor_for
 from .settings import default_timeout_s
@@ -46,14 +42,13 @@ from .settings import default_timeout_s
 if TYPE_CHECKING:
     from .debug import Debugger
 
-__all__ = ["Execution", "NodeOutputTypeError", "InputTypeError"]
+__all__ = ["Execution", "NodeOutputTypeError", "InputTypeError", "INLINE_RUN"]
 
 _perf = time.perf_counter
 _now = time.time
-INLINE_RUN = 32  # nodes one task runs back to back (each made ready by the one before) before it yields
 
 
-class Execution:
+class Execution(NodeRuns):
     """One run of a compiled plan: an async iterator of `RunEvent`s, cancellable with `cancel()`."""
 
     def __init__(self, plan: Plan, inputs: dict[str, Any], *, run_id: str | None = None,
@@ -223,6 +218,23 @@ class Execution:
     def _launch(self, node: PlanNode, kwargs: dict[str, Any]) -> None:
         self._tasks[node.index] = asyncio.create_task(self._run_node(node, kwargs))
 
+    def _hand_over(self, task: asyncio.Task[None] | None) -> tuple[PlanNode, dict[str, Any]] | None:
+        """Launch what the finished node made ready; the first is returned for `task` to run itself."""
+        ready = self._ready
+        if not ready:
+            return None
+        if self._finished:
+            ready.clear()
+            return None
+        follow = None
+        if task is not None:
+            follow = ready.pop(0)
+            self._tasks[follow[0].index] = task
+        for node, kwargs in ready:
+            self._launch(node, kwargs)
+        ready.clear()
+        return follow
+
     def _complete(self, index: int, fired: dict[str, Any] | None, dead_reason: str) -> None:
         """Deliver a finished node's fired ports along its out-edges and launch what became ready."""
         nodes, values, pending = self.plan.nodes, self._values, self._pending
@@ -291,160 +303,6 @@ class Execution:
                                      started=task is not None))
         self._remaining = 0
         self._finish(status)
-
-    # --- one node ------------------------------------------------------------------------------
-    async def _run_node(self, node: PlanNode, kwargs: dict[str, Any]) -> None:
-        """A task that runs `node`, then the node it made ready (up to INLINE_RUN in a row): a chain costs
-        no new task and no loop turn per node. Other nodes made ready get tasks of their own."""
-        task, run = asyncio.current_task(), 0
-        while True:
-            egress_token = CURRENT_NODE.set((self.run_id, node.id))  # the egress audit's attribution
-            try:
-                if self.debugger is not None and node.index in self.debugger.stops:  # a breakpoint: wait here
-                    kwargs = await self.debugger.pause(node, kwargs)
-                if self._limit is not None:
-                    async with self._limit:
-                        await self._attempts(node, kwargs)
-                else:
-                    await self._attempts(node, kwargs)
-            except asyncio.CancelledError:
-                self._cancelled(node, task)
-            except BaseException as exc:  # noqa: BLE001 - a bug in scheduling must still end the run
-                if not self._finished:
-                    self._fail(node, exc, 1, 0.0, {})
-            finally:
-                CURRENT_NODE.reset(egress_token)
-            run += 1
-            follow = self._hand_over(task if run < INLINE_RUN else None)
-            if follow is None:
-                return
-            node, kwargs = follow
-
-    def _hand_over(self, task: asyncio.Task[None] | None) -> tuple[PlanNode, dict[str, Any]] | None:
-        """Launch what the finished node made ready; the first is returned for `task` to run itself."""
-        ready = self._ready
-        if not ready:
-            return None
-        if self._finished:
-            ready.clear()
-            return None
-        follow = None
-        if task is not None:
-            follow = ready.pop(0)
-            self._tasks[follow[0].index] = task
-        for node, kwargs in ready:
-            self._launch(node, kwargs)
-        ready.clear()
-        return follow
-
-    def _cancelled(self, node: PlanNode, task: asyncio.Task[None] | None) -> None:
-        if self._finished or self._terminal[node.index]:
-            return  # `_abort` already reported the node as cancelled
-        if task is not None and task.cancelling():  # cancelled from outside, e.g. the loop shutting down
-            self._abort("the run's task was cancelled", "cancelled")
-        else:  # the component's own code raised CancelledError: a failure, never a hang
-            self._fail(node, RuntimeError("the component's work was cancelled from inside it"), 1, 0.0, {})
-
-    def _begin(self, node: PlanNode, kwargs: dict[str, Any]) -> str | None:
-        """Start the node: None when that already finished it (a preset, a cache hit, an input that does
-        not fit), else its cache key ("" when it has none)."""
-        input_error = self._input_errors.pop(node.index, None) if self._input_errors else None
-        key = ""
-        if (self._presets or node.cacheable) and input_error is None:
-            key = self._reuse_outputs(node, kwargs)
-            if key is None:
-                return None
-        self._emit(NodeStarted(run_id=self.run_id, node_id=node.id, ts=_now(), attempt=1, inputs=kwargs))
-        if input_error is not None:
-            self._fail(node, input_error, 1, 0.0, {})
-            return None
-        return key
-
-    async def _attempts(self, node: PlanNode, kwargs: dict[str, Any]) -> None:
-        run_id, t0 = self.run_id, _perf()
-        key = self._begin(node, kwargs)
-        if key is None:
-            return
-        inputs = node.build_inputs(kwargs)
-        policy, attempt, index = node.policy, 1, node.index
-        default = self._deadline if policy.timeout_s is None and not node.runs_subflows else None
-        while True:
-            ctx = RunContext._for_attempt(run_id, node.id, node.component_id, attempt, self.inputs, self._sink,
-                                          self._secrets, self)
-            timer, timed_out = None, False
-            try:
-                if default is not None:
-                    default.watch(index, t0 if attempt == 1 else _perf())
-                    try:
-                        out = await node.component.run(inputs, ctx)
-                    finally:
-                        timed_out = default.finish(index)
-                elif policy.timeout_s is None:
-                    out = await node.component.run(inputs, ctx)
-                else:
-                    timer = asyncio.timeout(policy.timeout_s)
-                    async with timer:
-                        out = await node.component.run(inputs, ctx)
-                error = None if isinstance(out, node.outputs_model) else wrong_output(node, out)
-            except asyncio.CancelledError:
-                if not timed_out or self._stopping():
-                    raise
-                error = TimeoutError(default_timeout_message(default.limit))  # type: ignore[union-attr]
-            except Exception as exc:  # noqa: BLE001 - wrapped once, with the node id, below
-                error = attempt_error(exc, node, timer, default.limit if timed_out else None)  # type: ignore[union-attr]
-            if error is None:
-                break
-            delay = self._retry_or_fail(node, error, attempt, t0, ctx.trace)
-            if delay is None:
-                return
-            await asyncio.sleep(delay)
-            attempt += 1
-        fired, trace = {name: getattr(out, name) for name in out.model_fields_set}, ctx.trace
-        redact = self._redact if len(self._secrets) == self._secrets_seen else self._current_redactor()
-        if redact is not None:
-            fired, trace = redact.value(fired), redact.value(trace)
-        self._emit(NodeFinished(run_id=run_id, node_id=node.id, ts=_now(), latency_ms=(_perf() - t0) * 1000,
-                                attempts=attempt, outputs=fired, trace=trace))
-        if key:
-            self._cache.put(key, fired)
-        self._succeed(node, fired)
-
-    def _stopping(self) -> bool:
-        """True when the run has ended or the current task is being cancelled from outside."""
-        task = asyncio.current_task()
-        return self._finished or (task is not None and task.cancelling() > 0)
-
-    def _retry_or_fail(self, node: PlanNode, error: Exception, attempt: int, t0: float,
-                       trace: dict[str, Any]) -> float | None:
-        """After a failed attempt: announce the retry and return its delay, or fail the node (None)."""
-        policy = node.policy
-        if attempt > policy.retries or getattr(error, "retryable", True) is False:
-            self._fail(node, error, attempt, (_perf() - t0) * 1000, trace)
-            return None
-        delay = retry_delay(policy.retry_backoff_s, attempt, error)
-        self._emit(NodeRetrying(run_id=self.run_id, node_id=node.id, ts=_now(), attempt=attempt + 1,
-                                error=self._error_info(error), delay_s=delay))
-        return delay
-
-    def _reuse_outputs(self, node: PlanNode, kwargs: dict[str, Any]) -> str | None:
-        """Finish the node from a preset or the cache and return None; else its cache key ("" if none)."""
-        preset = self._presets.get(node.index) if self._presets else None
-        if preset is not None:
-            outputs = self._masked(preset.outputs)
-            self._emit(NodeCached(run_id=self.run_id, node_id=node.id, ts=_now(), outputs=outputs, cache_key="",
-                                  source=preset.source))
-            self._succeed(node, outputs)
-            return None
-        if not node.cacheable:
-            return ""
-        key = cache_key(node.component_id, node.version, node.params, kwargs, node.cache_salt)
-        hit = self._cache.get(key)
-        if hit is None:
-            return key
-        hit = self._masked(hit)  # stored before a secret was set in the environment
-        self._emit(NodeCached(run_id=self.run_id, node_id=node.id, ts=_now(), outputs=hit, cache_key=key))
-        self._succeed(node, hit)
-        return None
 
     def _succeed(self, node: PlanNode, fired: dict[str, Any]) -> None:
         if node.component_id == "io.output" and "value" in fired:

@@ -16,8 +16,8 @@ from runtime.testing.components import sample_registry
 from runtime.testing.fake_openai import FakeOpenAI
 from runtime.testing.specs import make_spec
 from runtime.testing.tracing import InMemoryTraces
-from tests.components_catalog.test_http_action import REGISTRY as HTTP_REGISTRY
-from tests.components_catalog.test_http_action import http_spec, server  # noqa: F401 - the loopback server fixture
+from tests.components_catalog.http_kit import REGISTRY as HTTP_REGISTRY
+from tests.components_catalog.http_kit import http_spec
 
 MODEL = "openai/gpt-4o-mini"
 SECRET = "sk-canary-9f8e7d6c5b4a"
@@ -98,7 +98,7 @@ async def test_a_failed_model_call_is_an_error_span_inside_the_failed_node(srv: 
     assert chat.parent.span_id == node.context.span_id
 
 
-async def test_action_http_is_an_execute_tool_span_and_sends_its_traceparent(server):  # noqa: F811
+async def test_action_http_is_an_execute_tool_span_and_sends_its_traceparent(server):
     traces = InMemoryTraces()
     result = await traces.run(http_spec({"url": f"{server.base}/items/1"}), {}, registry=HTTP_REGISTRY)
     assert result.status == "succeeded", result.error
@@ -111,7 +111,7 @@ async def test_action_http_is_an_execute_tool_span_and_sends_its_traceparent(ser
         "http.response.status_code": 200, "server.address": "127.0.0.1"}
 
 
-async def test_action_http_sends_no_traceparent_with_tracing_off(server):  # noqa: F811
+async def test_action_http_sends_no_traceparent_with_tracing_off(server):
     result = await run(http_spec({"url": f"{server.base}/items/1"}), {}, registry=HTTP_REGISTRY)
     assert result.status == "succeeded"
     assert "traceparent" not in {name.lower() for name in server.requests[-1]["headers"]}

@@ -7,10 +7,7 @@ even when pytest is killed; it is stopped by killing its process group.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
-import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,20 +19,12 @@ from pathlib import Path
 
 import websockets.sync.client as ws_client
 
+from tests.infra.services import die_with_parent, free_port, stop_group
+
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 HERE = Path(__file__).resolve().parent
 PLUGINS = f"{HERE / 'plugin_components.py'}:{HERE / 'broken_plugin.py'}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def _die_with_parent() -> None:  # preexec_fn (Linux): SIGTERM the server when pytest dies
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def http_status(url: str, headers: dict[str, str] | None = None) -> int:
@@ -67,7 +56,7 @@ def index_demo_kb(env: dict[str, str]) -> subprocess.Popen:
     """
     return subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "components_catalog.demo_index"], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            preexec_fn=_die_with_parent)
+                            preexec_fn=die_with_parent)
 
 
 @contextlib.contextmanager
@@ -93,7 +82,7 @@ def run_server(extra_env: dict[str, str] | None = None, *, data_dir: Path | None
     with log.open("wb") as out:
         proc = subprocess.Popen([str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                                preexec_fn=_die_with_parent)
+                                preexec_fn=die_with_parent)
     try:
         _wait_ready(proc, base, headers, log, timeout)
         if indexer is not None:
@@ -122,14 +111,5 @@ def _wait_ready(proc: subprocess.Popen, base: str, headers: dict[str, str], log:
 
 
 def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    with contextlib.suppress(ProcessLookupError):  # a granian worker left in the group
-        os.killpg(proc.pid, signal.SIGKILL)
+    """SIGTERM the editor's process group (SIGKILL after 15 s), then kill a granian worker left in it."""
+    stop_group(proc)

@@ -12,13 +12,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from runtime.testing.fake_openai import FakeOpenAI
+from runtime.testing.servers import free_port
 from runtime.testing.specs import make_spec
+from tests.infra.services import wait_until_answers
 
 ROOT = Path(__file__).parents[2]
 
@@ -34,14 +35,6 @@ sys.addaudithook(_hook)
 '''
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def audited_env(tmp_path: Path, log: Path) -> dict[str, str]:
     site = tmp_path / "site"
     site.mkdir()
@@ -51,17 +44,6 @@ def audited_env(tmp_path: Path, log: Path) -> dict[str, str]:
     env.pop("HTTP_PROXY", None)
     env.pop("HTTPS_PROXY", None)
     return env
-
-
-def wait_until_up(proc: subprocess.Popen, url: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.TransportError:
-            assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
 
 
 def test_serve_makes_only_the_connections_its_pipelines_ask_for(tmp_path: Path) -> None:
@@ -87,7 +69,7 @@ def test_serve_makes_only_the_connections_its_pipelines_ask_for(tmp_path: Path) 
                                 env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
         try:
             base = f"http://127.0.0.1:{port}"
-            wait_until_up(proc, f"{base}/healthz")
+            wait_until_answers(proc, f"{base}/healthz")
             first = httpx.post(f"{base}/v1/pipelines/echo/run", json={"inputs": {"query": "x"}}, timeout=60)
             second = httpx.post(f"{base}/v1/pipelines/chat/run", json={"inputs": {"query": "hi"}}, timeout=60)
         finally:

@@ -12,11 +12,9 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,7 +24,9 @@ import httpx
 import pytest
 
 from runtime.testing.fake_openai import FakeOpenAI
+from runtime.testing.servers import free_port
 from runtime.testing.specs import make_spec
+from tests.infra.services import wait_until_answers
 
 PATCHWIRE = str(Path(sys.executable).with_name("patchwire"))
 ROOT = Path(__file__).parents[2]
@@ -207,14 +207,14 @@ def test_run_json_and_the_cli_show_no_secret(setup: dict[str, Any]) -> None:
 
 
 def test_serve_responses_the_sse_stream_the_logs_and_the_records_show_no_secret(setup: dict[str, Any]) -> None:
-    secrets, port = setup["secrets"], _free_port()
+    secrets, port = setup["secrets"], free_port()
     files = setup["files"]
     proc = subprocess.Popen([PATCHWIRE, "serve", str(files["leaky"]), str(files["failing"]), "--port", str(port),
                              "--plugin", setup["plugin"], "--plugin", "runtime.testing.components"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=setup["env"], cwd=ROOT)
     base = f"http://127.0.0.1:{port}/v1/pipelines"
     try:
-        _wait_until_serving(proc, base)
+        wait_until_answers(proc, base, timeout_s=120)
         setup["fake"].script(quoting_reply())
         plain = httpx.post(f"{base}/leaky/run", json={"inputs": {"query": "hi"}}, timeout=120)
         setup["fake"].script(quoting_reply())
@@ -305,21 +305,3 @@ def _sse(text: str) -> list[tuple[str, dict[str, Any]]]:
         lines = dict(line.split(": ", 1) for line in block.splitlines())
         events.append((lines["event"], json.loads(lines["data"])))
     return events
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_serving(proc: subprocess.Popen[str], base: str) -> None:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            httpx.get(base, timeout=5)
-            return
-        except httpx.TransportError:
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from runtime.export import export_spec
 from runtime.serving.app import CONFIG_ENV, ServeConfigError, app_from_env, create_app
 from runtime.testing.components import sample_registry
+from runtime.testing.servers import free_port
+from runtime.testing.servers import serve_app as serving
 from runtime.testing.specs import make_spec
 
 PATCHWIRE = str(Path(sys.executable).with_name("patchwire"))
@@ -49,29 +47,6 @@ PIPELINES = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def serving(app) -> Iterator[str]:
-    """A real uvicorn server in a background thread, stopped through its own handle."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 EVENTS: list[tuple[str, object]] = []  # what the consumer hook saw, (run_id, event)

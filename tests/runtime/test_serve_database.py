@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from runtime.testing.specs import make_spec
 from tests.infra.postgres import PASSWORD
+from tests.infra.services import free_port, stop_group
 
 PATCHWIRE = str(Path(sys.executable).with_name("patchwire"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,14 +44,6 @@ def empty_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'serve.db'}"
     return request.getfixturevalue("postgres_url")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -78,16 +71,8 @@ def serve(spec: Path, url: str, log: Path, *extra: str) -> Iterator[tuple[subpro
 
 
 def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    with contextlib.suppress(ProcessLookupError):  # a worker left in the group
-        os.killpg(proc.pid, signal.SIGKILL)
+    """SIGINT `patchwire serve`'s process group (a graceful shutdown), SIGKILL after 30 s and what is left."""
+    stop_group(proc, sig=signal.SIGINT, grace_s=30)
 
 
 def rows(url: str, sql: str) -> list[tuple]:

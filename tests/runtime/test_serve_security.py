@@ -9,13 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from runtime.cli import main
@@ -23,6 +21,7 @@ from runtime.http_guard import allowed_hosts, bearer_token, extra_hosts, host_na
 from runtime.serving.app import ServeConfigError, create_app
 from runtime.serving.guard import ServeGuard
 from runtime.testing.components import sample_registry
+from runtime.testing.servers import serve_app
 from runtime.testing.specs import make_spec
 
 TOKEN = "serve-token-8d2f6b1a9c3e5f70"
@@ -44,21 +43,8 @@ def client(token: str = "", hosts: tuple[str, ...] = ("testserver",), **options)
 @contextlib.contextmanager
 def serving(app) -> Iterator[int]:
     """A real uvicorn server on 127.0.0.1 in a thread; yields its port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_app(app) as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 def wait_for(predicate, seconds: float, what: str) -> None:

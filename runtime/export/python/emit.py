@@ -8,8 +8,9 @@ import textwrap
 from collections.abc import Iterable
 from typing import Any
 
+from .flow_prelude import FLOW_HELPERS
 from .graph import RESERVED_NAMES, Program, Source, Step, subflow_function
-from .prelude import FLOW_HELPERS, HELPERS, MAIN
+from .prelude import HELPERS, MAIN
 from .render import WIDTH, Group, call, kwargs_call, literal, render
 
 __all__ = ["emit_module", "CodegenError"]
