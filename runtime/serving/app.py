@@ -188,7 +188,9 @@ def _missing_input_hint(pipeline: Pipeline, name: str) -> str:
 def app_from_env() -> FastAPI:
     """The app described by `PATCHWIRE_SERVE_CONFIG` (set by `patchwire serve` for its worker processes)."""
     from ..loading import load_spec
+    from ..log_redaction import install_log_redaction
 
+    install_log_redaction()  # a worker process logs like `patchwire serve`: secret values masked
     raw = os.environ.get(CONFIG_ENV)
     if not raw:
         raise ServeConfigError(f"{CONFIG_ENV} is not set; start the service with `patchwire serve SPEC`.")
