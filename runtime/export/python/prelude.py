@@ -20,7 +20,14 @@ Fired = dict[str, Any]  # the output ports a step set; {} when it was skipped
 
 
 class NodeFailed(Exception):
-    """A step failed and nothing handles its error: the run stops, like `patchwire run`."""
+    """A step failed and nothing handles its error: the run stops, like `patchwire run`.
+
+    `node`: the step's node id; `detail`: its error's message (secrets masked)."""
+
+    def __init__(self, node: str, detail: str) -> None:
+        prefix = f"Node `{node}`"
+        super().__init__(detail if detail.startswith(prefix) else f"{prefix} failed: {detail}")
+        self.node, self.detail = node, detail
 
 
 class _Spread(list):
@@ -162,9 +169,7 @@ class Run:
         for secret in self.secrets:
             message = message.replace(secret, "***")
         if not handled:
-            prefix = f"Node `{node_id}`"
-            text = message if message.startswith(prefix) else f"{prefix} failed: {message}"
-            raise NodeFailed(text) from exc
+            raise NodeFailed(node_id, message) from exc
         error = {"node": node_id, "component": component.info.id, "type": type(exc).__name__}
         return {"error": {**error, "message": message, "attempts": attempts}}
 
@@ -206,11 +211,8 @@ class FlowFailed(Exception):
     """An item or iteration of a flow node failed: which one, at which inner step, and why."""
 
     def __init__(self, index: int, what: str, failure: NodeFailed) -> None:
-        text = str(failure)
-        node = text.split("`")[1] if text.startswith("Node `") else ""
-        detail = text.split(" failed: ", 1)[-1]
-        cause = failure.__cause__
-        self.node, self.detail = node, detail
+        node, cause = failure.node, failure.__cause__
+        self.node, self.detail = node, failure.detail
         self.type = type(cause).__name__ if cause else "NodeFailed"
         if isinstance(cause, FlowFailed):  # a flow node inside: its innermost step and error
             self.node = f"{node}/{cause.index}/{cause.node}"
