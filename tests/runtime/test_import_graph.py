@@ -54,3 +54,17 @@ def test_the_runtime_imports_neither_reflex_nor_the_editor_nor_the_components() 
             found += [f"{path.relative_to(ROOT)}:{node.lineno} {name}" for name in names
                       if name.split(".")[0] in ("reflex", "editor", "components_catalog")]
     assert found == []
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    """A helper two modules share is public (named without `_`) in the module that owns it."""
+    found = []
+    for package in ("runtime", "editor", "components_catalog"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if ".web" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+                    found += [f"{path.relative_to(ROOT)}:{node.lineno} {alias.name}" for alias in node.names
+                              if alias.name.startswith("_") and not alias.name.startswith("__")]
+    assert found == []
