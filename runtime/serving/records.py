@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..consumers import RunSource
 
 __all__ = ["RECORD_WAIT_S", "receipt", "unrecorded", "record_consumers_for", "health_checks", "health_report"]
 
@@ -35,7 +38,7 @@ async def unrecorded(receipts: list[Awaitable[None]]) -> str | None:
     return None
 
 
-def record_consumers_for(record: bool) -> Callable[[str], list]:
+def record_consumers_for(record: bool) -> Callable[[RunSource], list]:
     """Per route family (`serve`, `openai`, `mcp`): the default consumers, run records stored with that source."""
     from ..consumers import default_consumers
 

@@ -126,3 +126,17 @@ async def test_default_consumers_record_serve_runs_and_progress_lines(fresh_data
     assert (record.source, record.pipeline_id, record.outputs) == ("serve", "p7", {"out": "x"})
     assert [line.split()[:2] for line in lines.getvalue().splitlines()] == [["ok", "q"], ["ok", "out"]]
     assert default_consumers("editor", record=False) == []
+
+
+def test_every_source_an_entry_point_records_is_a_run_source():
+    """`RunSource` names every place runs come from (the History tab shows it): a new entry point adds its name."""
+    import re
+
+    from runtime.consumers import RunSource
+
+    root = Path(__file__).resolve().parents[2]
+    used = {name for package in ("runtime", "editor") for path in (root / package).rglob("*.py")
+            for pair in re.findall(r"""(?:default_consumers|runner)\("(\w+)"|live_runs\(\)\.start\(.*source="(\w+)\"""",
+                                   path.read_text()) for name in pair if name}
+    assert used >= {"cli", "batch", "serve", "openai", "mcp", "editor", "eval"}
+    assert used <= set(typing.get_args(RunSource)), used - set(typing.get_args(RunSource))
