@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from runtime.text import bounded as _bounded
+from runtime.text import shorten
 
 from .run_views import format_cost, format_ms
 
@@ -19,6 +20,7 @@ __all__ = ["bounded", "node_detail", "live_detail", "documents_in", "model_calls
 
 STRING_LIMIT = 1200  # characters of one string in a preview
 ITEMS_LIMIT = 50  # items of one list / keys of one object in a preview
+DOCUMENT_PREVIEW = 600  # characters of a retrieved document's card
 FULL_LIMIT = 2_000_000  # "show full" refuses values larger than this (characters of JSON)
 CACHE_LABELS = {"cache": "cache hit (same inputs and params as an earlier run)",
                 "reused": "reused from the last run (Run from here)", "pinned": "pinned output (development mock)"}
@@ -47,7 +49,7 @@ def documents_in(outputs: Mapping[str, Any] | None) -> list[dict[str, Any]]:
             cards.append({"key": f"{port}:{rank}", "port": port, "rank": rank, "id": str(doc.get("id")),
                           "title": str(meta.get("title") or meta.get("source") or doc.get("id")),
                           "score": "" if score is None else f"{float(score):.3f}",
-                          "text": text if len(text) <= 600 else text[:600] + "…", "long": len(text) > 600})
+                          "text": shorten(text, DOCUMENT_PREVIEW, "…"), "long": len(text) > DOCUMENT_PREVIEW})
     return cards
 
 

@@ -8,6 +8,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
+from runtime.text import shorten
+
 __all__ = ["DiffLine", "PortDiff", "NodeDiff", "text_diff", "json_diff", "compare_nodes", "differing_nodes"]
 
 MAX_LINES = 200  # a diff longer than this is cut (the values stay readable side by side)
@@ -39,7 +41,7 @@ class NodeDiff(TypedDict):
 def _pretty(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False,
                                                            default=repr)
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
+    return shorten(text, MAX_TEXT, "…")
 
 
 def text_diff(a: str, b: str) -> list[DiffLine]:
@@ -51,7 +53,7 @@ def text_diff(a: str, b: str) -> list[DiffLine]:
 
 def _short(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
-    return text if len(text) <= 160 else text[:159] + "…"
+    return shorten(text, 160, "…")
 
 
 def json_diff(a: Any, b: Any, path: str = "$") -> list[DiffLine]:

@@ -16,8 +16,12 @@ log = logging.getLogger("editor")
 async def prepared_database() -> AsyncIterator[None]:
     """The database ready before the first page loads: reachable, migrated, and runs orphaned by a stopped
     server marked `interrupted` (so the history never shows them running forever). A database that cannot
-    be used stops the editor with the reason, instead of pages that wait for ever."""
+    be used stops the editor with the reason, instead of pages that wait for ever. From here on, secret
+    values are masked in the server's log lines (`runtime.log_redaction`)."""
+    from runtime.log_redaction import install_log_redaction
     from runtime.store import DatabaseUnavailable, prepare_database
+
+    install_log_redaction()
 
     try:
         await asyncio.to_thread(prepare_database)

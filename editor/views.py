@@ -9,7 +9,7 @@ import functools
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypedDict
 
 from runtime import Issue, PipelineSpec, Registry, is_assignable, type_label
 from runtime.component import port_infos
@@ -113,11 +113,23 @@ def issues_by_node(issues: Iterable[Issue]) -> dict[str, list[dict[str, Any]]]:
     return dict(pinned)
 
 
-def issue_rows(issues: Iterable[Issue]) -> list[dict[str, Any]]:
+class IssueRow(TypedDict):
+    """One row of the issues panel (a typed var: the panel reads its fields without casts)."""
+
+    index: int
+    node_id: str  # "" for an issue of the whole pipeline
+    port: str
+    message: str
+    hint: str
+    severity: str  # error | warning
+    code: str
+
+
+def issue_rows(issues: Iterable[Issue]) -> list[IssueRow]:
     """Rows of the issues panel, errors first."""
     ordered = sorted(issues, key=lambda i: i.severity != "error")
-    return [{"index": n, "node_id": i.node_id or "", "port": i.port or "", "message": i.message, "hint": i.hint,
-             "severity": i.severity, "code": i.code} for n, i in enumerate(ordered)]
+    return [IssueRow(index=n, node_id=i.node_id or "", port=i.port or "", message=i.message, hint=i.hint or "",
+                     severity=i.severity, code=i.code) for n, i in enumerate(ordered)]
 
 
 def port_types(registry: Registry, ports: Iterable[NodePorts | None] = ()) -> dict[str, list[Any]]:

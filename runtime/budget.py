@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 from .events import EventFold, NodeChunk, NodeLog, NodePaused, NodeResumed, NodeRetrying, NodeSkipped
-from .usage import USAGE_PORT
+from .usage import USAGE_PORT, usage_total
 
 __all__ = ["BudgetGuard", "guard_for", "BUDGET_ERROR"]
 
@@ -54,16 +54,13 @@ class BudgetGuard(EventFold):
 
     def on_node_finished(self, event: Any) -> None:
         self.running.pop(event.node_id, None)
-        usage = event.outputs.get(USAGE_PORT)
-        if usage is None:
+        if event.outputs.get(USAGE_PORT) is None:
             return
-        if hasattr(usage, "model_dump"):
-            usage = usage.model_dump()
-        if not isinstance(usage, dict):
+        usage = usage_total([event.outputs])  # the run record's rule: what this node's `usage` port says
+        if not usage.counted:
             return
-        tokens, cost = usage.get("total_tokens"), usage.get("cost_usd")
-        self.tokens += tokens if isinstance(tokens, int) else 0
-        self.cost += cost if isinstance(cost, int | float) else 0.0
+        self.tokens += usage.total_tokens
+        self.cost += usage.cost_usd or 0.0
         self._check_usage(event.node_id)
 
     def on_node_cached(self, event: Any) -> None:

@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = ["RunSource", "ConsumerFactory", "default_consumers", "for_run", "run_with_consumers", "flush_records"]
 
-# Where a run was started; stored on its record and shown in the editor's History tab.
-RunSource = Literal["cli", "batch", "serve", "editor", "api", "eval"]
+# Where a run was started; stored on its record and shown in the editor's History tab. `serve`, `openai`
+# and `mcp` are `patchwire serve`'s route families (and `patchwire mcp`); `api`: `runtime.run` from Python.
+RunSource = Literal["cli", "batch", "serve", "openai", "mcp", "editor", "api", "eval"]
 ConsumerFactory = Callable[["Plan", str], Consumer]
 
 

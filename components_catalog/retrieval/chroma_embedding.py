@@ -73,7 +73,7 @@ class LiteLLMEmbeddingFunction(EmbeddingFunction[Documents]):
 
         from components_catalog.llm.bases import check_model_base_blocking
         from components_catalog.llm.providers import load_litellm
-        from components_catalog.retrieval.chroma_client import litellm_kwargs, vectors_of
+        from components_catalog.retrieval.embedding_requests import litellm_kwargs, vectors_of
 
         base = check_model_base_blocking(self.model, self.api_base, self.api_key_env)  # the same egress guard
         key = os.environ.get(self.api_key_env) if self.api_key_env else None

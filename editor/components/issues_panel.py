@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
 from ..state.editor import EditorState
+from ..views import IssueRow
 
 __all__ = ["issues_panel"]
 
 
-def _row(issue: Any) -> rx.Component:
-    node_id = issue["node_id"].to(str)
+def _row(issue: rx.Var[IssueRow]) -> rx.Component:
+    node_id = issue["node_id"]
     return rx.el.button(
-        rx.el.span(rx.cond(issue["severity"].to(str) == "error", "Error", "Warning"),
-                   class_name="pw-sev pw-sev-" + issue["severity"].to(str)),
-        rx.cond(node_id != "", rx.el.code(node_id + rx.cond(issue["port"].to(str) != "", "." + issue["port"].to(str), ""),
+        rx.el.span(rx.cond(issue["severity"] == "error", "Error", "Warning"),
+                   class_name="pw-sev pw-sev-" + issue["severity"]),
+        rx.cond(node_id != "", rx.el.code(node_id + rx.cond(issue["port"] != "", "." + issue["port"], ""),
                                           class_name="pw-issue-where")),
         rx.el.span(
-            rx.el.span(issue["message"].to(str), class_name="pw-issue-msg"),
-            rx.cond(issue["hint"].to(str) != "", rx.el.span(issue["hint"].to(str), class_name="pw-issue-hint")),
+            rx.el.span(issue["message"], class_name="pw-issue-msg"),
+            rx.cond(issue["hint"] != "", rx.el.span(issue["hint"], class_name="pw-issue-hint")),
             class_name="pw-issue-text",
         ),
         on_click=EditorState.focus_node(node_id),
         type="button",
         class_name="pw-issue",
         custom_attrs={"data-testid": "issue-" + issue["index"].to(str), "data-node-id": node_id,
-                      "data-code": issue["code"].to(str), "data-severity": issue["severity"].to(str)},
+                      "data-code": issue["code"], "data-severity": issue["severity"]},
     )
 
 

@@ -10,6 +10,7 @@ from ..state.editor import EditorState
 from ..state.node_run import NodeRunState as N
 from ..state.run import RunState
 from ..state.subflow_nav import SubflowNavState
+from .document_card import document_card
 from .json_view import json_tree
 from .monitor_panel import node_network_line
 
@@ -109,23 +110,10 @@ def _model() -> rx.Component:
     )
 
 
-def _doc(card: Any) -> rx.Component:
-    return rx.el.div(
-        rx.el.div(rx.el.b("#", card["rank"].to(str), " ", card["title"].to(str)),
-                  rx.cond(card["score"].to(str) != "", rx.el.span("score ", card["score"].to(str), class_name="pw-score")),
-                  class_name="pw-doc-head"),
-        rx.el.div(card["text"].to(str), class_name="pw-doc-text"),
-        rx.el.div(card["port"].to(str), " · ", rx.el.code(card["id"].to(str)), class_name="pw-muted"),
-        class_name="pw-doc",
-        custom_attrs={"data-testid": "doc-card", "data-score": card["score"].to(str)},
-        key=card["key"].to(str),
-    )
-
-
 def _values() -> rx.Component:
     return rx.el.div(
         rx.cond(N.documents.length() > 0,
-                rx.el.div(rx.el.h4("Documents", class_name="pw-section"), rx.foreach(N.documents, _doc))),
+                rx.el.div(rx.el.h4("Documents", class_name="pw-section"), rx.foreach(N.documents, document_card))),
         rx.cond(N.has_data, rx.el.div(
             rx.cond(N.inputs.length() > 0, rx.el.div(
                 rx.el.h4("Inputs", class_name="pw-section"), json_tree(N.inputs, "node-inputs", 1))),

@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from .. import routes
-from ..components.run_inspector import _doc
+from ..components.document_card import document_card
 from ..state.reviews import ReviewState as R
 from .editor_page import hydration_marker
 
@@ -58,7 +58,7 @@ def _detail() -> rx.Component:
         rx.el.pre(t["draft"].to(str), class_name="pw-pre", custom_attrs={"data-testid": "review-draft"}),
         rx.el.h4("Context", class_name="pw-section"),
         rx.cond(t["documents"].to(list[dict[str, Any]]).length() > 0,
-                rx.foreach(t["documents"].to(list[dict[str, Any]]), _doc),
+                rx.foreach(t["documents"].to(list[dict[str, Any]]), document_card),
                 rx.cond(t["context_text"].to(str) != "", rx.el.pre(t["context_text"].to(str), class_name="pw-pre"),
                         rx.el.p("No context was retrieved for this question.", class_name="pw-muted",
                                 custom_attrs={"data-testid": "review-no-context"}))),

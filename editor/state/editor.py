@@ -67,7 +67,7 @@ class EditorState(rx.State):
     components: dict[str, dict[str, Any]] = {}  # titles, colours, docs of the components in use
     node_issues: dict[str, list[dict[str, Any]]] = {}
     compat: dict[str, list[str]] = {}
-    issues: list[dict[str, Any]] = []
+    issues: list[views.IssueRow] = []
     error_count: int = 0
     warning_count: int = 0
     selected_nodes: list[str] = []

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from ..issues import InvalidInputs, InvalidSpec
+from ..log_redaction import install_log_redaction
 from ..tracing import TracingConfigError
 from . import batch, core, eval, export, mcp, runs, serve
 from .common import EXIT_FAILED, EXIT_INVALID, UsageError, print_issues
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    install_log_redaction()  # a library logging a request with its key writes `***`
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

@@ -9,7 +9,6 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from ..http_guard import is_loopback, token_problem
@@ -50,7 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ServeConfigError,
         create_app,
     )
-    from ..serving.records import health_checks
+    from ..serving.records import health_checks, record_consumers_for
 
     token = os.environ.get(TOKEN_ENV) or None
     _check_settings(args, token)
@@ -112,13 +111,6 @@ def _published_versions(specs: list, registry: object) -> dict:
 
 def _app_settings(settings: dict) -> dict:
     return {k: v for k, v in settings.items() if k not in ("record", "published")}
-
-
-def record_consumers_for(record: bool) -> Callable[[str], list]:
-    """Per route family (`serve`, `openai`, `mcp`): the default consumers, run records stored with that source."""
-    from ..consumers import default_consumers
-
-    return lambda source: default_consumers(source, record=record)
 
 
 def _check_settings(args: argparse.Namespace, token: str | None) -> None:

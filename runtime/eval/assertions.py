@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..text import shorten
-from ..usage import USAGE_PORT, usage_total
+from ..usage import usage_total
 from .suite import Assertion
 
 __all__ = ["Outcome", "RunView", "check", "PURE_CHECKS", "document_ids", "json_path_get", "MAX_MATCH_CHARS"]
@@ -43,9 +43,9 @@ class RunView:
     def usage(self, node: str | None = None) -> Any:
         """Tokens and cost of one node, or of the whole run (summed over every `usage` output)."""
         if node is not None:
-            return usage_total([_usage_of(self.nodes[node].outputs)])
+            return usage_total([self.nodes[node].outputs])
         if self._usage is None:
-            self._usage = usage_total(_usage_of(n.outputs) for n in self.nodes.values())
+            self._usage = usage_total(n.outputs for n in self.nodes.values())
         return self._usage
 
     def value(self, node: str, port: str | None) -> Any:
@@ -57,11 +57,6 @@ class RunView:
     def fired(self, node: str, port: str | None) -> bool:
         result = self.nodes[node]
         return result.status in _RAN and (port is None or port in result.outputs)
-
-
-def _usage_of(outputs: dict[str, Any]) -> dict[str, Any]:
-    usage = outputs.get(USAGE_PORT)
-    return {USAGE_PORT: usage.model_dump() if hasattr(usage, "model_dump") else usage} if usage is not None else {}
 
 
 def _text(value: Any) -> str:

@@ -42,7 +42,7 @@ from ..spec import PipelineSpec
 from ..tracing import continue_trace
 from .bodies import read_body, run_inputs
 from .guard import ServeGuard
-from .records import HealthCheck, health_checks, health_report
+from .records import HealthCheck, health_checks, health_report, record_consumers_for
 from .runner import ApiError, Pipeline, Runner
 from .schema import RUN_BODY_SCHEMA, RUN_RESULT_SCHEMA
 from .served import PublishedSpec, ServeConfigError, compile_pipelines, find_pipeline, published_versions
@@ -188,7 +188,9 @@ def _missing_input_hint(pipeline: Pipeline, name: str) -> str:
 def app_from_env() -> FastAPI:
     """The app described by `PATCHWIRE_SERVE_CONFIG` (set by `patchwire serve` for its worker processes)."""
     from ..loading import load_spec
+    from ..log_redaction import install_log_redaction
 
+    install_log_redaction()  # a worker process logs like `patchwire serve`: secret values masked
     raw = os.environ.get(CONFIG_ENV)
     if not raw:
         raise ServeConfigError(f"{CONFIG_ENV} is not set; start the service with `patchwire serve SPEC`.")
@@ -198,8 +200,6 @@ def app_from_env() -> FastAPI:
     published = None
     if config.get("published", False):  # the CLI printed the notes already
         published, _ = published_versions([spec.name for spec in specs], registry)
-    from ..cli.serve import record_consumers_for
-
     return create_app(specs, registry, published=published,
                       max_body_bytes=config.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES),
                       request_timeout_s=config.get("request_timeout_s", DEFAULT_REQUEST_TIMEOUT_S),

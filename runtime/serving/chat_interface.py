@@ -14,6 +14,8 @@ from typing import Any
 
 from ..plan import Plan
 from ..results import RunResult, jsonable
+from ..text import shorten
+from ..usage import TOKEN_FIELDS, usage_total
 
 __all__ = ["ChatMapping", "ChatMessage", "chat_mapping", "chat_inputs", "reply_text", "run_usage"]
 
@@ -93,7 +95,7 @@ def reply_text(mapping: ChatMapping, result: RunResult, pipeline: str) -> str:
         return as_text(result.outputs[mapping.output])
     node = result.nodes.get(mapping.output)
     why = f": {node.skip_reason}" if node is not None and node.skip_reason else ""
-    others = [f"`{name}` = {_short(as_text(value))}" for name, value in result.outputs.items()]
+    others = [f"`{name}` = {shorten(as_text(value), 200, '…')}" for name, value in result.outputs.items()]
     went = f" The run produced {', '.join(others)} instead." if others else ""
     return (f"[No answer: this run of pipeline `{pipeline}` did not produce its `{mapping.output}` output"
             f"{why}.{went} Run id: {result.run_id}.]")
@@ -103,29 +105,7 @@ def as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(jsonable(value), ensure_ascii=False)
 
 
-def _short(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
 def run_usage(node_outputs: Iterable[dict[str, Any]]) -> dict[str, int]:
-    """Tokens summed over every usage-shaped output of the run's nodes (as the run record sums them)."""
-    prompt = completion = total = 0
-    for outputs in node_outputs:
-        for value in (outputs or {}).values():
-            usage = _usage_of(value)
-            if usage is not None:
-                prompt, completion, total = prompt + usage[0], completion + usage[1], total + usage[2]
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
-
-
-def _usage_of(value: Any) -> tuple[int, int, int] | None:
-    if isinstance(value, dict):
-        get = value.get
-    elif hasattr(value, "total_tokens") and hasattr(value, "prompt_tokens"):
-        def get(key: str, default: Any = None) -> Any:
-            return getattr(value, key, default)
-    else:
-        return None
-    if get("total_tokens") is None or get("prompt_tokens") is None:
-        return None
-    return int(get("prompt_tokens") or 0), int(get("completion_tokens") or 0), int(get("total_tokens") or 0)
+    """The run's tokens for an OpenAI-compatible `usage`: the run record's total (`runtime.usage`)."""
+    total = usage_total(node_outputs)
+    return {name: getattr(total, name) for name in TOKEN_FIELDS}

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["RECORD_WAIT_S", "receipt", "unrecorded", "health_checks", "health_report"]
+if TYPE_CHECKING:
+    from ..consumers import RunSource
+
+__all__ = ["RECORD_WAIT_S", "receipt", "unrecorded", "record_consumers_for", "health_checks", "health_report"]
 
 RECORD_WAIT_S = 10.0  # how long a finished run waits for its record to be confirmed stored
 HealthCheck = Callable[[], str]  # blocking; "ok" or the problem, in words
@@ -33,6 +36,13 @@ async def unrecorded(receipts: list[Awaitable[None]]) -> str | None:
         except Exception as exc:  # noqa: BLE001 - whatever the store raised is the message
             return str(exc)
     return None
+
+
+def record_consumers_for(record: bool) -> Callable[[RunSource], list]:
+    """Per route family (`serve`, `openai`, `mcp`): the default consumers, run records stored with that source."""
+    from ..consumers import default_consumers
+
+    return lambda source: default_consumers(source, record=record)
 
 
 def health_checks(record: bool) -> dict[str, HealthCheck]:

@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .errors import TracingConfigError
 from .propagation import continue_trace, traceparent
 
 if TYPE_CHECKING:
@@ -22,10 +23,6 @@ __all__ = ["ENDPOINT_VARS", "TracingConfigError", "tracing_enabled", "tracing_fa
            "continue_trace"]
 
 ENDPOINT_VARS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
-
-
-class TracingConfigError(ValueError):
-    """The OTEL_* settings ask for something Patchwire's tracing cannot do (said with the fix)."""
 
 
 def tracing_enabled(environ: Mapping[str, str] = os.environ) -> bool:

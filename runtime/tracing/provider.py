@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from . import TracingConfigError
+from .errors import TracingConfigError
 
 __all__ = ["TraceSink", "trace_sink", "make_sink", "PROTOCOL_VARS", "SUPPORTED_PROTOCOL", "DEFAULT_SERVICE_NAME",
            "DEFAULT_MAX_QUEUE_SIZE"]

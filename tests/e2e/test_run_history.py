@@ -3,11 +3,17 @@ flight when the server stopped shows as interrupted, never as running forever.""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from playwright.sync_api import Page, expect
 
 from . import runs, ui
 from .conftest import Servers
-from .server import Server
+from .server import HERE, Server
 
 
 def two_step(seconds: float, name: str) -> dict:
@@ -124,3 +130,30 @@ def test_each_run_in_the_history_shows_where_it_came_from(server: Server, page: 
     expect(page.get_by_test_id("run-problems")).to_contain_text(
         f"Run `{from_editor}` belongs to another pipeline; open it from that pipeline's history.")
     expect(runs.run_status(page)).to_have_attribute("data-run-id", "")
+
+
+def test_runs_of_a_saved_pipelines_spec_from_the_cli_and_batch_show_in_its_history(server: Server, page: Page,
+                                                                                    tmp_path: Path) -> None:
+    """`patchwire run` and `patchwire batch` of the spec file record runs without a pipeline id: the History
+    tab of the saved pipeline with that spec's name lists them, with their source."""
+    data = two_step(0.01, "from the command line")
+    pipeline = runs.create_pipeline(server.data_dir, data)
+    spec_file, rows, out = tmp_path / "spec.json", tmp_path / "rows.jsonl", tmp_path / "out.jsonl"
+    spec_file.write_text(json.dumps(data))
+    rows.write_text('{"q": "batch one"}\n')
+    env = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, "PATCHWIRE_DATA_DIR": str(server.data_dir),
+           "PATCHWIRE_PLUGINS": str(HERE / "plugin_components.py")}
+    patchwire = str(Path(sys.executable).with_name("patchwire"))
+    ran = subprocess.run([patchwire, "run", str(spec_file), "--input", "q=cli one", "--json"], capture_output=True,
+                         text=True, timeout=120, env=env)
+    assert ran.returncode == 0, ran.stderr
+    batch = subprocess.run([patchwire, "batch", str(spec_file), str(rows), "-o", str(out), "--quiet"],
+                           capture_output=True, text=True, timeout=120, env=env)
+    assert batch.returncode == 0, batch.stderr
+    from_cli, from_batch = json.loads(ran.stdout)["run_id"], json.loads(out.read_text())["run_id"]
+
+    runs.open_pipeline(page, server.base, pipeline)
+    page.get_by_test_id("tab-history").click()
+    expect(page.get_by_test_id("history-list")).to_have_attribute("data-count", "2")
+    expect(page.get_by_test_id(f"history-source-{from_cli}")).to_have_text("cli")
+    expect(page.get_by_test_id(f"history-source-{from_batch}")).to_have_text("batch")

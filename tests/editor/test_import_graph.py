@@ -2,64 +2,18 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
+from tests.import_graph import find_cycle as _cycle
+from tests.import_graph import import_graph as _import_graph
+
 EDITOR = Path(__file__).resolve().parents[2] / "editor"
 
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(EDITOR.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _imported(path: Path, module: str, known: set[str]) -> set[str]:
-    """Every editor module `path` imports, wherever the import statement is (module level or in a function)."""
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
-            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
-        else:
-            continue
-        found |= {name for name in names if name in known}
-    return found - {module}
-
-
 def import_graph() -> dict[str, set[str]]:
-    paths = {_module_name(p): p for p in EDITOR.rglob("*.py") if ".web" not in p.parts}
-    known = set(paths)
-    return {module: _imported(path, module, known) for module, path in paths.items()}
-
-
-def _cycle(graph: dict[str, set[str]]) -> list[str]:
-    """One import circle of `graph` (as a path a -> ... -> a), or []."""
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    path: list[str] = []
-
-    def visit(module: str) -> list[str]:
-        state[module] = 1
-        path.append(module)
-        for dep in sorted(graph[module]):
-            if state.get(dep) == 1:
-                return path[path.index(dep):] + [dep]
-            if dep not in state and (found := visit(dep)):
-                return found
-        path.pop()
-        state[module] = 2
-        return []
-
-    for module in sorted(graph):
-        if module not in state and (found := visit(module)):
-            return found
-    return []
+    return _import_graph("editor")
 
 
 def test_the_graph_reader_sees_function_local_and_relative_imports(tmp_path: Path) -> None:

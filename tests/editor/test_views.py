@@ -79,3 +79,21 @@ def test_a_custom_model_base_shows_as_a_warning_on_the_node_and_in_the_issues_pa
     assert (row["node_id"], row["severity"]) == ("chat", "warning")
     assert row["message"].startswith("Node `chat` (`llm.chat` v1): custom model base http://10.0.0.9/v1")
     assert "PATCHWIRE_MODEL_BASES" in row["hint"]
+
+
+def test_the_issues_panel_reads_a_typed_var():
+    """Each row has exactly the IssueRow fields, and the state var says so (no `.to(str)` casts in the panel)."""
+    import inspect
+    import re
+    import typing
+
+    from editor.components import issues_panel
+    from editor.state.editor import EditorState
+    from runtime import Issue
+
+    (row,) = views.issue_rows([Issue(code="x", severity="warning", message="m", node_id=None)])
+    assert row == {"index": 0, "node_id": "", "port": "", "message": "m", "hint": "", "severity": "warning", "code": "x"}
+    assert set(row) == set(views.IssueRow.__annotations__)
+    assert typing.get_args(EditorState.issues._var_type) == (views.IssueRow,)
+    casts = re.findall(r'issue\["(\w+)"\]\.to\(', inspect.getsource(issues_panel))
+    assert casts == ["index"]  # only the number, joined into a test id

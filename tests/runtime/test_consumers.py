@@ -126,3 +126,37 @@ async def test_default_consumers_record_serve_runs_and_progress_lines(fresh_data
     assert (record.source, record.pipeline_id, record.outputs) == ("serve", "p7", {"out": "x"})
     assert [line.split()[:2] for line in lines.getvalue().splitlines()] == [["ok", "q"], ["ok", "out"]]
     assert default_consumers("editor", record=False) == []
+
+
+def test_every_source_an_entry_point_records_is_a_run_source():
+    """`RunSource` names every place runs come from (the History tab shows it): a new entry point adds its name."""
+    import re
+
+    from runtime.consumers import RunSource
+
+    root = Path(__file__).resolve().parents[2]
+    used = {name for package in ("runtime", "editor") for path in (root / package).rglob("*.py")
+            for pair in re.findall(r"""(?:default_consumers|runner)\("(\w+)"|live_runs\(\)\.start\(.*source="(\w+)\"""",
+                                   path.read_text()) for name in pair if name}
+    assert used >= {"cli", "batch", "serve", "openai", "mcp", "editor", "eval"}
+    assert used <= set(typing.get_args(RunSource)), used - set(typing.get_args(RunSource))
+
+
+@pytest.mark.parametrize("flags", [(), ("--no-record",)], ids=["recorded", "no-record"])
+def test_patchwire_serve_records_its_runs_unless_told_not_to(echo_spec: Path, fresh_database, monkeypatch, flags):
+    import httpx
+    import uvicorn
+
+    from runtime.cli import main
+    from runtime.consumers import flush_records
+    from runtime.testing.servers import serve_app
+
+    served: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.setdefault("app", app))
+    assert main(["serve", str(echo_spec), *flags, *SAMPLES]) == 0
+    with serve_app(served["app"]) as url:
+        response = httpx.post(f"{url}/v1/pipelines/echoed/run", json={"inputs": {"query": "hi"}}, timeout=60)
+    assert response.status_code == 200 and response.json()["outputs"] == {"out": "e:hi"}
+    flush_records()
+    runs = [(run.id, run.source) for run in stored_runs()]
+    assert runs == ([] if flags else [(response.json()["run_id"], "serve")])

@@ -68,6 +68,9 @@ async def test_a_failing_item_fails_the_exported_run_with_the_same_message(tmp_p
         await module.run_pipeline(inputs)
     assert str(failed.value) == want.error["message"] == (
         "Node `m` failed: item 1 failed at `work`: ValueError: refusing 'bad'")
+    assert (failed.value.node, failed.value.detail) == ("m", "item 1 failed at `work`: ValueError: refusing 'bad'")
+    item = failed.value.__cause__  # the item's failure, read from the inner step's data (not its message)
+    assert item.as_error() == {"index": 1, "node": "work", "type": "ValueError", "message": "refusing 'bad'"}
 
 
 SLOW = sub_spec("slow", {"doc": ("io.input", {}), "wait": ("demo.slow_first_runs", {"key": "export-policy",

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from runtime.cli.serve import record_consumers_for
 from runtime.serving.app import ServeConfigError, create_app
+from runtime.serving.records import record_consumers_for
 from runtime.testing.components import sample_registry
 from runtime.testing.servers import serve_app
 from runtime.testing.specs import make_spec

@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 
 from components_catalog.llm.chat import ChatCompletion
 from components_catalog.llm.providers import load_litellm
-from runtime.cli.serve import record_consumers_for
 from runtime.serving.app import create_app
+from runtime.serving.records import record_consumers_for
 from runtime.spec import PipelineSpec
 from runtime.testing.components import sample_registry
 from runtime.testing.fake_openai import FakeOpenAI

@@ -23,3 +23,16 @@ def test_bounded_marks_every_cut():
     assert bounded({f"k{i}": i for i in range(4)}, limit=10, items=9, keys=2) == (
         {"k0": 0, "k1": 1, "…": "2 more keys"}, True)
     assert bounded(["short", 1, None], limit=10, items=3) == (["short", 1, None], False)
+
+
+def test_no_module_cuts_text_by_hand():
+    """`text[:n] + "…"` written again elsewhere drifts (an off-by-one, another marker): use `shorten`."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    by_hand = re.compile(r"""\[:[^\]\n]+\]\s*\+\s*f?["'](…|\.\.\.)""")
+    found = [f"{path.relative_to(root)}:{number}" for package in ("runtime", "editor", "components_catalog")
+             for path in sorted((root / package).rglob("*.py")) if path.relative_to(root).as_posix() != "runtime/text.py"
+             for number, line in enumerate(path.read_text().splitlines(), start=1) if by_hand.search(line)]
+    assert found == []

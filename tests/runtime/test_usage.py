@@ -42,3 +42,33 @@ def test_the_run_record_uses_the_same_total():
     recorder.flush()
     record, _ = get_run("u1")
     assert (record.total_tokens, record.cost_usd) == (3, 0.001)  # the usage sent on to `out` is not counted again
+
+
+def test_usage_models_count_like_their_json():
+    from components_catalog.types import TokenUsage
+
+    model = TokenUsage(**USAGE)
+    assert usage_total([{"usage": model}]) == usage_total([{"usage": USAGE}])
+
+
+def test_an_openai_answer_reports_the_run_records_total_not_every_usage_shaped_value():
+    """A usage value wired on to an output (or a join) is the same spending: the answer's `usage` is the
+    run record's total, not twice it."""
+    from components_catalog.types import TokenUsage
+    from runtime.serving.chat_interface import run_usage
+
+    spent = TokenUsage(**USAGE)
+    outputs = [{"text": "hi", "usage": spent}, {"value": spent}, {"joined": [USAGE]}, None]
+    assert run_usage(outputs) == {"prompt_tokens": 2, "completion_tokens": 1, "total_tokens": 3}
+    assert run_usage([]) == {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+
+
+def test_an_eval_run_views_tokens_with_the_same_total():
+    from components_catalog.types import TokenUsage
+    from runtime.eval.assertions import RunView
+    from runtime.results import NodeResult
+
+    nodes = {"m": NodeResult(status="succeeded", outputs={"usage": TokenUsage(**USAGE)}),
+             "out": NodeResult(status="succeeded", outputs={"value": TokenUsage(**USAGE)})}
+    view = RunView(status="succeeded", latency_ms=1.0, nodes=nodes)
+    assert (view.usage().total_tokens, view.usage("m").total_tokens, view.usage("out").counted) == (3, 3, 0)

@@ -15,11 +15,8 @@ class FlowFailed(Exception):
     """An item or iteration of a flow node failed: which one, at which inner step, and why."""
 
     def __init__(self, index: int, what: str, failure: NodeFailed) -> None:
-        text = str(failure)
-        node = text.split("`")[1] if text.startswith("Node `") else ""
-        detail = text.split(" failed: ", 1)[-1]
-        cause = failure.__cause__
-        self.node, self.detail = node, detail
+        node, cause = failure.node, failure.__cause__
+        self.node, self.detail = node, failure.detail
         self.type = type(cause).__name__ if cause else "NodeFailed"
         if isinstance(cause, FlowFailed):  # a flow node inside: its innermost step and error
             self.node = f"{node}/{cause.index}/{cause.node}"

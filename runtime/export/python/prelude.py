@@ -22,7 +22,14 @@ Fired = dict[str, Any]  # the output ports a step set; {} when it was skipped
 
 
 class NodeFailed(Exception):
-    """A step failed and nothing handles its error: the run stops, like `patchwire run`."""
+    """A step failed and nothing handles its error: the run stops, like `patchwire run`.
+
+    `node`: the step's node id; `detail`: its error's message (secrets masked)."""
+
+    def __init__(self, node: str, detail: str) -> None:
+        prefix = f"Node `{node}`"
+        super().__init__(detail if detail.startswith(prefix) else f"{prefix} failed: {detail}")
+        self.node, self.detail = node, detail
 
 
 class _Spread(list):
@@ -164,9 +171,7 @@ class Run:
         for secret in self.secrets:
             message = message.replace(secret, "***")
         if not handled:
-            prefix = f"Node `{node_id}`"
-            text = message if message.startswith(prefix) else f"{prefix} failed: {message}"
-            raise NodeFailed(text) from exc
+            raise NodeFailed(node_id, message) from exc
         error = {"node": node_id, "component": component.info.id, "type": type(exc).__name__}
         return {"error": {**error, "message": message, "attempts": attempts}}
 
