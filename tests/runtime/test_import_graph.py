@@ -16,7 +16,7 @@ KNOWN_CIRCLES = {
     # (they drive an executor); the registry adds them to every registry.
     frozenset({"runtime.attempts", "runtime.executor", "runtime.flow", "runtime.flow.components",
                "runtime.flow.nested", "runtime.flow.ports", "runtime.flow.scope", "runtime.flow.subrun",
-               "runtime.inputs", "runtime.node_checks", "runtime.plan", "runtime.registry", "runtime.validation"}),
+               "runtime.inputs", "runtime.node_checks", "runtime.node_runs", "runtime.plan", "runtime.registry", "runtime.validation"}),
     # `session()` migrates the database on first use (db -> schema), which reads and writes through db.
     frozenset({"runtime.store.db", "runtime.store.health", "runtime.store.recorder", "runtime.store.retention",
                "runtime.store.runs", "runtime.store.schema"}),

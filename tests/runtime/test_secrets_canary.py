@@ -244,7 +244,7 @@ def test_the_openai_compatible_api_and_mcp_show_no_secret(setup: dict[str, Any],
     quotes the keys and whose HTTP node echoes its credential header."""
     from runtime.spec import ChatInterface, PipelineInterface, PipelineSpec
 
-    secrets, port = setup["secrets"], _free_port()
+    secrets, port = setup["secrets"], free_port()
     spec = PipelineSpec.model_validate_json(setup["files"]["leaky"].read_text())
     spec.interface = PipelineInterface(chat=ChatInterface(input="query", output="out_chat", stream_from="chat"))
     spec.nodes = [n for n in spec.nodes if n.id != "fail"]  # one failing node is covered above
