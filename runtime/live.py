@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .events import Consumer, EventFold, NodeLog, RunStarted
-from .flow.inner_status import InnerStatuses
+from .flow.inner_status import InnerStatuses, inner_ids
 from .flow.progress import LoopProgress, MapProgress
 from .results import jsonable
 from .text import bounded
@@ -108,8 +108,13 @@ class LiveRun(EventFold):
 
     def inner_views(self, flow: str) -> dict[str, dict[str, Any]]:
         """The live views of the nodes inside the flow node at `flow` (`map1`; nested: `outer/m`, no indices),
-        by their ids in its subflow (`runtime.flow.inner_status`)."""
-        return self.inside.views(flow, run_ended=self.done)
+        by their ids in its subflow (`runtime.flow.inner_status`). While its top-level flow node runs, an
+        inner node that has not started yet is `queued`, like the pipeline's own."""
+        views = self.inside.views(flow, run_ended=self.done)
+        top = self.nodes.get(flow.split("/", 1)[0])
+        if top is not None and top.status == "running":
+            views = {node_id: {"status": "queued"} for node_id in inner_ids(self.execution.plan, flow)} | views
+        return views
 
     def cancel(self) -> None:
         self.execution.cancel("stopped from the editor")

@@ -23,7 +23,7 @@ from typing import Any
 from ..events import NodeCached, NodeCancelled, NodeFailed, NodeFinished, NodeSkipped, NodeStarted
 from .scope import FLOW_IDS
 
-__all__ = ["InnerStatuses", "InnerNode", "flow_key"]
+__all__ = ["InnerStatuses", "InnerNode", "flow_key", "inner_ids"]
 
 # When no run of the node is in flight: the first of these it has a run of names its status.
 _SETTLED = ("failed", "succeeded", "cached", "skipped", "cancelled")
@@ -33,6 +33,14 @@ _ENDED = {NodeFinished: "succeeded", NodeCached: "cached", NodeSkipped: "skipped
 def flow_key(path: list[Any]) -> str:
     """The flow path of an inner node's event without item or iteration indices (`outer/m`)."""
     return "/".join(path[0:-1:2])
+
+
+def inner_ids(plan: Any, flow: str) -> list[str]:
+    """The node ids of the subflow the flow node at `flow` (`outer/m`) runs in `plan`; [] if there is none."""
+    for node_id in flow.split("/"):
+        index = plan.by_id.get(node_id) if plan is not None else None
+        plan = getattr(plan.nodes[index].component, "plan", None) if index is not None else None
+    return [node.id for node in plan.nodes] if plan is not None else []
 
 
 class InnerNode:
