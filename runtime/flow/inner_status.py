@@ -32,7 +32,7 @@ _ENDED = {NodeFinished: "succeeded", NodeCached: "cached", NodeSkipped: "skipped
 
 def flow_key(path: list[Any]) -> str:
     """The flow path of an inner node's event without item or iteration indices (`outer/m`)."""
-    return "/".join(path[0:-1:2])
+    return path[0] if len(path) == 3 else "/".join(path[0:-1:2])
 
 
 def inner_ids(plan: Any, flow: str) -> list[str]:
@@ -85,28 +85,33 @@ class InnerStatuses:
     def __init__(self, plan: Any):
         self.flow_nodes = frozenset(node.id for node in plan.nodes if node.component_id in FLOW_IDS)
         self._flows: dict[str, dict[str, InnerNode]] = {}
-        self._in_flight: set[str] = set()  # the full ids (`map1/3/summarise`) of inner nodes running now
+        self._in_flight: dict[str, InnerNode] = {}  # inner nodes running now, by full id (`map1/3/summarise`)
 
     def fold(self, event: Any) -> None:
         """One event of a node inside a flow node (`node_path` set)."""
         cls = event.__class__
         if cls is NodeStarted:
-            node = self._node(event.node_path)
-            if event.node_id not in self._in_flight:
-                self._in_flight.add(event.node_id)
+            node = self._in_flight.get(event.node_id)
+            if node is None:  # not a retry's new attempt: one more run in flight
+                node = self._in_flight[event.node_id] = self._node(event.node_path)
                 node.running += 1
-            node.started_at, node.attempts = event.ts, max(node.attempts, event.attempt)
+            node.started_at = event.ts
+            if event.attempt > node.attempts:
+                node.attempts = event.attempt
             return
         status = "failed" if cls is NodeFailed else _ENDED.get(cls)
         if status is None:  # chunks, logs, retries, pauses: the status stays
             return
-        node = self._node(event.node_path)
-        if event.node_id in self._in_flight:
-            self._in_flight.discard(event.node_id)
+        node = self._in_flight.pop(event.node_id, None)
+        if node is None:  # it never started (cached, skipped, cancelled while queued)
+            node = self._node(event.node_path)
+        else:
             node.running -= 1
         node.ended[status] = node.ended.get(status, 0) + 1
         if cls is NodeFinished or cls is NodeFailed:
-            node.latency_ms, node.attempts = event.latency_ms, max(node.attempts, event.attempts)
+            node.latency_ms = event.latency_ms
+            if event.attempts > node.attempts:
+                node.attempts = event.attempts
         if cls is NodeFinished or cls is NodeCached:
             node.fired.update(event.outputs)
         elif cls is NodeFailed and event.handled:
@@ -118,14 +123,15 @@ class InnerStatuses:
             return
         for key in [k for k in self._flows if k == node_id or k.startswith(node_id + "/")]:
             del self._flows[key]
-        self._in_flight = {n for n in self._in_flight if not n.startswith(node_id + "/")}
+        self._in_flight = {n: node for n, node in self._in_flight.items() if not n.startswith(node_id + "/")}
 
     def views(self, flow: str, *, run_ended: bool = False) -> dict[str, dict[str, Any]]:
         """The inner nodes of the flow node at `flow` (`map1`, `outer/m`), by their ids in its subflow."""
         return {node_id: node.view(run_ended=run_ended) for node_id, node in self._flows.get(flow, {}).items()}
 
     def _node(self, path: list[Any]) -> InnerNode:
-        flow = self._flows.get(key := flow_key(path))
+        key = path[0] if len(path) == 3 else "/".join(path[0:-1:2])
+        flow = self._flows.get(key)
         if flow is None:
             flow = self._flows[key] = {}
         node = flow.get(path[-1])
