@@ -2,7 +2,8 @@
 
 The editor's own state holds only the name of the open subflow (`EditorState._scope`, see
 `editor.subflow_scope`); the way there, the item of a run being looked at and the canvas statuses of
-that item's inner nodes live here. Graph logic is in `editor.grouping` and `editor.subflow_scope`.
+that item's inner nodes live here; the live statuses inside the open flow node (its path in each crumb,
+`flow`) are `SubflowLiveState`'s. Graph logic is in `editor.grouping` and `editor.subflow_scope`.
 """
 
 from __future__ import annotations
