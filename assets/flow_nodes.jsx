@@ -9,6 +9,7 @@ import { BreakpointToggle } from "./flow_breakpoints.jsx";
 import { NodeHeat } from "./node_heat.jsx";
 import { NodeOutline } from "./flow_outline.jsx";
 import { MapProgress } from "./flow_subflows.jsx";
+import { FlowBadges } from "./flow_subflows.jsx";
 
 export const CanvasContext = createContext(null);
 
@@ -60,6 +61,7 @@ function RunLine({ id, status }) {
       <span className="pw-run-label">{label}</span>
       {status.attempts > 1 ? <span className="pw-run-attempts" title="attempts">×{status.attempts}</span> : null}
       {status.progress ? <MapProgress id={id} progress={status.progress} /> : null}
+      <FlowBadges id={id} status={status} />
       {time}
     </div>
   );

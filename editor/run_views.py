@@ -141,6 +141,10 @@ def _entry(view: Mapping[str, Any]) -> dict[str, Any]:
         entry["attempts"] = int(view["attempts"])
     if view.get("progress"):  # a map node: [done, total, failed] items
         entry["progress"] = list(view["progress"])
+    if view.get("loop"):  # a loop node: [iteration, max_iterations]
+        entry["loop"] = list(view["loop"])
+    if view.get("counts"):  # a node inside a map or loop: [in flight, done, failed] runs (runtime.flow.inner_status)
+        entry["counts"] = list(view["counts"])
     return entry
 
 
@@ -152,6 +156,7 @@ def compact_status(nodes: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str
 def stored_views(nodes: Mapping[str, Any], spec: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Live-snapshot-shaped node views of a stored run (NodeRecords), for the canvas and the timeline."""
     error_sources = {e["source"]["node"] for e in (spec or {}).get("edges", []) if e["source"]["port"] == "error"}
+    bounds = _loop_bounds(spec)
     views = {}
     for node_id, record in nodes.items():
         if "/" in node_id:  # a node inside a flow node's item (`map1/3/summarise`): not on this canvas
@@ -169,6 +174,7 @@ def stored_views(nodes: Mapping[str, Any], spec: Mapping[str, Any] | None = None
             "started_at": _epoch(record.started_at), "finished_at": _epoch(record.finished_at),
             "cache_source": _cache_source(record) if status == "cached" else None,
             "skip_reason": record.skip_reason, "progress": _map_progress(record),
+            "loop": _loop_progress(record, bounds.get(node_id)),
         }
     return views
 
@@ -179,6 +185,20 @@ def _map_progress(record: Any) -> list[int] | None:
     if not isinstance(items, dict) or "total" not in items:
         return None
     return [int(items.get("done", 0)), int(items["total"]), int(items.get("failed", 0))]
+
+
+def _loop_bounds(spec: Mapping[str, Any] | None) -> dict[str, int]:
+    """The `max_iterations` of each `flow.loop` node of a stored spec document."""
+    return {str(n["id"]): int(n["params"]["max_iterations"]) for n in (spec or {}).get("nodes", [])
+            if n.get("component") == "flow.loop" and isinstance((n.get("params") or {}).get("max_iterations"), int)}
+
+
+def _loop_progress(record: Any, bound: int | None) -> list[int] | None:
+    """A loop node's [iterations, max_iterations] as its record holds them (`trace["loop"]`), else None."""
+    loop = (record.trace or {}).get("loop")
+    if bound is None or not isinstance(loop, dict) or not isinstance(loop.get("iterations"), int):
+        return None
+    return [loop["iterations"], bound]
 
 
 def _cache_source(record: Any) -> str:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .events import Consumer, EventFold, NodeLog, RunStarted
-from .flow.progress import MapProgress
+from .flow.inner_status import InnerStatuses, inner_ids
+from .flow.progress import LoopProgress, MapProgress
 from .results import jsonable
 from .text import bounded
 
@@ -48,6 +49,7 @@ class NodeView:
     streamed: str = ""
     edited: list[str] = field(default_factory=list)  # input ports edited at a breakpoint
     progress: list[int] | None = None  # a map node: [done, total, failed] items (`runtime.flow.progress`)
+    loop: list[int] | None = None  # a loop node: [iteration, max_iterations]
 
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "started_at": self.started_at, "finished_at": self.finished_at,
@@ -55,7 +57,8 @@ class NodeView:
                 "attempts": self.attempts, "fired": self.fired, "error": self.error,
                 "skip_reason": self.skip_reason, "cache_source": self.cache_source,
                 "streamed": self.streamed[-2000:], "edited": self.edited,
-                "progress": None if self.progress is None else list(self.progress)}
+                "progress": None if self.progress is None else list(self.progress),
+                "loop": None if self.loop is None else list(self.loop)}
 
 
 class LiveRun(EventFold):
@@ -79,6 +82,8 @@ class LiveRun(EventFold):
         self._views = self.nodes
         self.paused: dict[str, None] = {}  # nodes held at a breakpoint, in the order they paused
         self.progress = MapProgress(execution.plan)
+        self.loops = LoopProgress(execution.plan)
+        self.inside = InnerStatuses(execution.plan)  # per inner node of each subflow, for a view opened on it
         self.version = 0
         self._consumers = consumers
         self._changed = asyncio.Event()
@@ -100,6 +105,16 @@ class LiveRun(EventFold):
                 "started_at": self.started_at, "latency_ms": self.latency_ms, "error": self.error,
                 "outputs": preview(self.outputs), "version": self.version,
                 "nodes": {node_id: view.to_dict() for node_id, view in self.nodes.items()}}
+
+    def inner_views(self, flow: str) -> dict[str, dict[str, Any]]:
+        """The live views of the nodes inside the flow node at `flow` (`map1`; nested: `outer/m`, no indices),
+        by their ids in its subflow (`runtime.flow.inner_status`). While its top-level flow node runs, an
+        inner node that has not started yet is `queued`, like the pipeline's own."""
+        views = self.inside.views(flow, run_ended=self.done)
+        top = self.nodes.get(flow.split("/", 1)[0])
+        if top is not None and top.status == "running":
+            views = {node_id: {"status": "queued"} for node_id in inner_ids(self.execution.plan, flow)} | views
+        return views
 
     def cancel(self) -> None:
         self.execution.cancel("stopped from the editor")
@@ -152,6 +167,8 @@ class LiveRun(EventFold):
                 self.inner.pop(next(iter(self.inner)))
             view = self.inner[event.node_id] = NodeView()
         self.progress.inner(event)
+        self.loops.inner(event)
+        self.inside.fold(event)
         self._views = self.inner  # the handlers below fold into this view
         try:
             self.dispatch(event)
@@ -168,6 +185,9 @@ class LiveRun(EventFold):
         view.status, view.started_at, view.attempts = "running", event.ts, event.attempt
         if self._views is self.nodes:
             view.progress = self.progress.started(event.node_id, event.inputs)
+            if event.node_id in self.inside.flow_nodes:
+                view.loop = self.loops.started(event.node_id)
+                self.inside.restarted(event.node_id)
 
     def on_node_chunk(self, event: Any) -> None:
         self._views[event.node_id].streamed += event.text
@@ -182,6 +202,7 @@ class LiveRun(EventFold):
         view.attempts, view.fired, view.error = event.attempts, sorted(event.outputs), None
         if self._views is self.nodes:
             self.progress.ended(event.node_id, event.trace)
+            self.loops.ended(event.node_id, event.trace)
 
     def on_node_cached(self, event: Any) -> None:
         view = self._views[event.node_id]
@@ -200,6 +221,7 @@ class LiveRun(EventFold):
         view.fired = ["error"] if event.handled else []
         if self._views is self.nodes:
             self.progress.ended(event.node_id, event.trace)
+            self.loops.ended(event.node_id, event.trace)
 
     def on_node_cancelled(self, event: Any) -> None:
         view = self._views[event.node_id]

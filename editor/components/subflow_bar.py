@@ -1,7 +1,8 @@
 """Over the canvas: the breadcrumbs of the open subflow, and Group into subflow / Ungroup.
 
 Also what the canvas shows as node statuses: the run's, on the pipeline itself; inside a subflow, those
-of the run's item being looked at (`SubflowNavState.item_status`), else none.
+of the run's item being looked at (`SubflowNavState.item_status`), else the live ones of the run shown
+(`SubflowLiveState.inner_status`: a map's items and a loop's iterations folded per inner node).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import reflex as rx
 
 from ..state.canvas_status import CanvasStatusState
 from ..state.run import RunState
+from ..state.subflow_live import SubflowLiveState as L
 from ..state.subflow_nav import Crumb
 from ..state.subflow_nav import SubflowNavState as N
 
@@ -21,7 +23,8 @@ __all__ = ["subflow_bar", "canvas_status"]
 def canvas_status() -> Any:
     """The canvas's `node_status` prop."""
     return rx.cond(N.scope == "", CanvasStatusState.node_status,
-                   rx.cond((N.item_run != "") & (N.item_run == RunState.run_id), N.item_status, rx.Var.create({})))
+                   rx.cond((N.item_run != "") & (N.item_run == RunState.run_id), N.item_status,
+                           rx.cond(L.run == RunState.run_id, L.inner_status, rx.Var.create({}))))
 
 
 def _crumb(crumb: rx.Var[Crumb], index: rx.Var[int]) -> rx.Component:

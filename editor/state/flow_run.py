@@ -66,5 +66,6 @@ class FlowRunState(rx.State):
                                   "be shown on the canvas.")
         what = f"iteration {index + 1}" if self.kind == "loop" else f"item {index}"
         nav = await self.get_state(SubflowNavState)
-        await nav.enter(editor, name, f"{self.node_id} · {what}", prefix=f"{self._path}/{index}/", run=self._run)
+        await nav.enter(editor, name, f"{self.node_id} · {what}", node=self.node_id, prefix=f"{self._path}/{index}/",
+                        run=self._run)
         return None

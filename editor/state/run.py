@@ -39,6 +39,7 @@ from .monitor import MonitorState
 from .node_run import NodeRunState
 from .pins import PinsState
 from .run_summary import RunSummaryState
+from .subflow_live import SubflowLiveState
 
 __all__ = ["RunState", "WATCH_INTERVAL_S"]
 
@@ -273,6 +274,7 @@ class RunState(rx.State):
     async def _apply(self, snapshot: dict[str, Any]) -> str | None:
         (await self.get_state(CanvasStatusState)).show(rv.compact_status(snapshot["nodes"]))
         (await self.get_state(DebugState)).on_snapshot(snapshot)
+        (await self.get_state(SubflowLiveState)).follow(run_id=snapshot["run_id"])
         self._set_view(self._view().with_status(snapshot["status"]))
         return (await self.get_state(NodeRunState)).on_snapshot(snapshot)
 

@@ -2,7 +2,8 @@
 
 The editor's own state holds only the name of the open subflow (`EditorState._scope`, see
 `editor.subflow_scope`); the way there, the item of a run being looked at and the canvas statuses of
-that item's inner nodes live here. Graph logic is in `editor.grouping` and `editor.subflow_scope`.
+that item's inner nodes live here; the live statuses inside the open flow node (its path in each crumb,
+`flow`) are `SubflowLiveState`'s. Graph logic is in `editor.grouping` and `editor.subflow_scope`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .. import flow_records, grouping, subflow_scope
 from ..catalog import registry
 from ..flow_runs import item_canvas
 from .editor import EditorState, follows_editor
+from .subflow_live import SubflowLiveState, opened_flow
 
 __all__ = ["SubflowNavState", "Crumb"]
 
@@ -26,6 +28,7 @@ class Crumb(TypedDict):
     scope: str  # the subflow shown at this level ("" the pipeline itself)
     prefix: str  # the run path of the item shown at this level (`map1/2/`), "" for none
     run: str  # the run that item belongs to
+    flow: str  # the flow node opened, by its path without indices (`map1`, `outer/m`): live statuses inside
 
 
 @follows_editor
@@ -61,7 +64,7 @@ class SubflowNavState(rx.State):
 
     async def _at(self, crumbs: list[Crumb]) -> None:
         """Take `crumbs` as the way to the open subflow, and show the statuses of the item it shows, if any."""
-        last = crumbs[-1] if crumbs else Crumb(label="", scope="", prefix="", run="")
+        last = crumbs[-1] if crumbs else Crumb(label="", scope="", prefix="", run="", flow="")
         status: dict[str, dict[str, Any]] = {}
         if last["prefix"]:
             run_spec, records = await flow_records.read_under(last["run"], last["prefix"])
@@ -69,11 +72,15 @@ class SubflowNavState(rx.State):
             status = item_canvas(records, last["prefix"], subflow)
         self._assign(crumbs=crumbs if len(crumbs) > 1 else [], scope=last["scope"], item_run=last["run"],
                      item_prefix=last["prefix"], item_status=status)
+        (await self.get_state(SubflowLiveState)).follow(flow="" if last["prefix"] else last.get("flow", ""))
 
-    async def enter(self, editor: EditorState, name: str, label: str, *, prefix: str = "", run: str = "") -> None:
-        """Open the subflow `name` one level down (`prefix`, `run`: showing that item of that run)."""
-        top = Crumb(label=editor.pipeline_name or "Pipeline", scope="", prefix="", run="")
-        await self._at([*(self.crumbs or [top]), Crumb(label=label, scope=name, prefix=prefix, run=run)])
+    async def enter(self, editor: EditorState, name: str, label: str, *, node: str = "", prefix: str = "",
+                    run: str = "") -> None:
+        """Open the subflow `name` of the flow node `node` one level down (`prefix`, `run`: showing that item of
+        that run)."""
+        top = Crumb(label=editor.pipeline_name or "Pipeline", scope="", prefix="", run="", flow="")
+        flow = opened_flow((self.crumbs or [top])[-1].get("flow", ""), node)
+        await self._at([*(self.crumbs or [top]), Crumb(label=label, scope=name, prefix=prefix, run=run, flow=flow)])
         await editor.open_scope(name)
 
     @rx.event
@@ -89,7 +96,7 @@ class SubflowNavState(rx.State):
                 return rx.toast.info(f"`{node_id}` names no subflow of this pipeline yet: set its `subflow` param.",
                                      duration=4000)
             return None
-        await self.enter(editor, name, f"{node_id}: {name}")
+        await self.enter(editor, name, f"{node_id}: {name}", node=node_id)
         return None
 
     @rx.event

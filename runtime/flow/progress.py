@@ -1,10 +1,11 @@
-"""Live item counts of a run's map nodes (`37/100 · 2 failed`), read off their sub-runs' forwarded events.
+"""Live item counts of a run's map nodes (`37/100 · 2 failed`) and loop iterations, read off their sub-runs' forwarded events.
 
 A map node reports its exact counts when it ends (`trace["items"]` of its terminal event); until then a
 viewer (`runtime.live`) counts an item once every node of its sub-run has had its one terminal event:
 failed when one of them failed unhandled, not counted when it was cancelled (the map stopped). Events
 of deeper flows (`node_path` longer than node, index, inner node) are left to their own flow node.
-Only the items in flight are kept, so memory does not grow with the number of items.
+Only the items in flight are kept, so memory does not grow with the number of items. A loop node's
+iteration (`iteration 3/10`) is the highest one its inner events came from (`LoopProgress`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from ..events import TERMINAL_NODE_EVENTS, NodeCancelled, NodeFailed
 
-__all__ = ["MapProgress"]
+__all__ = ["MapProgress", "LoopProgress"]
 
 
 class MapProgress:
@@ -72,3 +73,39 @@ class MapProgress:
     def _forget(self, node_id: str) -> None:
         for key in [k for k in self._open if k[0] == node_id]:
             del self._open[key]
+
+
+class LoopProgress:
+    """Per loop node of one plan: `[iteration, max_iterations]`, updated in place (views may hold the list).
+
+    The iteration is the highest one an inner node's event came from (a loop runs them one after the
+    other); when the loop node ends, the count it recorded (`trace["loop"]`) replaces it."""
+
+    __slots__ = ("bounds", "counts")
+
+    def __init__(self, plan: Any):
+        self.bounds: dict[str, int] = {
+            node.id: int(node.component.params.max_iterations) for node in plan.nodes
+            if node.component_id == "flow.loop" and getattr(node.component, "plan", None) is not None}
+        self.counts: dict[str, list[int]] = {}
+
+    def started(self, node_id: str) -> list[int] | None:
+        """The loop node `node_id` (re)started: no iteration yet (None for other nodes)."""
+        bound = self.bounds.get(node_id)
+        if bound is None:
+            return None
+        counts = self.counts.setdefault(node_id, [0, bound])
+        counts[:] = [0, bound]
+        return counts
+
+    def inner(self, event: Any) -> None:
+        """An event of a node inside a top-level loop's iteration (`node_path` `[loop, index, ...]`)."""
+        counts = self.counts.get(event.node_path[0])
+        if counts is not None and isinstance(index := event.node_path[1], int) and index >= counts[0]:
+            counts[0] = index + 1
+
+    def ended(self, node_id: str, trace: dict[str, Any] | None) -> None:
+        counts = self.counts.get(node_id)
+        loop = (trace or {}).get("loop")
+        if counts is not None and isinstance(loop, dict) and isinstance(loop.get("iterations"), int):
+            counts[0] = loop["iterations"]

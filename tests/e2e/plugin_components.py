@@ -149,3 +149,36 @@ class StreamWords(Component):
             words.append(word)
             await asyncio.sleep(self.params.delay)
         return TextOut(text=" ".join(words))
+
+
+# --- for live runs inside subflows: a node the test lets go ----------------------------------------------------
+
+class GateParams(BaseModel):
+    key: str = Field("gate", description="The file `e2e-gates/<key>` in the data directory opens the gate")
+    once: bool = Field(False, description="Let one run through per file (the run deletes it)")
+
+
+@component(id="e2e.gate", version=1, title="E2E gate", category="E2E")
+class Gate(Component):
+    """Wait until the test opens the gate (writes its file), then pass the text on: a slow node whose end the
+    test decides, so a live state is watched as long as the test needs, with no fixed sleeps."""
+
+    params: GateParams
+
+    async def run(self, inputs: TextIn, ctx: RunContext) -> TextOut:
+        import asyncio
+        import os
+        from pathlib import Path
+
+        gate = Path(os.environ["PATCHWIRE_DATA_DIR"]) / "e2e-gates" / self.params.key
+        while True:
+            if self.params.once:
+                try:
+                    gate.unlink()
+                    break
+                except FileNotFoundError:
+                    pass
+            elif gate.exists():
+                break
+            await asyncio.sleep(0.05)
+        return TextOut(text=inputs.text)

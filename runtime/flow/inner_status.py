@@ -1,0 +1,140 @@
+"""Live statuses of the nodes inside flow nodes, one per inner node of a subflow as the canvas shows it.
+
+A view opened on a subflow shows its nodes once, whatever item or iteration ran them, so the events of a
+node inside a flow node (`node_path` `[map1, 3, summarise]`, `[outer, 0, m, 2, work]` when flows nest) are
+folded under the flow path without its indices (`map1`, `outer/m`) and the inner node's id. Per inner node:
+how many of its runs are in flight, and how many ended each way.
+
+- a `flow.subflow` node has one sub-run: its inner nodes read like the pipeline's own;
+- a `flow.map`: an inner node is `running` while any item runs it; once none does, `failed` if it failed in
+  some item (unhandled), else `succeeded`, `cached`, `skipped`, `cancelled` (the first one that occurred in
+  this order); `counts` says how many runs are in flight, done and failed;
+- a `flow.loop`: the same across iterations, so a node shows the iteration that runs it now.
+
+Only consumers that look inside flow nodes fold these (`runtime.live.LiveRun`): a run nobody watches gets
+no inner events at all (`runtime.flow.subrun.wants_inner_events`). Memory is one entry per inner node of
+the spec and one per inner node in flight, never per item.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..events import NodeCached, NodeCancelled, NodeFailed, NodeFinished, NodeSkipped, NodeStarted
+from .scope import FLOW_IDS
+
+__all__ = ["InnerStatuses", "InnerNode", "flow_key", "inner_ids"]
+
+# When no run of the node is in flight: the first of these it has a run of names its status.
+_SETTLED = ("failed", "succeeded", "cached", "skipped", "cancelled")
+_ENDED = {NodeFinished: "succeeded", NodeCached: "cached", NodeSkipped: "skipped", NodeCancelled: "cancelled"}
+
+
+def flow_key(path: list[Any]) -> str:
+    """The flow path of an inner node's event without item or iteration indices (`outer/m`)."""
+    return path[0] if len(path) == 3 else "/".join(path[0:-1:2])
+
+
+def inner_ids(plan: Any, flow: str) -> list[str]:
+    """The node ids of the subflow the flow node at `flow` (`outer/m`) runs in `plan`; [] if there is none."""
+    for node_id in flow.split("/"):
+        index = plan.by_id.get(node_id) if plan is not None else None
+        plan = getattr(plan.nodes[index].component, "plan", None) if index is not None else None
+    return [node.id for node in plan.nodes] if plan is not None else []
+
+
+class InnerNode:
+    """One inner node, over every sub-run that ran it."""
+
+    __slots__ = ("running", "ended", "started_at", "latency_ms", "attempts", "fired")
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.ended: dict[str, int] = {}  # status -> runs that ended so
+        self.started_at: float | None = None  # the latest start
+        self.latency_ms: float | None = None  # the latest run that ended
+        self.attempts = 0
+        self.fired: set[str] = set()  # ports any run fired (the canvas lights their edges)
+
+    def status(self, *, run_ended: bool = False) -> str:
+        if self.running and not run_ended:
+            return "running"
+        for status in _SETTLED:
+            if self.ended.get(status):
+                return status
+        return "cancelled" if run_ended and self.running else "queued"
+
+    def view(self, *, run_ended: bool = False) -> dict[str, Any]:
+        """Shaped like `runtime.live.NodeView.to_dict` (what `editor.run_views.compact_status` reads), and
+        `counts`: [in flight, done, failed] when the node ran in more than one sub-run."""
+        status = self.status(run_ended=run_ended)
+        running = 0 if run_ended else self.running
+        done = self.ended.get("succeeded", 0) + self.ended.get("cached", 0)
+        failed = self.ended.get("failed", 0)
+        runs = running + sum(self.ended.values())
+        return {"status": status, "started_at": self.started_at, "latency_ms": self.latency_ms,
+                "attempts": self.attempts, "fired": sorted(self.fired),
+                "counts": [running, done, failed] if runs > 1 else None}
+
+
+class InnerStatuses:
+    """The live statuses of every inner node of one run, by flow path (see the module docstring)."""
+
+    __slots__ = ("flow_nodes", "_flows", "_in_flight")
+
+    def __init__(self, plan: Any):
+        self.flow_nodes = frozenset(node.id for node in plan.nodes if node.component_id in FLOW_IDS)
+        self._flows: dict[str, dict[str, InnerNode]] = {}
+        self._in_flight: dict[str, InnerNode] = {}  # inner nodes running now, by full id (`map1/3/summarise`)
+
+    def fold(self, event: Any) -> None:
+        """One event of a node inside a flow node (`node_path` set)."""
+        cls = event.__class__
+        if cls is NodeStarted:
+            node = self._in_flight.get(event.node_id)
+            if node is None:  # not a retry's new attempt: one more run in flight
+                node = self._in_flight[event.node_id] = self._node(event.node_path)
+                node.running += 1
+            node.started_at = event.ts
+            if event.attempt > node.attempts:
+                node.attempts = event.attempt
+            return
+        status = "failed" if cls is NodeFailed else _ENDED.get(cls)
+        if status is None:  # chunks, logs, retries, pauses: the status stays
+            return
+        node = self._in_flight.pop(event.node_id, None)
+        if node is None:  # it never started (cached, skipped, cancelled while queued)
+            node = self._node(event.node_path)
+        else:
+            node.running -= 1
+        node.ended[status] = node.ended.get(status, 0) + 1
+        if cls is NodeFinished or cls is NodeFailed:
+            node.latency_ms = event.latency_ms
+            if event.attempts > node.attempts:
+                node.attempts = event.attempts
+        if cls is NodeFinished or cls is NodeCached:
+            node.fired.update(event.outputs)
+        elif cls is NodeFailed and event.handled:
+            node.fired.add("error")
+
+    def restarted(self, node_id: str) -> None:
+        """The top-level node `node_id` started (again): what ran inside it before is forgotten."""
+        if node_id not in self.flow_nodes:
+            return
+        for key in [k for k in self._flows if k == node_id or k.startswith(node_id + "/")]:
+            del self._flows[key]
+        self._in_flight = {n: node for n, node in self._in_flight.items() if not n.startswith(node_id + "/")}
+
+    def views(self, flow: str, *, run_ended: bool = False) -> dict[str, dict[str, Any]]:
+        """The inner nodes of the flow node at `flow` (`map1`, `outer/m`), by their ids in its subflow."""
+        return {node_id: node.view(run_ended=run_ended) for node_id, node in self._flows.get(flow, {}).items()}
+
+    def _node(self, path: list[Any]) -> InnerNode:
+        key = path[0] if len(path) == 3 else "/".join(path[0:-1:2])
+        flow = self._flows.get(key)
+        if flow is None:
+            flow = self._flows[key] = {}
+        node = flow.get(path[-1])
+        if node is None:
+            node = flow[path[-1]] = InnerNode()
+        return node
