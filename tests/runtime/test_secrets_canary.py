@@ -258,7 +258,7 @@ def test_the_openai_compatible_api_and_mcp_show_no_secret(setup: dict[str, Any],
     chat = {"model": "patchwire/leaky", "messages": [{"role": "user", "content": "hi"}]}
     mcp_headers = {"Accept": "application/json, text/event-stream"}
     try:
-        _wait_until_serving(proc, f"{base}/v1/models")
+        wait_until_answers(proc, f"{base}/v1/models", timeout_s=120)
         answers = []
         for path, body in (("/v1/chat/completions", chat), ("/v1/chat/completions", {**chat, "stream": True}),
                            ("/v1/responses", {"model": "patchwire/leaky", "input": "hi"})):
