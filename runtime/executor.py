@@ -56,6 +56,11 @@ INLINE_RUN = 32  # nodes one task runs back to back (each made ready by the one 
 class Execution:
     """One run of a compiled plan: an async iterator of `RunEvent`s, cancellable with `cancel()`."""
 
+    # Where this run's nodes sit in the top-level run: empty here, `[flow node, index, ...]` in a sub-run
+    # (`flow.nested.SubRun`); `RunContext.node_path` and the debugger read it, the scheduling never does.
+    node_prefix: tuple[Any, ...] = ()
+    node_prefix_text = ""
+
     def __init__(self, plan: Plan, inputs: dict[str, Any], *, run_id: str | None = None,
                  cache: NodeCache | None = None, max_concurrency: int | None = None,
                  reuse: Mapping[str, dict[str, Any]] | None = None,

@@ -59,8 +59,12 @@ class SubRun(Execution):
     The executor treats that task as the node's: a deadline or an abort cancels it like any node task; the
     cancellations its own abort made are taken back here, one from outside is passed on."""
 
-    def __init__(self, plan: Plan, inputs: dict[str, Any], *, run_id: str, cache: Any):
+    def __init__(self, plan: Plan, inputs: dict[str, Any], *, run_id: str, cache: Any,
+                 prefix: tuple[Any, ...] = ()):
+        """`prefix`: the path of this sub-run in the top-level run (`("nested", 1, "m2", 0)`)."""
         super().__init__(plan, inputs, run_id=run_id, cache=cache)
+        self.node_prefix = prefix
+        self.node_prefix_text = "".join(f"{part}/" for part in prefix)
         self._caller: asyncio.Task[Any] | None = None
         self._first: tuple[PlanNode, dict[str, Any]] | None = None
         self._owed = 0  # cancellations of the caller's task made by this run's own abort

@@ -57,7 +57,9 @@ async def run_subflow(plan: Plan, inputs: dict[str, Any], ctx: RunContext, index
         values = plan.resolve_inputs(inputs)
     except InvalidInputs as exc:
         raise SubflowFailed(index, "", "InvalidInputs", str(exc), what) from None
-    execution = SubRun(plan, values, run_id=ctx.run_id, cache=None if parent is None else parent.cache)
+    prefix = (*getattr(parent, "node_prefix", ()), ctx.node_id, index)
+    execution = SubRun(plan, values, run_id=ctx.run_id, cache=None if parent is None else parent.cache,
+                       prefix=prefix)
     forward = Forward(parent, [ctx.node_id, index], ctx.run_id,
                        wants_inner_events(parent) if wanted is None else wanted)
     if here:
