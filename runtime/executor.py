@@ -44,7 +44,7 @@ from .secrets import Redactor, env_redactor, redact_text, redactor_for
 from .settings import default_timeout_s
 
 if TYPE_CHECKING:
-    from .debug import Debugger
+    from .debug import Debugger, SubRunStops
 
 __all__ = ["Execution", "NodeOutputTypeError", "InputTypeError"]
 
@@ -100,7 +100,7 @@ class Execution:
         self._error: ErrorInfo | None = None
         self._started = self._finished = self._closed = False
         self._t0 = 0.0
-        self.debugger = debugger
+        self.debugger: Debugger | SubRunStops | None = debugger  # a sub-run's: set by `flow.subrun`
         if debugger is not None:
             debugger.attach(self)
 

@@ -64,10 +64,14 @@ class SubRun(Execution):
         """`prefix`: the path of this sub-run in the top-level run (`("nested", 1, "m2", 0)`)."""
         super().__init__(plan, inputs, run_id=run_id, cache=cache)
         self.node_prefix = prefix
-        self.node_prefix_text = "".join(f"{part}/" for part in prefix)
         self._caller: asyncio.Task[Any] | None = None
         self._first: tuple[PlanNode, dict[str, Any]] | None = None
         self._owed = 0  # cancellations of the caller's task made by this run's own abort
+
+    @property
+    def node_prefix_text(self) -> str:  # type: ignore[override]
+        """`nested/1/m2/0/`: made when asked (a traced call, a breakpoint), not per item."""
+        return "".join(f"{part}/" for part in self.node_prefix)
 
     async def run_here(self, consumer: Any) -> None:
         """Run to the end in the calling task, handing every event to `consumer`."""
