@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .debug_paths import NodePath, parse_path, path_problem
+from .debug_paths import NodePath, breakpoints_on, parse_path, path_problem
 from .events import NodePaused, NodeResumed
 from .results import jsonable
 from .text import short_repr
@@ -97,15 +97,16 @@ class Debugger:
         self.set_breakpoints(self.breakpoints)
 
     def set_breakpoints(self, node_ids: Iterable[str], *, skip_unknown: bool = False) -> None:
-        """Replace the breakpoints (nodes already paused stay paused until decided). A node the run does not
-        have is refused (ValueError), or left out with `skip_unknown`."""
+        """Replace the breakpoints (nodes already paused stay paused until decided; sub-runs going on follow).
+        A node id or path the run does not have is refused (ValueError, all at once), or left out with
+        `skip_unknown`."""
         node_ids = frozenset(node_ids)
         if self._execution is not None:
             plan = self._execution.plan
             unknown = sorted(n for n in node_ids if "/" not in n and n not in plan.by_id)
             problems = [found for n in sorted(node_ids) if "/" in n and (found := path_problem(plan, n))]
             if skip_unknown:
-                node_ids = frozenset(n for n in node_ids if n in plan.by_id or ("/" in n and not path_problem(plan, n)))
+                node_ids = frozenset(breakpoints_on(plan, node_ids))
             elif unknown or problems:
                 if unknown:
                     problems.insert(0, f"Cannot set a breakpoint on {', '.join(f'`{n}`' for n in unknown)}: the "

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["NodePath", "parse_path", "path_problem"]
+__all__ = ["NodePath", "parse_path", "path_problem", "breakpoints_on"]
 
 _FORMAT_HINT = ("write the flow nodes' ids and the node's id joined by `/`, an item or iteration index after a "
                 "flow node if you want only that one (`map1/summarise`, `map1/3/summarise`)")
@@ -72,6 +72,12 @@ def path_problem(plan: Any, text: str) -> str | None:
     if path.node not in plan.by_id:
         return f"Cannot set a breakpoint on `{text}`: {where} has no node `{path.node}`. Its nodes: {_ids(plan)}."
     return None
+
+
+def breakpoints_on(plan: Any, node_ids: Any) -> list[str]:
+    """Those of `node_ids` (top-level ids or paths) that name a node of `plan`, in their order: what a caller
+    keeping breakpoints across edits (the editor) hands to a new `Debugger` without it refusing any."""
+    return [n for n in node_ids if (n in plan.by_id if "/" not in n else path_problem(plan, n) is None)]
 
 
 def _ids(plan: Any) -> str:

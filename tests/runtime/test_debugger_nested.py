@@ -12,6 +12,7 @@ import pytest
 
 from runtime import Component, RunContext, component, execute
 from runtime.debug import Debugger, InputEditError, SubRunStops
+from runtime.debug_paths import breakpoints_on
 from runtime.events import NodePaused, NodeResumed
 from runtime.live import LiveRuns
 from runtime.testing.components import TextValue
@@ -200,6 +201,9 @@ def test_a_path_that_names_no_node_is_refused_with_what_is_there():
         "Cannot set a breakpoint on `zz`: the pipeline has no such node. Its nodes: `docs`, `q`, `m`, `s`, `lp`, "
         "`nested`, `out`, `one`, `looped`, `deep`. Cannot set a breakpoint on `zz/work`: the pipeline has no node "
         "`zz`. Its nodes: `docs`, `q`, `m`, `s`, `lp`, `nested`, `out`, `one`, `looped`, `deep`.")
+    plan = execute(flows(), INPUTS, registry=REGISTRY).plan
+    assert breakpoints_on(plan, ["zz", "m", "m/work", "m/3/work", "m/zz", "q/work", "m//work"]) == \
+        ["m", "m/work", "m/3/work"]
     debugger = Debugger()
     execute(flows(), INPUTS, registry=REGISTRY, debugger=debugger)
     debugger.set_breakpoints({"m/work", "s/zz", "m/9/work", "zz"}, skip_unknown=True)
