@@ -215,15 +215,19 @@ class Execution:
         self._started = True
         self._t0 = _perf()
         plan = self.plan
-        self._redact = redact = env_redactor()
-        inputs = self.inputs if redact is None else redact.value(self.inputs)
-        self._emit(RunStarted(run_id=self.run_id, ts=_now(), pipeline=plan.spec.name, inputs=inputs,
-                              node_ids=[n.id for n in plan.nodes]))
+        self._redact = env_redactor()
+        self._announce()
         if self._cancel_requested is not None:
             return self._abort(self._cancel_requested, "cancelled")
         for node in plan.nodes:
             if node.n_in == 0 and not self._finished:
                 self._launch(node, {})
+
+    def _announce(self) -> None:
+        redact, plan = self._redact, self.plan
+        inputs = self.inputs if redact is None else redact.value(self.inputs)
+        self._emit(RunStarted(run_id=self.run_id, ts=_now(), pipeline=plan.spec.name, inputs=inputs,
+                              node_ids=[n.id for n in plan.nodes]))
 
     def _launch(self, node: PlanNode, kwargs: dict[str, Any]) -> None:
         self._tasks[node.index] = asyncio.create_task(self._run_node(node, kwargs))

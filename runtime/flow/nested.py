@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from ..events import NodeFailed, RunFinished, RunStarted
+from ..events import NodeFailed, RunFinished
 from ..executor import Execution
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ class Forward:
 
     def __init__(self, parent: Any, prefix: list[Any], run_id: str, wanted: bool):
         self.parent, self.prefix, self.run_id = parent, prefix, run_id
-        self.prefix_text = "".join(f"{part}/" for part in prefix)
+        self.prefix_text = ""  # spelled when the first event is forwarded (most sub-runs forward none)
         self.failed: NodeFailed | None = None
         self.finished: RunFinished | None = None
         self.wants_inner_events = wanted and parent is not None  # read by a nested flow node's sub-runs
@@ -32,8 +32,6 @@ class Forward:
 
     def __call__(self, event: Any) -> None:
         cls = event.__class__
-        if cls is RunStarted:
-            return
         if cls is RunFinished:
             self.finished = event
             return
@@ -41,6 +39,8 @@ class Forward:
         if not (self.wants_inner_events or failure):
             return
         inner = event.node_path
+        if not self.prefix_text:
+            self.prefix_text = "".join(f"{part}/" for part in self.prefix)
         if inner is None:  # an inner node's own event (a deeper one already spells its path)
             event.node_path, event.node_id = [*self.prefix, event.node_id], self.prefix_text + event.node_id
         else:
@@ -67,6 +67,9 @@ class SubRun(Execution):
         self._caller: asyncio.Task[Any] | None = None
         self._first: tuple[PlanNode, dict[str, Any]] | None = None
         self._owed = 0  # cancellations of the caller's task made by this run's own abort
+
+    def _announce(self) -> None:
+        """No `RunStarted`: its one consumer, `Forward`, would drop it (a sub-run's start is its flow node's)."""
 
     @property
     def node_prefix_text(self) -> str:  # type: ignore[override]
