@@ -78,8 +78,7 @@ class Execution:
         self._limit = asyncio.Semaphore(max_concurrency) if max_concurrency else None
         self._tasks: dict[int, asyncio.Task[None]] = {}  # node index -> the task that runs (or ran) it
         self._ready: list[tuple[PlanNode, dict[str, Any]]] = []  # made ready by the running node: to hand over
-        default_limit = default_timeout_s()
-        self._deadline = DefaultDeadline(default_limit, self._tasks) if default_limit is not None else None
+        self._deadline = self._default_deadline()
         n = len(plan.nodes)
         self._pending = [node.n_in for node in plan.nodes]
         self._values: list[dict[str, Any]] = [{} for _ in range(n)]
@@ -103,6 +102,10 @@ class Execution:
         self.debugger: Debugger | SubRunStops | None = debugger  # a sub-run's: set by `flow.subrun`
         if debugger is not None:
             debugger.attach(self)
+
+    def _default_deadline(self) -> DefaultDeadline | None:
+        limit = default_timeout_s()
+        return DefaultDeadline(limit, self._tasks) if limit is not None else None
 
     # --- the consumer's side ---------------------------------------------------------------------
     def __aiter__(self) -> Execution:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from ..deadlines import DefaultDeadline
 from ..events import NodeFailed, RunFinished
 from ..executor import Execution
 
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
     from ..plan import Plan, PlanNode
 
 __all__ = ["Forward", "SubRun"]
+
+_UNKNOWN = object()  # a sub-run without a run around it
 
 
 class Forward:
@@ -60,13 +63,23 @@ class SubRun(Execution):
     cancellations its own abort made are taken back here, one from outside is passed on."""
 
     def __init__(self, plan: Plan, inputs: dict[str, Any], *, run_id: str, cache: Any,
-                 prefix: tuple[Any, ...] = ()):
-        """`prefix`: the path of this sub-run in the top-level run (`("nested", 1, "m2", 0)`)."""
+                 prefix: tuple[Any, ...] = (), outer: Any = None):
+        """`prefix`: the path of this sub-run in the top-level run (`("nested", 1, "m2", 0)`); `outer`: the run
+        it is part of, whose default time limit it shares (and whose timer checks it)."""
+        self._outer_deadline = getattr(outer, "_deadline", None) if isinstance(outer, Execution) else _UNKNOWN
         super().__init__(plan, inputs, run_id=run_id, cache=cache)
         self.node_prefix = prefix
         self._caller: asyncio.Task[Any] | None = None
         self._first: tuple[PlanNode, dict[str, Any]] | None = None
         self._owed = 0  # cancellations of the caller's task made by this run's own abort
+
+    def _default_deadline(self) -> DefaultDeadline | None:
+        outer = self._outer_deadline
+        if outer is _UNKNOWN:  # run on its own (a flow component called directly): the setting decides
+            return super()._default_deadline()
+        if outer is None:  # the run has no default time limit
+            return None
+        return DefaultDeadline(outer.limit, self._tasks, outer._root or outer)
 
     def _announce(self) -> None:
         """No `RunStarted`: its one consumer, `Forward`, would drop it (a sub-run's start is its flow node's)."""

@@ -62,7 +62,7 @@ async def run_subflow(plan: Plan, inputs: dict[str, Any], ctx: RunContext, index
         raise SubflowFailed(index, "", "InvalidInputs", str(exc), what) from None
     prefix = (*getattr(parent, "node_prefix", ()), ctx.node_id, index)
     execution = SubRun(plan, values, run_id=ctx.run_id, cache=None if parent is None else parent.cache,
-                       prefix=prefix)
+                       prefix=prefix, outer=parent)
     forward = Forward(parent, [ctx.node_id, index], ctx.run_id,
                        wants_inner_events(parent) if wanted is None else wanted)
     debugger = getattr(parent, "debugger", None)  # a debugged run: breakpoints may name nodes inside
