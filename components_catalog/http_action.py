@@ -185,8 +185,9 @@ class HttpRequest(Component):
 
 def _traced(headers: dict[str, str], ctx: RunContext) -> dict[str, str]:
     """With tracing on, the node's span as W3C `traceparent` (unless the spec sets one): the called
-    service's spans join the run's trace. Asked per hop, when the node's span is surely published."""
-    parent = traceparent(ctx.run_id, ctx.node_id)
+    service's spans join the run's trace. Asked per hop, when the node's span is surely published; a node
+    inside a flow node asks by its path (`map1/3/call`), its span's key."""
+    parent = traceparent(ctx.run_id, ctx.node_path)
     if parent is None or any(name.lower() == "traceparent" for name in headers):
         return headers
     return {**headers, "traceparent": parent}

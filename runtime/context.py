@@ -57,6 +57,12 @@ class RunContext:
         ctx.execution = execution
         return ctx
 
+    @property
+    def node_path(self) -> str:
+        """Where this node sits in the run: its id at the top level, `map1/3/summarise` inside a flow node
+        (the `node_id` of its forwarded events and the `patchwire.node.path` of its span)."""
+        return getattr(self.execution, "node_prefix_text", "") + self.node_id
+
     def emit_chunk(self, text: str) -> None:
         """Stream a piece of partial output (e.g. model tokens) to every event consumer."""
         if self._sink is not None:

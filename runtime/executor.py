@@ -40,7 +40,7 @@ from .secrets import Redactor, env_redactor, redact_text, redactor_for
 from .settings import default_timeout_s
 
 if TYPE_CHECKING:
-    from .debug import Debugger
+    from .debug import Debugger, SubRunStops
 
 __all__ = ["Execution", "NodeOutputTypeError", "InputTypeError", "INLINE_RUN"]
 
@@ -50,6 +50,11 @@ _now = time.time
 
 class Execution(NodeRuns):
     """One run of a compiled plan: an async iterator of `RunEvent`s, cancellable with `cancel()`."""
+
+    # Where this run's nodes sit in the top-level run: empty here, `[flow node, index, ...]` in a sub-run
+    # (`flow.nested.SubRun`); `RunContext.node_path` and the debugger read it, the scheduling never does.
+    node_prefix: tuple[Any, ...] = ()
+    node_prefix_text = ""
 
     def __init__(self, plan: Plan, inputs: dict[str, Any], *, run_id: str | None = None,
                  cache: NodeCache | None = None, max_concurrency: int | None = None,
@@ -68,8 +73,7 @@ class Execution(NodeRuns):
         self._limit = asyncio.Semaphore(max_concurrency) if max_concurrency else None
         self._tasks: dict[int, asyncio.Task[None]] = {}  # node index -> the task that runs (or ran) it
         self._ready: list[tuple[PlanNode, dict[str, Any]]] = []  # made ready by the running node: to hand over
-        default_limit = default_timeout_s()
-        self._deadline = DefaultDeadline(default_limit, self._tasks) if default_limit is not None else None
+        self._deadline = self._default_deadline()
         n = len(plan.nodes)
         self._pending = [node.n_in for node in plan.nodes]
         self._values: list[dict[str, Any]] = [{} for _ in range(n)]
@@ -90,9 +94,13 @@ class Execution(NodeRuns):
         self._error: ErrorInfo | None = None
         self._started = self._finished = self._closed = False
         self._t0 = 0.0
-        self.debugger = debugger
+        self.debugger: Debugger | SubRunStops | None = debugger  # a sub-run's: set by `flow.subrun`
         if debugger is not None:
             debugger.attach(self)
+
+    def _default_deadline(self) -> DefaultDeadline | None:
+        limit = default_timeout_s()
+        return DefaultDeadline(limit, self._tasks) if limit is not None else None
 
     # --- the consumer's side ---------------------------------------------------------------------
     def __aiter__(self) -> Execution:
@@ -205,15 +213,19 @@ class Execution(NodeRuns):
         self._started = True
         self._t0 = _perf()
         plan = self.plan
-        self._redact = redact = env_redactor()
-        inputs = self.inputs if redact is None else redact.value(self.inputs)
-        self._emit(RunStarted(run_id=self.run_id, ts=_now(), pipeline=plan.spec.name, inputs=inputs,
-                              node_ids=[n.id for n in plan.nodes]))
+        self._redact = env_redactor()
+        self._announce()
         if self._cancel_requested is not None:
             return self._abort(self._cancel_requested, "cancelled")
         for node in plan.nodes:
             if node.n_in == 0 and not self._finished:
                 self._launch(node, {})
+
+    def _announce(self) -> None:
+        redact, plan = self._redact, self.plan
+        inputs = self.inputs if redact is None else redact.value(self.inputs)
+        self._emit(RunStarted(run_id=self.run_id, ts=_now(), pipeline=plan.spec.name, inputs=inputs,
+                              node_ids=[n.id for n in plan.nodes]))
 
     def _launch(self, node: PlanNode, kwargs: dict[str, Any]) -> None:
         self._tasks[node.index] = asyncio.create_task(self._run_node(node, kwargs))

@@ -177,6 +177,11 @@ class LiveRun(EventFold):
 
     def on_run_finished(self, event: Any) -> None:
         self._ended.set()
+        for node_id in self.paused:  # a node inside a flow node gets no event once the run has ended
+            view = self.inner.get(node_id)
+            if view is not None:
+                view.status, view.finished_at, view.skip_reason = "cancelled", event.ts, "the run ended"
+        self.paused.clear()
         self.status, self.latency_ms, self.outputs = event.status, event.latency_ms, event.outputs
         self.error = None if event.error is None else event.error.brief()
 

@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from ..events import NodeFailed, RunFinished, RunStarted
+from ..deadlines import DefaultDeadline
+from ..events import NodeFailed, RunFinished
 from ..executor import Execution
 
 if TYPE_CHECKING:
     from ..plan import Plan, PlanNode
 
 __all__ = ["Forward", "SubRun"]
+
+_UNKNOWN = object()  # a sub-run without a run around it
 
 
 class Forward:
@@ -24,7 +27,7 @@ class Forward:
 
     def __init__(self, parent: Any, prefix: list[Any], run_id: str, wanted: bool):
         self.parent, self.prefix, self.run_id = parent, prefix, run_id
-        self.prefix_text = "".join(f"{part}/" for part in prefix)
+        self.prefix_text = ""  # spelled when the first event is forwarded (most sub-runs forward none)
         self.failed: NodeFailed | None = None
         self.finished: RunFinished | None = None
         self.wants_inner_events = wanted and parent is not None  # read by a nested flow node's sub-runs
@@ -32,8 +35,6 @@ class Forward:
 
     def __call__(self, event: Any) -> None:
         cls = event.__class__
-        if cls is RunStarted:
-            return
         if cls is RunFinished:
             self.finished = event
             return
@@ -41,6 +42,8 @@ class Forward:
         if not (self.wants_inner_events or failure):
             return
         inner = event.node_path
+        if not self.prefix_text:
+            self.prefix_text = "".join(f"{part}/" for part in self.prefix)
         if inner is None:  # an inner node's own event (a deeper one already spells its path)
             event.node_path, event.node_id = [*self.prefix, event.node_id], self.prefix_text + event.node_id
         else:
@@ -59,11 +62,32 @@ class SubRun(Execution):
     The executor treats that task as the node's: a deadline or an abort cancels it like any node task; the
     cancellations its own abort made are taken back here, one from outside is passed on."""
 
-    def __init__(self, plan: Plan, inputs: dict[str, Any], *, run_id: str, cache: Any):
+    def __init__(self, plan: Plan, inputs: dict[str, Any], *, run_id: str, cache: Any,
+                 prefix: tuple[Any, ...] = (), outer: Any = None):
+        """`prefix`: the path of this sub-run in the top-level run (`("nested", 1, "m2", 0)`); `outer`: the run
+        it is part of, whose default time limit it shares (and whose timer checks it)."""
+        self._outer_deadline = getattr(outer, "_deadline", None) if isinstance(outer, Execution) else _UNKNOWN
         super().__init__(plan, inputs, run_id=run_id, cache=cache)
+        self.node_prefix = prefix
         self._caller: asyncio.Task[Any] | None = None
         self._first: tuple[PlanNode, dict[str, Any]] | None = None
         self._owed = 0  # cancellations of the caller's task made by this run's own abort
+
+    def _default_deadline(self) -> DefaultDeadline | None:
+        outer = self._outer_deadline
+        if outer is _UNKNOWN:  # run on its own (a flow component called directly): the setting decides
+            return super()._default_deadline()
+        if outer is None:  # the run has no default time limit
+            return None
+        return DefaultDeadline(outer.limit, self._tasks, outer._root or outer)
+
+    def _announce(self) -> None:
+        """No `RunStarted`: its one consumer, `Forward`, would drop it (a sub-run's start is its flow node's)."""
+
+    @property
+    def node_prefix_text(self) -> str:  # type: ignore[override]
+        """`nested/1/m2/0/`: made when asked (a traced call, a breakpoint), not per item."""
+        return "".join(f"{part}/" for part in self.node_prefix)
 
     async def run_here(self, consumer: Any) -> None:
         """Run to the end in the calling task, handing every event to `consumer`."""

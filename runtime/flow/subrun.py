@@ -7,6 +7,9 @@ parent run looks inside flow nodes (`wants_inner_events`), the sub-run's events 
 
 A map item is run by the map's worker task itself (`SubRun.run_here`): its first node runs in that task,
 so an item costs no task and no event-loop turn of its own (what a hand-written `asyncio` map costs).
+
+In a debugged run each sub-run gets the breakpoints that name its nodes (`runtime.debug.SubRunStops`); in
+any other run its `debugger` stays None, so its nodes pay the one `is None` test top-level nodes pay.
 """
 
 from __future__ import annotations
@@ -57,13 +60,22 @@ async def run_subflow(plan: Plan, inputs: dict[str, Any], ctx: RunContext, index
         values = plan.resolve_inputs(inputs)
     except InvalidInputs as exc:
         raise SubflowFailed(index, "", "InvalidInputs", str(exc), what) from None
-    execution = SubRun(plan, values, run_id=ctx.run_id, cache=None if parent is None else parent.cache)
+    prefix = (*getattr(parent, "node_prefix", ()), ctx.node_id, index)
+    execution = SubRun(plan, values, run_id=ctx.run_id, cache=None if parent is None else parent.cache,
+                       prefix=prefix, outer=parent)
     forward = Forward(parent, [ctx.node_id, index], ctx.run_id,
                        wants_inner_events(parent) if wanted is None else wanted)
-    if here:
-        await execution.run_here(forward)
-    else:
-        await execution.consume(forward)
+    debugger = getattr(parent, "debugger", None)  # a debugged run: breakpoints may name nodes inside
+    if debugger is not None:
+        execution.debugger = debugger.enter(execution)
+    try:
+        if here:
+            await execution.run_here(forward)
+        else:
+            await execution.consume(forward)
+    finally:
+        if debugger is not None:
+            execution.debugger.leave()
     return _outcome(forward, index, what)
 
 

@@ -163,8 +163,7 @@ class TraceConsumer(EventFold):
     def on_node_started(self, event: Any) -> None:
         span_id, path = self._ids.generate_span_id(), event.node_path
         self._nodes[event.node_id] = [span_id, event.ts, None, None, path, self._flow_span(path)]
-        if path is None:  # an inner node's calls cannot name their span yet: they carry the run's
-            self._publish(event.node_id, span_id)
+        self._publish(event.node_id, span_id)  # an inner node's under its path (`ctx.node_path`)
 
     def on_node_chunk(self, event: Any) -> None:
         node = self._nodes.get(event.node_id)
@@ -222,8 +221,7 @@ class TraceConsumer(EventFold):
         if node is None:
             node = [self._ids.generate_span_id(), ts, None, None, path, self._flow_span(path)]
         path = node[4]
-        if path is None:
-            propagation.withdraw(self._run_id, node_id)
+        propagation.withdraw(self._run_id, node_id)
         if not self._sampled or self._root is None:
             return
         context = self._context(node[0])

@@ -1,7 +1,8 @@
 """W3C trace context between runs and the outside world, without opentelemetry imports.
 
 Outgoing: the tracing consumer publishes each running node's span as a `traceparent` header value under
-(run id, node id); a component making an HTTP call asks `traceparent(ctx.run_id, ctx.node_id)`. A lookup
+(run id, node id), a node inside a flow node under its path (`map1/3/call`); a component making an HTTP
+call asks `traceparent(ctx.run_id, ctx.node_path)`, so its call carries its own span, at any depth. A lookup
 table rather than a context variable: node tasks are created before the consumer sees their
 `NodeStarted`, so a variable it set would never reach them. With tracing off the table stays empty.
 
@@ -20,7 +21,7 @@ __all__ = ["traceparent", "continue_trace", "publish", "withdraw", "take_incomin
 TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 MAX_PENDING = 1024  # incoming contexts waiting for their run's consumer; older ones are dropped
 
-_published: dict[tuple[str, str | None], str] = {}  # (run id, node id or None for the root) -> traceparent
+_published: dict[tuple[str, str | None], str] = {}  # (run id, node path or None for the root) -> traceparent
 _incoming: dict[str, dict[str, str]] = {}  # run id -> {"traceparent": ..., "tracestate": ...}
 _accepting = False  # set once a tracing consumer factory exists in this process
 

@@ -115,3 +115,46 @@ async def test_action_http_sends_no_traceparent_with_tracing_off(server):
     result = await run(http_spec({"url": f"{server.base}/items/1"}), {}, registry=HTTP_REGISTRY)
     assert result.status == "succeeded"
     assert "traceparent" not in {name.lower() for name in server.requests[-1]["headers"]}
+
+
+def nested_http_spec(base: str, kind: str) -> Any:
+    """`fetch` (vars -> call: GET /items/{id} -> status) run by one flow node of `kind` over the ids given."""
+    from runtime.testing.flows import sub_spec, with_subflows
+
+    fetch = sub_spec("fetch", {"vars": ("io.input", {"type": "json"}),
+                               "call": ("action.http", {"url": f"{base}/items/{{id}}"}),
+                               "status": ("io.output", {})},
+                     [("vars.value", "call.variables"), ("call.status", "status.value")])
+    flow = {"map": ("flow.map", {"subflow": "fetch", "over": "vars"}),
+            "subflow": ("flow.subflow", {"subflow": "fetch"}),
+            "loop": ("flow.loop", {"subflow": "fetch", "max_iterations": 2})}[kind]
+    wired = "flow.items" if kind == "map" else "flow.vars"
+    main = sub_spec("nested_http", {"given": ("io.input", {"type": "json"}), "flow": flow,
+                                    "out": ("io.output", {})},
+                    [("given.value", wired), ("flow.status", "out.value")])
+    return with_subflows(main, fetch=fetch)
+
+
+@pytest.mark.parametrize("kind", ["map", "subflow", "loop"])
+async def test_action_http_inside_a_flow_node_sends_its_own_spans_traceparent(server, kind):
+    from components_catalog.http_action import HttpRequest
+    from runtime.builtins import PipelineInput, PipelineOutput
+    from runtime.flow import FLOW_COMPONENTS
+    from runtime.registry import Registry
+
+    registry = Registry([PipelineInput, PipelineOutput, HttpRequest, *FLOW_COMPONENTS])
+    given: Any = [{"id": 1}, {"id": 2}, {"id": 3}] if kind == "map" else {"id": 7}
+    traces = InMemoryTraces()
+    result = await traces.run(nested_http_spec(server.base, kind), {"given": given}, registry=registry)
+    assert result.status == "succeeded", result.error
+    calls = {s.attributes["patchwire.node.path"]: s for s in traces.spans()
+             if s.attributes.get("patchwire.node.path", "").endswith("/call")}
+    expected = {"map": {"flow/0/call", "flow/1/call", "flow/2/call"}, "subflow": {"flow/0/call"},
+                "loop": {"flow/0/call", "flow/1/call"}}[kind]
+    assert set(calls) == expected
+    sent = sorted(request["headers"]["traceparent"] for request in server.requests)
+    root = traces.root()
+    assert sent == sorted(f"00-{root.context.trace_id:032x}-{span.context.span_id:016x}-01"
+                          for span in calls.values())
+    for span in calls.values():  # the node's own span, under the flow node's span, never the run's root
+        assert span.parent.span_id == traces.named("flow").context.span_id != root.context.span_id

@@ -46,9 +46,10 @@ def chain(*ids: str) -> Any:
 class Driven:
     """A run consumed in a background task, its events collected as they happen."""
 
-    def __init__(self, spec: Any, inputs: dict[str, Any], breakpoints: set[str], **kwargs: Any):
+    def __init__(self, spec: Any, inputs: dict[str, Any], breakpoints: set[str], registry: Any = REGISTRY,
+                 **kwargs: Any):
         self.debugger = Debugger(breakpoints)
-        self.execution = execute(spec, inputs, registry=REGISTRY, debugger=self.debugger, **kwargs)
+        self.execution = execute(spec, inputs, registry=registry, debugger=self.debugger, **kwargs)
         self.events: list[Any] = []
         self.task = asyncio.create_task(self.execution.consume(self.events.append))
 

@@ -133,3 +133,60 @@ async def test_the_default_time_limit_stops_an_inner_node_running_in_the_workers
     assert [(e["index"], e["node"], e["type"]) for e in result.outputs["errors"]] == [
         (0, "work", "TimeoutError"), (1, "work", "TimeoutError")]
     assert time.perf_counter() - started < 0.2 * 2 + 2.0  # one limit per item, each in turn
+
+
+async def test_the_default_time_limit_stops_hanging_items_started_at_different_times_and_in_nested_maps(
+        registry, monkeypatch):
+    """Sub-runs share their run's one deadline timer (no timer per item): each hanging attempt is still stopped
+    one limit after it started, whenever its item started and however deep its map sits."""
+    from runtime.testing.flows import SLOW_RUNS
+
+    monkeypatch.setenv("PATCHWIRE_DEFAULT_TIMEOUT_S", "0.3")
+    SLOW_RUNS.pop("staggered", None)
+    step = ("demo.slow_first_runs", {"key": "staggered", "slow_runs": 3, "seconds": 30})
+    spec = mapped(inner("each", step), on_item_error="null", concurrency=2)
+    started = time.perf_counter()
+    result = await api.run(spec, {"docs": ["a", "b", "c", "d", "e"]}, registry=registry)
+    assert result.status == "succeeded", result.error
+    assert [(e["index"], e["type"]) for e in result.outputs["errors"]] == [(0, "TimeoutError"), (1, "TimeoutError"),
+                                                                          (2, "TimeoutError")]
+    assert result.outputs["out"] == [None, None, None, "s:d", "s:e"]
+    assert time.perf_counter() - started < 0.3 * 2 + 3.0  # items 0-1 together, then 2 beside 3 and 4
+
+    SLOW_RUNS.pop("deep", None)
+    leaf = inner("leaf", ("demo.slow_first_runs", {"key": "deep", "slow_runs": 1, "seconds": 30}))
+    middle = sub_spec("middle", {"doc": ("io.input", {"type": "json"}),
+                                 "m2": ("flow.map", {"subflow": "leaf", "over": "doc", "on_item_error": "null"}),
+                                 "summary": ("io.output", {})}, [("doc.value", "m2.items"), ("m2.summary", "summary.value")])
+    main = sub_spec("main", {"docs": ("io.input", {"type": "json"}),
+                             "m": ("flow.map", {"subflow": "middle", "over": "doc"}), "out": ("io.output", {})},
+                    [("docs.value", "m.items"), ("m.summary", "out.value")])
+    nested = await api.run(with_subflows(main, middle=middle, leaf=leaf), {"docs": [["a"], ["b"]]},
+                           registry=registry)
+    assert nested.status == "succeeded", nested.error
+    assert nested.outputs["out"] in ([[None], ["s:b"]], [["s:a"], [None]])  # whichever leaf ran first hung
+
+
+async def test_a_sub_runs_deadline_has_no_timer_of_its_own_and_is_let_go_when_it_ends():
+    import asyncio
+
+    from runtime.deadlines import DefaultDeadline
+
+    async def hang() -> None:
+        await asyncio.sleep(30)
+
+    root = DefaultDeadline(0.05, {})
+    task = asyncio.create_task(hang())
+    child = DefaultDeadline(0.05, {0: task}, root)
+    child.watch(0, time.perf_counter())
+    assert root._timer is not None and root._adopted == {child}  # the run's timer, armed for the sub-run
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 5)
+    assert child.finish(0) is True and task.cancelled()  # stopped by the run's timer, as its own would have
+    done = DefaultDeadline(0.05, {}, root)
+    done.watch(1, time.perf_counter())
+    done.finish(1)
+    done.close()
+    assert done not in root._adopted
+    root.close()
+    assert root._timer is None

@@ -12,11 +12,11 @@ import textwrap
 import httpx
 import pytest
 
-from runtime import NodeRetrying
+from runtime import Component, NodeRetrying, RunContext, component
 from runtime.consumers import default_consumers
 from runtime.events import TERMINAL_NODE_EVENTS, NodeSkipped, NodeStarted, RunFinished, RunStarted
 from runtime.serving.app import create_app
-from runtime.testing.components import sample_registry
+from runtime.testing.components import TextValue, sample_registry
 from runtime.testing.specs import make_spec
 from runtime.testing.tracing import InMemoryTraces
 from runtime.tracing import TracingConfigError, continue_trace, traceparent, tracing_enabled, tracing_factory
@@ -244,7 +244,7 @@ PROBE = textwrap.dedent("""
     import asyncio, json, sys, threading
     from runtime.consumers import default_consumers, run_with_consumers
     from runtime.api import compile
-    from runtime.testing.components import sample_registry
+    from runtime.testing.components import TextValue, sample_registry
     from runtime.testing.specs import chain_spec
     result = asyncio.run(run_with_consumers(compile(chain_spec(3), sample_registry()), {"query": "x"},
                                             default_consumers("cli", record=False)))
@@ -323,6 +323,40 @@ async def test_spans_of_nodes_inside_flow_nodes_carry_their_path_and_nest_under_
     assert deep.attributes["patchwire.component.id"] == "demo.echo"
     assert "patchwire.node.path" not in by_path["m"].attributes  # top-level nodes are their own path
     assert {s.context.trace_id for s in traces.spans()} == {root.context.trace_id}
+
+
+SENT: dict[str, str | None] = {}  # node path -> the traceparent a call made by that node would send
+
+
+@component(id="test.sends_traceparent", version=1, title="Sends traceparent", category="Testing")
+class SendsTraceparent(Component):
+    """What an outgoing call of this node would carry (as `action.http` asks for it); the value passes on."""
+
+    async def run(self, inputs: TextValue, ctx: RunContext) -> TextValue:
+        SENT[ctx.node_path] = traceparent(ctx.run_id, ctx.node_path)
+        return TextValue(value=inputs.value)
+
+
+async def test_a_node_inside_a_flow_node_calls_out_with_its_own_span_at_any_depth():
+    from runtime import execute
+    from runtime.testing.flows import flow_registry
+
+    registry = flow_registry()
+    registry.add(SendsTraceparent)
+    spec = flow_spec()
+    for node in spec.subflows["each"].nodes:  # `work` (also a top-level id nowhere) reports what it would send
+        if node.id == "work":
+            node.component, node.params = "test.sends_traceparent", {}
+    SENT.clear()
+    traces = InMemoryTraces()
+    execution = execute(spec, {"docs": ["a", "b"], "q": "x"}, registry=registry)
+    await execution.consume(traces.factory(execution.plan, execution.run_id))
+    spans = {s.attributes.get("patchwire.node.path"): s for s in traces.spans()}
+    assert set(SENT) == {"m/0/work", "m/1/work", "s/0/work", "nested/0/m2/0/work", "nested/1/m2/0/work"}
+    for path, header in SENT.items():
+        span = spans[path].context
+        assert header == f"00-{span.trace_id:032x}-{span.span_id:016x}-01", path
+        assert traceparent(execution.run_id, path) is None  # withdrawn when the node ended
 
 
 class CountingProcessor:
