@@ -61,6 +61,7 @@ WS_RECORDER = """
   // nodes are visible and all edges drawn (window.__visibleAt)
   window.__viewAt = null;
   window.__visibleAt = null;
+  window.__fitAt = null;
   const drawn = (nodes, edges) => {
     const shown = document.querySelectorAll(".react-flow__node");
     if (shown.length < nodes) return false;
@@ -76,9 +77,14 @@ WS_RECORDER = """
       if (!canvas || canvas.getAttribute("data-nodes") !== String(want.total) || !window.__patchwire || !viewport
         || viewport.style.transform === "translate(0px, 0px) scale(1)" || !drawn(1, 1)) return;  // not fitted yet
       window.__viewAt = performance.now();
-      window.__patchwire.rf.fitView({minZoom: 0.05, padding: 0.02});  // the whole graph in view
     }
-    if (drawn(want.nodes, want.edges)) window.__visibleAt = performance.now();
+    if (drawn(want.nodes, want.edges)) { window.__visibleAt = performance.now(); return; }
+    const now = performance.now();  // the whole graph in view (again until it is: unmeasured nodes do not count)
+    if (!window.__fitAt || now - window.__fitAt > 250) {
+      window.__fitAt = now;
+      window.__patchwire.rf.fitView({minZoom: 0.05, padding: 0.02});
+    }
+    setTimeout(() => { if (!queued) { queued = true; requestAnimationFrame(onFrame); } }, 100);  // look again
   };
   let queued = false;  // one check per frame, however many mutations (the check itself must not slow the load)
   const onFrame = () => { queued = false; check(); };
