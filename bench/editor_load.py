@@ -132,7 +132,8 @@ def drag_frames(page: Page, node_id: str) -> dict[str, Any]:
     frames = page.evaluate("() => { window.__framesOn = false; return window.__frames.slice(2); }")
     page.wait_for_timeout(300)
     sent = page.evaluate("() => window.__ws.slice(window.__wsMark).map(m => m.text)")
-    return {"frames": frames, "other_sent": len([s for s in sent if "on_move" not in s and "on_select" not in s]),
+    other = [s for s in sent if "on_move" not in s and "on_select" not in s and s != "3"]  # "3": Engine.IO's pong
+    return {"frames": frames, "other_sent": len(other), "other": other,
             "move_events": len([s for s in sent if "on_move" in s])}
 
 
@@ -148,7 +149,7 @@ def report_drags(page: Page, label: str, node_ids: tuple[str, ...]) -> dict[str,
     print(f"drag, {label} ({len(node_ids)} drags x 40 moves, {len(frames)} frames): frame median "
           f"{result['median']:.1f} ms, p99 {result['p99']:.1f} ms, max {result['max']:.1f} ms; websocket messages "
           f"sent while dragging besides select/drag-stop: {sum(d['other_sent'] for d in drags)}; drag-stop events: "
-          f"{sum(d['move_events'] for d in drags)}")
+          f"{sum(d['move_events'] for d in drags)}" + "".join(f"\n  sent: {m[:80]}" for d in drags for m in d["other"]))
     return result
 
 
