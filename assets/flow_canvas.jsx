@@ -16,6 +16,9 @@ import { useBreakpoints } from "./flow_breakpoints.jsx";
 import { useGraphSync } from "./flow_patches.js";
 import { useQuickConnect } from "./quick_connect.jsx";
 import { fitReadable } from "./readable_fit.js";
+import { setComponentTitles } from "./node_sizes.js";
+import { useConnectingStore } from "./connecting.js";
+import { useFarZoom } from "./far_zoom.jsx";
 import { NoteActions, StickyNode, useStickyNotes } from "./sticky_note.jsx";
 
 const MIME = "application/x-patchwire-component";
@@ -57,8 +60,11 @@ function FlowInner(props) {
   }
   const ctx = ctxRef.current;
   useBreakpoints(ctx, props, rf);
+  useConnectingStore(ctx, store);  // before the nodes render: they read ctx.connecting
+  useFarZoom(ctx, store, wrapperRef);  // a lighter node body zoomed far out
   const sigs = useRef(new Map());
   const edgeSigs = useRef(new Map());
+  setComponentTitles(props.components);  // node widths fit their titles (assets/node_sizes.js)
   const [nodes, setNodes] = useState(() => toFlowNodes(props.nodes, props.positions));
   const [edges, setEdges] = useState(() => toFlowEdges(props.edges));
 

@@ -2,6 +2,7 @@
 // nodes/edges, the merge that keeps what the browser owns, the external stores, the dagre layout.
 import dagre from "@dagrejs/dagre";
 import { TERMINAL_NODE_STATUSES } from "./run_statuses.js";
+import { sizedNode } from "./node_sizes.js";
 
 // A tiny external store: nodes subscribe to their own entry, so a status or issue change
 // re-renders only the nodes it concerns (never the whole nodes list).
@@ -47,7 +48,7 @@ export function outputsOf(data) {
 export function toFlowNodes(nodes, positions) {
   return (nodes || []).map((n) => {
     const p = (positions || {})[n.id] || [0, 0];
-    return { id: n.id, type: "pipeline", position: { x: p[0], y: p[1] }, data: n };
+    return sizedNode({ id: n.id, type: "pipeline", position: { x: p[0], y: p[1] }, data: n });  // sized up front
   });
 }
 
@@ -91,7 +92,7 @@ export function merge(prev, next, sigs) {
     if (!local) return n;
     if (sigs.get(n.id) === sig) return local;
     const merged = { ...n, selected: local.selected };
-    if (local.measured) merged.measured = local.measured;
+    if (local.measured && !n.measured) merged.measured = local.measured;
     if (local.dragging) { merged.dragging = true; merged.position = local.position; }
     return merged;
   });

@@ -2,7 +2,7 @@
 // latency, pins, edges that carried data). Status reaches them through small external stores in the
 // canvas context, never through the nodes list (see notes/reflex-react-flow.md).
 import React, { createContext, memo, useContext, useEffect, useLayoutEffect, useMemo, useRef, useSyncExternalStore } from "react";
-import { BaseEdge, Handle, Position, getBezierPath, useConnection, useUpdateNodeInternals } from "@xyflow/react";
+import { BaseEdge, Handle, Position, getBezierPath, useUpdateNodeInternals } from "@xyflow/react";
 import { ERROR_PORT, canFeed, edgeFlow, formatMs, inputsOf, outputsOf, typeColor } from "./flow_format.js";
 import { IDLE } from "./run_statuses.js";
 import { BreakpointToggle } from "./flow_breakpoints.jsx";
@@ -10,11 +10,10 @@ import { NodeHeat } from "./node_heat.jsx";
 import { NodeOutline } from "./flow_outline.jsx";
 import { MapProgress } from "./flow_subflows.jsx";
 import { FlowBadges } from "./flow_subflows.jsx";
+import { useConnectingKey } from "./connecting.js";
+import { FarPortRow, useIsFar } from "./far_zoom.jsx";
 
 export const CanvasContext = createContext(null);
-
-const connectionKey = (c) => (c.inProgress && c.fromHandle
-  ? `${c.fromHandle.nodeId}|${c.fromHandle.id}|${c.fromHandle.type}` : "");
 
 function useNodeEntry(store, id) {
   const key = useSyncExternalStore(store.subscribe, () => store.key(id), () => "");
@@ -22,6 +21,7 @@ function useNodeEntry(store, id) {
 }
 
 function PortRow({ side, port, mark, issue, doc }) {
+  const far = useIsFar(useContext(CanvasContext));
   const isIn = side === "in";
   const isError = !isIn && port === ERROR_PORT;
   const color = typeColor(port.type);
@@ -30,6 +30,7 @@ function PortRow({ side, port, mark, issue, doc }) {
   const tip = `${port.name}: ${port.type}${port.required ? " (required)" : ""}` +
     (isError ? "\nFires with {node, component, type, message, attempts} when the node fails" : "") +
     (doc ? `\n${doc}` : "") + (issue ? `\n⚠ ${issue}` : "");
+  if (far) return <FarPortRow side={side} className={cls} port={port} color={color} />;  // zoomed far out
   return (
     <div className={cls} title={tip} data-port={port.name} data-side={side}>
       <Handle type={isIn ? "target" : "source"} position={isIn ? Position.Left : Position.Right}
@@ -91,12 +92,16 @@ function NodeRun({ id }) {
   );
 }
 
+// A node renders from its id and data only: a drag (new positions, z-index, `dragging`) or a selection
+// (styled by React Flow's wrapper class) never re-renders its ports.
+const sameNodeProps = (a, b) => a.id === b.id && a.data === b.data;
+
 const PipelineNode = memo(function PipelineNode({ id, data }) {
   const ctx = useContext(CanvasContext);
   const pin = useNodeEntry(ctx.pins, id);
   const issues = useNodeEntry(ctx.issues, id) || [];
   const meta = useNodeEntry(ctx.meta, data.c) || { title: data.c, category: "", color: "#94a3b8", ports: {} };
-  const dragging = useConnection(connectionKey);
+  const dragging = useConnectingKey(ctx);
   const updateNodeInternals = useUpdateNodeInternals();
   const inputs = useMemo(() => inputsOf(data), [data]);
   const outputs = useMemo(() => outputsOf(data), [data]);
@@ -161,7 +166,7 @@ const PipelineNode = memo(function PipelineNode({ id, data }) {
       <NodeOutline id={id} store={ctx.outlines} />
     </div>
   );
-});
+}, sameNodeProps);
 
 // Edges that carried data in the run are highlighted; edges of branches not taken are dimmed.
 const PipelineEdge = memo(function PipelineEdge(props) {

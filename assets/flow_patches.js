@@ -12,7 +12,7 @@ function mergeOne(local, next, sigs) {
   sigs.set(next.id, JSON.stringify(next));
   if (!local) return next;
   const merged = { ...next, selected: local.selected };
-  if (local.measured) merged.measured = local.measured;
+  if (local.measured && !next.measured) merged.measured = local.measured;
   if (local.dragging) { merged.dragging = true; merged.position = local.position; }
   return merged;
 }
@@ -35,7 +35,7 @@ export function applyNodeOps(prev, ops, sigs) {
       const local = i === undefined ? null : out[i];
       if (!local) continue;
       const [x, y] = op.position;
-      sigs.set(local.id, JSON.stringify({ id: local.id, type: local.type, position: { x, y }, data: local.data }));
+      sigs.set(local.id, JSON.stringify(toFlowNodes([local.data], { [local.id]: [x, y] })[0]));  // as `merge` signs it
       if (!local.dragging) out[i] = { ...local, position: { x, y } };
       continue;
     }

@@ -5,9 +5,10 @@
                                           [--screenshot docs/editor.png]
 
 Measures (method as in notes/reflex-react-flow.md):
-- load: navigation start -> all nodes `visibility: visible` and every edge path in the DOM (an in-page
-  MutationObserver + requestAnimationFrame check), on first open and on a tab reload. The window is sized
-  so the whole graph fits at the editor's fit zoom (React Flow renders only what is in view);
+- load (an in-page MutationObserver + requestAnimationFrame check), on first open and on a tab reload:
+  navigation start -> the editor's own view drawn (its readable fit shows the start of a big pipeline at
+  zoom 0.75: every node in the DOM visible, edges drawn), then, zoomed out at once to the whole graph,
+  -> all nodes `visibility: visible` and every edge path in the DOM (React Flow renders only what is in view);
 - drag: requestAnimationFrame intervals while a node is dragged with 40 mouse moves, at an editing zoom
   (0.8) and with the whole graph in view, and the websocket messages sent meanwhile (only drag-stop goes
   to Python);
@@ -41,7 +42,7 @@ from runtime.testing.specs import layered_spec  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic", "--enable-precise-memory-info"]
-WHOLE_GRAPH_VIEWPORT = {"width": 2560, "height": 1440}  # the 20 x 50 layout fits at zoom >= 0.1
+WHOLE_GRAPH_VIEWPORT = {"width": 2560, "height": 1440}  # the 20 x 50 layout fits at zoom >= 0.15
 EDITING_VIEWPORT = {"width": 1600, "height": 1000}
 
 WS_RECORDER = """
@@ -56,16 +57,34 @@ WS_RECORDER = """
   };
   window.WebSocket.prototype = Native.prototype;
   Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
-  // first moment all nodes are visible and all edges drawn
+  // the editor's view drawn (window.__viewAt), then, zoomed out to the whole graph at once, the first moment all
+  // nodes are visible and all edges drawn (window.__visibleAt)
+  window.__viewAt = null;
   window.__visibleAt = null;
+  window.__fitAt = null;
+  const drawn = (nodes, edges) => {
+    const shown = document.querySelectorAll(".react-flow__node");
+    if (shown.length < nodes) return false;
+    for (const n of shown) if (getComputedStyle(n).visibility === "hidden") return false;
+    return document.querySelectorAll(".react-flow__edge path.react-flow__edge-path").length >= edges;
+  };
   const check = () => {
     const want = window.__want;
     if (!want || window.__visibleAt) return;
-    const nodes = document.querySelectorAll(".react-flow__node");
-    if (nodes.length < want.nodes) return;
-    for (const n of nodes) if (getComputedStyle(n).visibility === "hidden") return;
-    if (document.querySelectorAll(".react-flow__edge path.react-flow__edge-path").length < want.edges) return;
-    window.__visibleAt = performance.now();
+    if (!window.__viewAt) {
+      const canvas = document.querySelector("[data-testid=canvas]");
+      const viewport = document.querySelector(".react-flow__viewport");
+      if (!canvas || canvas.getAttribute("data-nodes") !== String(want.total) || !window.__patchwire || !viewport
+        || viewport.style.transform === "translate(0px, 0px) scale(1)" || !drawn(1, 1)) return;  // not fitted yet
+      window.__viewAt = performance.now();
+    }
+    if (drawn(want.nodes, want.edges)) { window.__visibleAt = performance.now(); return; }
+    const now = performance.now();  // the whole graph in view (again until it is: unmeasured nodes do not count)
+    if (!window.__fitAt || now - window.__fitAt > 250) {
+      window.__fitAt = now;
+      window.__patchwire.rf.fitView({minZoom: 0.05, padding: 0.02});
+    }
+    setTimeout(() => { if (!queued) { queued = true; requestAnimationFrame(onFrame); } }, 100);  // look again
   };
   let queued = false;  // one check per frame, however many mutations (the check itself must not slow the load)
   const onFrame = () => { queued = false; check(); };
@@ -89,11 +108,12 @@ def wait_ready(page: Page) -> None:
     expect(page.get_by_test_id("editor")).to_have_attribute("data-loaded", "true", timeout=60_000)
 
 
-def measure_load(page: Page, url: str, want: dict[str, int], *, reload: bool = False) -> float:
-    page.add_init_script(f"window.__want = {{nodes: {want['nodes']}, edges: {want['edges']}}};")
+def measure_load(page: Page, url: str, want: dict[str, int], *, reload: bool = False) -> tuple[float, float]:
+    """(navigation -> the editor's view drawn, navigation -> all `want` nodes and edges drawn), in ms."""
+    page.add_init_script(f"window.__want = {{nodes: {want['nodes']}, edges: {want['edges']}, total: {want['total']}}};")
     page.reload() if reload else page.goto(url)
     page.wait_for_function("window.__visibleAt !== null", timeout=120_000, polling=50)
-    return float(page.evaluate("window.__visibleAt"))  # ms since navigation start
+    return float(page.evaluate("window.__viewAt")), float(page.evaluate("window.__visibleAt"))
 
 
 def drag_frames(page: Page, node_id: str) -> dict[str, Any]:
@@ -112,7 +132,8 @@ def drag_frames(page: Page, node_id: str) -> dict[str, Any]:
     frames = page.evaluate("() => { window.__framesOn = false; return window.__frames.slice(2); }")
     page.wait_for_timeout(300)
     sent = page.evaluate("() => window.__ws.slice(window.__wsMark).map(m => m.text)")
-    return {"frames": frames, "other_sent": len([s for s in sent if "on_move" not in s and "on_select" not in s]),
+    other = [s for s in sent if "on_move" not in s and "on_select" not in s and s != "3"]  # "3": Engine.IO's pong
+    return {"frames": frames, "other_sent": len(other), "other": other,
             "move_events": len([s for s in sent if "on_move" in s])}
 
 
@@ -128,7 +149,7 @@ def report_drags(page: Page, label: str, node_ids: tuple[str, ...]) -> dict[str,
     print(f"drag, {label} ({len(node_ids)} drags x 40 moves, {len(frames)} frames): frame median "
           f"{result['median']:.1f} ms, p99 {result['p99']:.1f} ms, max {result['max']:.1f} ms; websocket messages "
           f"sent while dragging besides select/drag-stop: {sum(d['other_sent'] for d in drags)}; drag-stop events: "
-          f"{sum(d['move_events'] for d in drags)}")
+          f"{sum(d['move_events'] for d in drags)}" + "".join(f"\n  sent: {m[:80]}" for d in drags for m in d["other"]))
     return result
 
 
@@ -183,7 +204,7 @@ def run(args: argparse.Namespace) -> None:
 
     spec = layered_spec(args.nodes, args.edges, layers=args.layers)
     record = store.create_pipeline(spec)
-    want = {"nodes": len(spec["nodes"]), "edges": len(spec["edges"])}
+    want = {"nodes": len(spec["nodes"]), "edges": len(spec["edges"]), "total": len(spec["nodes"])}
     env = {"PATCHWIRE_PLUGINS": "runtime.testing.components"}
     t0 = time.perf_counter()
     with run_server(env, data_dir=data_dir) as server, sync_playwright() as p:
@@ -202,14 +223,17 @@ def run(args: argparse.Namespace) -> None:
                 page.wait_for_timeout(500)
                 report_drags(page, "whole graph in view", ("n15_20", "n16_30", "n17_40"))
             page.context.close()
-        print(f"{want['nodes']} nodes / {want['edges']} edges, navigation -> all visible: "
-              f"median {statistics.median(loads):.0f} ms (min {min(loads):.0f}, max {max(loads):.0f}); "
-              f"reload: median {statistics.median(reloads):.0f} ms (min {min(reloads):.0f}, max {max(reloads):.0f})")
+        for label, runs in (("open", loads), ("reload", reloads)):
+            print(f"{want['nodes']} nodes / {want['edges']} edges, {label}: " + "; ".join(
+                f"{what} median {statistics.median(v):.0f} ms (min {min(v):.0f}, max {max(v):.0f})" for what, v in (
+                    ("navigation -> the editor's view drawn", [r[0] for r in runs]),
+                    ("then zoomed out -> all visible", [r[1] - r[0] for r in runs]),
+                    ("navigation -> all visible", [r[1] for r in runs]))))
 
         page = browser.new_context(viewport=EDITING_VIEWPORT).new_page()
         page.add_init_script(WS_RECORDER)
         frames = Frames(page)
-        measure_load(page, url, {"nodes": 1, "edges": 1})
+        measure_load(page, url, {"nodes": 1, "edges": 1, "total": want["nodes"]})
         wait_ready(page)
         expect(page.get_by_test_id("canvas")).to_have_attribute("data-nodes", str(want["nodes"]), timeout=60_000)
         page.wait_for_timeout(1000)  # the editor's own fit view first
