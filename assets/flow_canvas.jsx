@@ -117,7 +117,8 @@ function FlowInner(props) {
 
   const call = useCallback((name, payload) => {
     const fn = propsRef.current[name];
-    if (fn && !propsRef.current.readOnly) fn(payload || {});
+    // Each edit names the pipeline it was made on: one from a canvas the tab has left is dropped by the server.
+    if (fn && !propsRef.current.readOnly) fn({ ...(payload || {}), pipeline: propsRef.current.pipelineId });
   }, []);
 
   const layout = useCallback(() => {

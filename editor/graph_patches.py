@@ -31,7 +31,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
-__all__ = ["Shown", "shown_graph", "diff", "update", "next_epoch", "is_reset", "SNAPSHOT_VARS", "MAX_PATCH_OPS",
+__all__ = ["Shown", "shown_graph", "diff", "update", "next_epoch", "is_reset", "made_on_another_pipeline", "SNAPSHOT_VARS", "MAX_PATCH_OPS",
            "HISTORY_BYTES", "HISTORY_STEPS"]
 
 MAX_PATCH_OPS = 200  # more ops than this and a reset of the vars that changed is about as small
@@ -62,6 +62,13 @@ def next_epoch() -> int:
 def is_reset(graph_vars: Mapping[str, Any]) -> bool:
     """Whether `update`'s vars are a reset (a new snapshot), not a patch or nothing."""
     return "graph_key" in graph_vars
+
+
+def made_on_another_pipeline(payload: Mapping[str, Any], shown_pipeline: str) -> bool:
+    """A canvas edit sent from a pipeline the tab has since left (it names the pipeline it was made on):
+    applied to the pipeline shown now, it would move or delete that pipeline's nodes of the same ids."""
+    made_on = payload.get("pipeline")
+    return made_on is not None and made_on != shown_pipeline
 
 
 def wire_id(wire: list[Any]) -> str:

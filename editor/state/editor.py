@@ -24,6 +24,7 @@ from runtime.store import pipelines as store
 
 from .. import graph, graph_patches, routes, subflow_scope, views
 from ..catalog import registry
+from ..graph_patches import made_on_another_pipeline
 from ..history import History
 from ..spec_download import spec_download
 from .saving import write as _write
@@ -252,6 +253,8 @@ class EditorState(rx.State):
 
     @rx.event
     async def on_drop_component(self, payload: dict):
+        if made_on_another_pipeline(payload, self.pipeline_id):
+            return None
         reg = registry()
         added: list[str] = []
 
@@ -272,12 +275,16 @@ class EditorState(rx.State):
 
     @rx.event
     async def on_connect(self, c: dict):
+        if made_on_another_pipeline(c, self.pipeline_id):
+            return None
         reg = registry()
         return await self._edit(lambda s: graph.connect(
             s, reg, str(c.get("source")), str(c.get("sourceHandle")), str(c.get("target")), str(c.get("targetHandle"))))
 
     @rx.event
     async def on_move(self, payload: dict):
+        if made_on_another_pipeline(payload, self.pipeline_id):
+            return None
         moved = {str(p["id"]): (float(p["x"]), float(p["y"])) for p in payload.get("positions", [])}
         return await self._edit(lambda s: graph.move(s, moved))
 
@@ -287,6 +294,8 @@ class EditorState(rx.State):
 
     @rx.event
     async def on_delete(self, payload: dict):
+        if made_on_another_pipeline(payload, self.pipeline_id):
+            return None
         nodes, edges = list(payload.get("nodes", [])), list(payload.get("edges", []))
         return await self._edit(lambda s: graph.delete(s, nodes, edges))
 

@@ -91,3 +91,11 @@ def test_epochs_only_grow_and_follow_the_clock() -> None:
     assert all(b > a for a, b in zip(epochs, epochs[1:], strict=False))
     assert epochs[0] >= before
     assert epochs[-1] < 2**53  # exact as a JavaScript number
+
+
+def test_a_canvas_edit_made_on_another_pipeline_is_recognised() -> None:
+    """Canvas edits name the pipeline they were made on (assets/flow_canvas.jsx `call`); one still on its way
+    when the tab switched must not move or delete the nodes of the same ids in the pipeline shown now."""
+    assert graph_patches.made_on_another_pipeline({"pipeline": "p-old", "positions": []}, "p-new")
+    assert not graph_patches.made_on_another_pipeline({"pipeline": "p-new", "positions": []}, "p-new")
+    assert not graph_patches.made_on_another_pipeline({"positions": []}, "p-new")  # callers from Python
