@@ -8,6 +8,7 @@ imported only here (`pip install patchwire[ray]`); usage statistics are switched
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import hashlib
 import logging
@@ -90,6 +91,8 @@ def run_ray(spec_json: str, plugins: Sequence[str], rows: Sequence[Row], concurr
         per_task = min(max(1, concurrency), max((len(c) for c in chunks), default=1))
         max_tasks = max(1, math.ceil(concurrency / per_task))
         task = ray.remote(chunk_task)  # rows never raise: only a dead worker fails a task (Ray retries it)
+        if not started:  # a Ray someone else connected, maybe with other settings: the tasks carry today's
+            task = task.options(runtime_env={"env_vars": forwarded_env()})
         plugin_refs = tuple(os.path.abspath(p) if os.path.isfile(p) else p for p in plugins)
         spec_ref = ray.put(spec_json)
         waiting = list(reversed(chunks))
@@ -105,7 +108,7 @@ def run_ray(spec_json: str, plugins: Sequence[str], rows: Sequence[Row], concurr
                 records = ray.get(done[0])
             except ray.exceptions.RayError as exc:
                 lost += size
-                log.warning("a Ray task with %d rows failed: %s", size, str(exc).splitlines()[0])
+                log.warning("a Ray task with %d rows failed: %s", size, _task_error(ray, exc))
                 continue
             for record in records:
                 on_record(record)
@@ -115,8 +118,20 @@ def run_ray(spec_json: str, plugins: Sequence[str], rows: Sequence[Row], concurr
             ray.shutdown()
 
 
+def _task_error(ray: Any, exc: Exception) -> str:
+    """What went wrong in a task, in one line: the worker's own error, also when Ray could not unpickle it."""
+    text = str(exc)
+    original = text.partition("Original exception:\n")[2]  # ray.exceptions.UnserializableException
+    lines = [line.strip() for line in (original or text).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    return lines[-1] if original or isinstance(exc, ray.exceptions.RayTaskError) else lines[0]
+
+
 def _connect(address: str | None) -> tuple[Any, bool]:
-    """Ray, initialised: an existing `ray.init` in this process, the cluster at `address`, or a new local one."""
+    """Ray, initialised: an existing `ray.init` in this process (when it is at `address`, or none is asked
+    for), else the cluster at `address`, or a new local one. Ray connects a process to one cluster at a
+    time: a connection elsewhere is shut down first, never silently used for another address."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report to Anyscale
     if not address or _is_loopback(address):
         # A local Ray binds loopback only (as on macOS), instead of this machine's network address.
@@ -125,12 +140,17 @@ def _connect(address: str | None) -> tuple[Any, bool]:
         import ray
     except ImportError:
         raise BatchError("--engine ray needs Ray: `pip install patchwire[ray]` (or `pip install ray`).") from None
-    if ray.is_initialized():
+    current = _connected_address(ray)
+    if current is not None and (not address or address == "auto" or _same_address(current, address)):
         return ray, False
+    if address:
+        _check_reachable(address)  # before dropping a working connection for an address nobody answers at
+    if ray.is_initialized():
+        log.warning("disconnecting from the Ray at %s to run on %s", current or "an unknown address", address)
+        ray.shutdown()
     options: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING,
                                "log_to_driver": True, "runtime_env": {"env_vars": forwarded_env()}}
     if address:
-        _check_reachable(address)
         options["address"] = address
     else:  # "local": a new Ray of our own, never a cluster some earlier `ray start` left on this machine
         options.update(address="local", num_cpus=os.cpu_count() or 1)
@@ -181,6 +201,31 @@ def _check_reachable(address: str) -> None:
 def _unreachable(address: str | None, detail: str) -> BatchError:
     return BatchError(f"Cannot reach the Ray cluster at `{address}`: {detail}. Check the address "
                       "(`ray status` on the head node prints it), or leave out --ray-address for a local Ray.")
+
+
+def _connected_address(ray: Any) -> str | None:
+    """The GCS address this process is connected to; "" when connected but it cannot tell (Ray Client)."""
+    if not ray.is_initialized():
+        return None
+    try:
+        return str(ray.get_runtime_context().gcs_address or "")
+    except Exception:  # noqa: BLE001 -- whatever a Ray Client context raises: "cannot tell", so reconnect
+        return ""
+
+
+def _same_address(current: str, asked: str) -> bool:
+    """Whether `asked` (HOST:PORT) names the GCS at `current`; a ray:// address is Ray Client's, never equal."""
+    if not current or asked.startswith("ray://"):
+        return False
+    return _host_port(current) == _host_port(asked)
+
+
+def _host_port(address: str) -> tuple[str, str]:
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    with contextlib.suppress(OSError):  # a name that does not resolve is compared as written
+        host = socket.gethostbyname(host)
+    return host, port
 
 
 def _is_loopback(address: str) -> bool:
