@@ -14,7 +14,7 @@ from runtime.spec import PipelineSpec
 
 from .components import TextValue
 
-__all__ = ["Probe", "RandomDelay", "FailOn", "SlowFirstRuns", "Length", "PROBES", "SLOW_RUNS", "flow_registry",
+__all__ = ["nested_flows_spec", "Probe", "RandomDelay", "FailOn", "SlowFirstRuns", "Length", "PROBES", "SLOW_RUNS", "flow_registry",
            "sub_spec", "with_subflows", "edge"]
 
 
@@ -146,3 +146,25 @@ def sub_spec(name: str, nodes: dict[str, tuple], edges: list[tuple[str, str]]) -
 
 def with_subflows(main: dict[str, Any], **subflows: dict[str, Any]) -> PipelineSpec:
     return PipelineSpec.model_validate({**main, "subflows": subflows})
+
+
+def nested_flows_spec(work: str = "demo.echo", *, loop: bool = False) -> PipelineSpec:
+    """`each`: doc -> work (echo "w:") -> tag (echo "t:") -> summary, run by `m` (a map over `docs`) -> out,
+    `s` (a subflow on `q`) -> one, `nested` (a map of `outer`, itself a map `m2` of `each`) -> deep, and with
+    `loop`, `lp` (a loop of 2 on `q`) -> looped. `work` replaces the first echo (a component without params)."""
+    each = sub_spec("each", {"doc": ("io.input", {}), "work": (work, {"prefix": "w:"} if work == "demo.echo" else {}),
+                             "tag": ("demo.echo", {"prefix": "t:"}), "summary": ("io.output", {})},
+                    [("doc.value", "work.value"), ("work.value", "tag.value"), ("tag.value", "summary.value")])
+    outer = sub_spec("outer", {"docs": ("io.input", {"type": "json"}),
+                               "m2": ("flow.map", {"subflow": "each", "over": "doc"}), "summary": ("io.output", {})},
+                     [("docs.value", "m2.items"), ("m2.summary", "summary.value")])
+    looping = {"lp": ("flow.loop", {"subflow": "each", "max_iterations": 2})} if loop else {}
+    nodes = {"docs": ("io.input", {"type": "json"}), "q": ("io.input", {}),
+             "m": ("flow.map", {"subflow": "each", "over": "doc"}), "s": ("flow.subflow", {"subflow": "each"}),
+             **looping, "nested": ("flow.map", {"subflow": "outer", "over": "docs"}),
+             "out": ("io.output", {}), "one": ("io.output", {}), **({"looped": ("io.output", {})} if loop else {}),
+             "deep": ("io.output", {})}
+    edges = [("docs.value", "m.items"), ("m.summary", "out.value"), ("q.value", "s.doc"), ("s.summary", "one.value"),
+             *([("q.value", "lp.doc"), ("lp.summary", "looped.value")] if loop else []),
+             ("docs.value", "nested.items"), ("nested.summary", "deep.value")]
+    return with_subflows(sub_spec("flows", nodes, edges), each=each, outer=outer)

@@ -17,7 +17,7 @@ from runtime.events import NodePaused, NodeResumed
 from runtime.live import LiveRuns
 from runtime.testing.components import TextValue
 from runtime.testing.events import terminal_once
-from runtime.testing.flows import flow_registry, sub_spec, with_subflows
+from runtime.testing.flows import flow_registry, nested_flows_spec
 from tests.runtime.test_debugger import WAIT_S, Driven
 
 SEEN: dict[str, Any] = {}  # node path -> the debugger its run had
@@ -37,25 +37,7 @@ REGISTRY.add(SeesDebugger)
 
 
 def flows(work: str = "demo.echo") -> Any:
-    """`each`: doc -> work (echo "w:") -> tag (echo "t:") -> summary, run by `m` (a map over `docs`), `s` (a
-    subflow on `q`), `lp` (a loop of 2 on `q`) and `nested` (a map of `outer`, itself a map `m2` of `each`)."""
-    each = sub_spec("each", {"doc": ("io.input", {}), "work": (work, {"prefix": "w:"} if work == "demo.echo" else {}),
-                             "tag": ("demo.echo", {"prefix": "t:"}), "summary": ("io.output", {})},
-                    [("doc.value", "work.value"), ("work.value", "tag.value"), ("tag.value", "summary.value")])
-    outer = sub_spec("outer", {"docs": ("io.input", {"type": "json"}),
-                               "m2": ("flow.map", {"subflow": "each", "over": "doc"}), "summary": ("io.output", {})},
-                     [("docs.value", "m2.items"), ("m2.summary", "summary.value")])
-    main = sub_spec("flows", {"docs": ("io.input", {"type": "json"}), "q": ("io.input", {}),
-                              "m": ("flow.map", {"subflow": "each", "over": "doc"}),
-                              "s": ("flow.subflow", {"subflow": "each"}),
-                              "lp": ("flow.loop", {"subflow": "each", "max_iterations": 2}),
-                              "nested": ("flow.map", {"subflow": "outer", "over": "docs"}),
-                              "out": ("io.output", {}), "one": ("io.output", {}), "looped": ("io.output", {}),
-                              "deep": ("io.output", {})},
-                    [("docs.value", "m.items"), ("m.summary", "out.value"), ("q.value", "s.doc"),
-                     ("s.summary", "one.value"), ("q.value", "lp.doc"), ("lp.summary", "looped.value"),
-                     ("docs.value", "nested.items"), ("nested.summary", "deep.value")])
-    return with_subflows(main, each=each, outer=outer)
+    return nested_flows_spec(work, loop=True)
 
 
 INPUTS = {"docs": ["a", "b", "c"], "q": "x"}

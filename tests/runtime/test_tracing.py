@@ -277,23 +277,10 @@ def test_with_tracing_off_nothing_of_opentelemetry_is_imported(endpoint: str | N
 
 
 def flow_spec():
-    """docs -> m (a map of `each`: work -> tag) -> out; q -> s (flow.subflow of `each`) -> one."""
-    from runtime.testing.flows import sub_spec, with_subflows
+    """docs -> m (a map of `each`: work -> tag) -> out; q -> s (flow.subflow of `each`) -> one; nested -> deep."""
+    from runtime.testing.flows import nested_flows_spec
 
-    each = sub_spec("each", {"doc": ("io.input", {}), "work": ("demo.echo", {"prefix": "w:"}),
-                             "tag": ("demo.echo", {"prefix": "t:"}), "summary": ("io.output", {})},
-                    [("doc.value", "work.value"), ("work.value", "tag.value"), ("tag.value", "summary.value")])
-    outer = sub_spec("outer", {"docs": ("io.input", {"type": "json"}),
-                               "m2": ("flow.map", {"subflow": "each", "over": "doc"}), "summary": ("io.output", {})},
-                     [("docs.value", "m2.items"), ("m2.summary", "summary.value")])
-    main = sub_spec("flows", {"docs": ("io.input", {"type": "json"}), "q": ("io.input", {}),
-                              "m": ("flow.map", {"subflow": "each", "over": "doc"}),
-                              "s": ("flow.subflow", {"subflow": "each"}),
-                              "nested": ("flow.map", {"subflow": "outer", "over": "docs"}),
-                              "out": ("io.output", {}), "one": ("io.output", {}), "deep": ("io.output", {})},
-                    [("docs.value", "m.items"), ("m.summary", "out.value"), ("q.value", "s.doc"),
-                     ("s.summary", "one.value"), ("docs.value", "nested.items"), ("nested.summary", "deep.value")])
-    return with_subflows(main, each=each, outer=outer)
+    return nested_flows_spec()
 
 
 async def test_spans_of_nodes_inside_flow_nodes_carry_their_path_and_nest_under_the_flow_nodes_span():
