@@ -114,22 +114,19 @@ def _add_node(page: Page, component: str, x: float, y: float) -> str:
     return added.pop()
 
 
-def test_a_late_snapshot_of_the_pipeline_left_is_not_applied_to_the_new_one(server: Server, page: Page) -> None:
+def _open_rag_with_the_wire_tapped(server: Server, page: Page) -> str:
     rag = runs.create_pipeline(server.data_dir, graph.spec_to_dict(load_template("rag_review")))
     page.add_init_script(WIRE_TAP_JS)
     runs.open_pipeline(page, server.base, rag)
     expect_canvas(page, server, rag, RAG_IDS)
+    return rag
 
-    empty = _new_empty(page, left=rag)
-    ui.wait_ready(page)
-    expect_canvas(page, server, empty, [])
 
-    # The RAG pipeline's snapshot arrives again, after the new pipeline was shown.
-    assert page.evaluate(f"() => window.__deliverLate({len(RAG_IDS)})"), "no 13-node snapshot was recorded"
+def _a_node_added_lands_only_in(server: Server, page: Page, empty: str, rag: str) -> None:
+    """A node added now shows on `empty`, is saved there (also after a reload) and not in `rag`."""
     added = _add_node(page, "e2e.double", 300, 200)
     expect_canvas(page, server, empty, [added])
     ui.wait_saved(page)
-
     page.reload()
     ui.wait_ready(page)
     expect_canvas(page, server, empty, [added])
@@ -137,27 +134,30 @@ def test_a_late_snapshot_of_the_pipeline_left_is_not_applied_to_the_new_one(serv
     assert _saved_ids(server, rag) == RAG_IDS
 
 
+def test_a_late_snapshot_of_the_pipeline_left_is_not_applied_to_the_new_one(server: Server, page: Page) -> None:
+    rag = _open_rag_with_the_wire_tapped(server, page)
+
+    empty = _new_empty(page, left=rag)
+    ui.wait_ready(page)
+    expect_canvas(page, server, empty, [])
+
+    # The RAG pipeline's snapshot arrives again, after the new pipeline was shown.
+    assert page.evaluate(f"() => window.__deliverLate({len(RAG_IDS)})"), "no 13-node snapshot was recorded"
+    _a_node_added_lands_only_in(server, page, empty, rag)
+
+
 def test_a_reset_lost_on_the_way_is_asked_for_again_and_sent_whole(server: Server, page: Page) -> None:
     """The new pipeline's reset never reaches the canvas (as if its update were lost): the canvas, still holding
     the pipeline left, asks for the graph again, and the answer carries the whole snapshot (not only what the
     server thought had changed since the snapshot it sent last)."""
-    rag = runs.create_pipeline(server.data_dir, graph.spec_to_dict(load_template("rag_review")))
-    page.add_init_script(WIRE_TAP_JS)
-    runs.open_pipeline(page, server.base, rag)
-    expect_canvas(page, server, rag, RAG_IDS)
+    rag = _open_rag_with_the_wire_tapped(server, page)
 
     page.evaluate("() => { window.__loseNextReset = true; }")
     empty = _new_empty(page, left=rag)
     ui.wait_ready(page)
     expect_canvas(page, server, empty, [])
     assert page.evaluate("() => window.__loseNextReset") is False, "no reset reached the page"
-    added = _add_node(page, "e2e.double", 300, 200)
-    expect_canvas(page, server, empty, [added])
-    ui.wait_saved(page)
-    page.reload()
-    ui.wait_ready(page)
-    expect_canvas(page, server, empty, [added])
-    assert _saved_ids(server, rag) == RAG_IDS
+    _a_node_added_lands_only_in(server, page, empty, rag)
 
 
 def test_quick_switches_show_each_pipeline_exactly_and_edits_land_in_it(server: Server, page: Page) -> None:
