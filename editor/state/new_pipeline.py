@@ -35,8 +35,12 @@ class NewPipelineState(rx.State):
         self.open = value
 
     async def _create(self, spec: PipelineSpec):
-        record = await asyncio.to_thread(store.create_pipeline, graph.spec_to_dict(spec))
+        """One pipeline per opening of the dialog: a second click (a double click, or one on the dialog while
+        it fades out) arrives after the first closed it and creates nothing."""
+        if not self.open:
+            return None
         self.open = False
+        record = await asyncio.to_thread(store.create_pipeline, graph.spec_to_dict(spec))
         return rx.redirect(routes.pipeline(record.id))
 
     @rx.event
@@ -63,6 +67,8 @@ class NewPipelineState(rx.State):
         except InvalidSpec as exc:
             return self._show_errors(f"`{name}` was not imported", exc)
         redirect = await self._create(spec)
+        if redirect is None:
+            return None
         errors = [i for i in issues if i.severity == "error"]
         if not errors:
             return [redirect, rx.toast.success(f"Imported `{spec.name}` from `{name}`.", duration=3000)]

@@ -25,11 +25,7 @@ SMALLEST_TITLE_JS = """zoom => Math.min(...[...document.querySelectorAll('.react
 
 def _open_template(page: Page, base: str, name: str) -> None:
     ui.open_app(page, base)
-    before = ui.pipeline_id(page)
-    page.get_by_test_id("new-pipeline-button").click()
-    page.get_by_test_id(f"template-{name}").click()
-    page.wait_for_url(lambda url: "/pipelines/" in url and not url.endswith(before))
-    ui.wait_ready(page)
+    ui.create_from_dialog(page, f"template-{name}")
 
 
 def _assert_readable(page: Page) -> float:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from . import ui
+from runtime.store import pipelines as store
+
+from . import runs, ui
 from .server import ROOT, Server
 
 RAG = ROOT / "templates" / "rag_review.json"
@@ -36,6 +38,22 @@ def test_new_pipeline_from_the_rag_template(server: Server, page: Page) -> None:
     expect(page.get_by_test_id("pipeline-name")).to_have_value(template["name"])
     for node in template["nodes"]:
         expect(ui.node(page, node["id"])).to_be_attached()
+
+
+def test_a_double_click_in_the_new_pipeline_dialog_creates_one_pipeline(server: Server, page: Page) -> None:
+    ui.open_app(page, server.base)
+    before = ui.pipeline_id(page)
+    with runs.in_data_dir(server.data_dir):
+        existing = store.pipeline_count()
+    _open_new_dialog(page)
+    page.get_by_test_id("new-empty").dblclick()
+    page.wait_for_url(lambda url: "/pipelines/" in url and not url.endswith(before))
+    ui.wait_ready(page)  # the second click's event was handled before the new page's load
+    expect(page.get_by_test_id("new-pipeline-dialog")).to_have_count(0)
+    with runs.in_data_dir(server.data_dir):
+        created = store.pipeline_count() - existing
+        store.get_pipeline(ui.pipeline_id(page))  # the one shown
+    assert created == 1, f"one double click created {created} pipelines"
 
 
 def test_export_then_import_a_spec(server: Server, page: Page, tmp_path: Path) -> None:

@@ -27,11 +27,7 @@ def slow_spec(seconds: float, name: str = "slow") -> dict:
 
 def test_run_the_rag_template_and_watch_every_node_finish(server: Server, page: Page) -> None:
     ui.open_app(page, server.base)
-    before = ui.pipeline_id(page)
-    page.get_by_test_id("new-pipeline-button").click()
-    page.get_by_test_id("template-rag_review").click()
-    page.wait_for_url(lambda url: "/pipelines/" in url and not url.endswith(before))
-    ui.wait_ready(page)
+    ui.create_from_dialog(page, "template-rag_review")
     expect(runs.run_status(page)).to_have_attribute("data-status", "idle")
     expect(runs.run_status(page)).to_have_text("Not run yet")  # no " in <latency>" without a run
     runs.watch_statuses(page)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Locator, Page, expect
 
-__all__ = ["open_app", "new_empty_pipeline", "drop", "node", "handle", "wire", "drag_wire", "wait_saved", "toast",
+__all__ = ["open_app", "create_from_dialog", "new_empty_pipeline", "drop", "node", "handle", "wire", "drag_wire", "wait_saved", "toast",
            "edges", "select_node", "show_node", "node_box", "pipeline_id", "revision"]
 
 
@@ -26,14 +26,22 @@ def pipeline_id(page: Page) -> str:
     return page.url.rstrip("/").rsplit("/", 1)[-1]
 
 
+def create_from_dialog(page: Page, choice: str) -> str:
+    """Pick `choice` (`new-empty`, `template-<name>`) in the New pipeline dialog; the new pipeline's id once it
+    is open and the dialog has gone (a raw mouse click while it fades out would land on the dialog)."""
+    before = pipeline_id(page)
+    page.get_by_test_id("new-pipeline-button").click()
+    page.get_by_test_id(choice).click()
+    page.wait_for_url(lambda url: "/pipelines/" in url and not url.endswith(before), timeout=20_000)
+    expect(page.get_by_test_id("new-pipeline-dialog")).to_have_count(0)
+    wait_ready(page)
+    return pipeline_id(page)
+
+
 def new_empty_pipeline(page: Page, base: str) -> str:
     """A fresh pipeline through the New pipeline dialog, so each test starts from an empty canvas."""
     open_app(page, base)
-    before = pipeline_id(page)
-    page.get_by_test_id("new-pipeline-button").click()
-    page.get_by_test_id("new-empty").click()
-    page.wait_for_url(lambda url: "/pipelines/" in url and not url.endswith(before), timeout=20_000)
-    wait_ready(page)
+    create_from_dialog(page, "new-empty")
     expect(page.get_by_test_id("editor")).to_have_attribute("data-pipeline-id", pipeline_id(page))
     expect(page.get_by_test_id("canvas")).to_have_attribute("data-nodes", "0")
     return pipeline_id(page)
