@@ -154,11 +154,21 @@ def _connect(address: str | None) -> tuple[Any, bool]:
         options["address"] = address
     else:  # "local": a new Ray of our own, never a cluster some earlier `ray start` left on this machine
         options.update(address="local", num_cpus=os.cpu_count() or 1)
+        _bind_loopback(ray)
     try:
         ray.init(**options)
     except ConnectionError as exc:
         raise _unreachable(address, str(exc)) from None
     return ray, True
+
+
+def _bind_loopback(ray: Any) -> None:
+    """A local Ray listens on 127.0.0.1 only. Ray reads RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER when it is first
+    imported, so a `ray` some other code imported before `_connect` set it would bind this machine's network
+    address: the setting it was read into is turned off too."""
+    constants = getattr(getattr(ray, "_private", None), "ray_constants", None)
+    if getattr(constants, "ENABLE_RAY_CLUSTER", False):
+        constants.ENABLE_RAY_CLUSTER = False  # type: ignore[union-attr]
 
 
 # Settings the rows need on a worker: where data, Chroma and the database are, what may be reached and read.

@@ -8,6 +8,10 @@ instead of running the rows on whatever Ray happened to be connected."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +22,8 @@ from runtime.store.runs import get_run
 from runtime.testing.components import sample_registry
 from tests.infra.services import free_port
 from tests.runtime.test_eval_in_process import echo_spec, suite
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _experiment(tmp_path, address: str | None):
@@ -75,3 +81,21 @@ def test_a_task_error_ray_cannot_unpickle_is_logged_as_the_workers_error():
     trace = "Traceback (most recent call last):\n  File \"x.py\", line 1, in f\nSpecError: unknown component `x`\n"
     assert _task_error(ray, ray.exceptions.UnserializableException(trace)) == "SpecError: unknown component `x`"
     assert _task_error(ray, ray.exceptions.WorkerCrashedError()).startswith("The worker died unexpectedly")
+
+
+def test_a_local_ray_binds_loopback_even_when_ray_was_imported_before(tmp_path):
+    """Ray reads its bind setting on import: a `ray` imported before Patchwire asked still listens on loopback."""
+    code = ("import ray\n"  # imported first, without RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER
+            "from runtime.batch.ray_engine import _connect\n"
+            "ray, _ = _connect(None)\n"
+            "try:\n"
+            "    print(ray.get_runtime_context().gcs_address)\n"
+            "finally:\n"
+            "    ray.shutdown()\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env.update(RAY_USAGE_STATS_ENABLED="0", PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    address = proc.stdout.strip().splitlines()[-1]
+    assert address.startswith("127.0.0.1:"), f"the local Ray listens on {address}, not loopback"
