@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from runtime.debug import Debugger
+from runtime.debug_paths import breakpoints_on
 from runtime.results import jsonable
 
 __all__ = ["EDITED_NOTE", "debugger_for", "inputs_text", "parse_inputs_text", "edited_note", "toggled"]
@@ -16,9 +17,10 @@ EDITED_NOTE = "inputs edited at breakpoint"
 
 
 def debugger_for(node_ids: Iterable[str], plan: Any) -> Debugger | None:
-    """A debugger with the breakpoints on nodes the plan has; None without any (the executor's hook then costs
-    nothing). Breakpoints on nodes deleted since are left out, not refused."""
-    present = [node_id for node_id in node_ids if node_id in plan.by_id]
+    """A debugger with the breakpoints on nodes the plan has, top-level ids or paths into flow nodes
+    (`map1/work`); None without any (the executor's hook then costs nothing). Breakpoints on nodes deleted
+    since are left out, not refused."""
+    present = breakpoints_on(plan, list(node_ids))
     return Debugger(present) if present else None
 
 

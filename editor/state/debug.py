@@ -16,7 +16,9 @@ from runtime.debug import NotPaused
 from runtime.live import live_runs
 
 from ..debugging import inputs_text, parse_inputs_text
+from ..subflow_breakpoints import paused_for
 from .editor import EditorState, follows_editor
+from .subflow_nav import SubflowNavState
 
 __all__ = ["DebugState"]
 
@@ -48,10 +50,15 @@ class DebugState(rx.State):
             self._show("")
 
     async def follow_editor(self, editor: EditorState, *, clear: bool) -> None:
-        """Selecting a paused node shows that one (when several wait)."""
+        """Selecting a paused node shows that one (when several wait; inside an open subflow, its first item
+        paused)."""
         selected = editor.selected_nodes
-        if len(selected) == 1 and selected[0] in self.paused and selected[0] != self.node_id:
-            self._show(selected[0])
+        if len(selected) != 1 or not self.paused:
+            return
+        flow = (await self.get_state(SubflowNavState)).open_flow()
+        run_id = paused_for(self.paused, flow, selected[0])
+        if run_id is not None and paused_for([self.node_id], flow, selected[0]) is None:  # not shown yet
+            self._show(run_id)
 
     def _show(self, node_id: str) -> None:
         """Show this paused node ("": none). Only vars that change are set: Reflex sends every var set."""

@@ -1,7 +1,8 @@
 """The editor page's state: one pipeline spec, what the canvas shows of it, undo history, autosave.
 
 Handlers stay short: graph edits are pure functions in `editor.graph`, views in `editor.views`,
-persistence in `runtime.store.pipelines`. The spec lives in a backend-only var (`_spec`).
+persistence in `runtime.store.pipelines`; saving is `editor.state.saving`'s mixin, which spec the canvas
+shows (an open subflow, an old run) `editor.state.shown_spec`'s. The spec lives in a backend-only var (`_spec`).
 
 The states shown beside the canvas (inspector, run bar, the node's run data) follow the shown spec and
 the selection through `follows_editor`: they import this module, never the reverse.
@@ -10,7 +11,6 @@ the selection through `follows_editor`: they import this module, never the rever
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import time
 from collections.abc import Callable
@@ -27,12 +27,11 @@ from ..catalog import registry
 from ..graph_patches import made_on_another_pipeline
 from ..history import History
 from ..spec_download import spec_download
-from .saving import write as _write
+from .saving import AUTOSAVE_DELAY_S, SavingMixin
+from .shown_spec import ShownSpecMixin
 
 __all__ = ["EditorState", "EditorFollower", "follows_editor", "AUTOSAVE_DELAY_S"]
 
-log = logging.getLogger(__name__)
-AUTOSAVE_DELAY_S = 0.6
 Edit = Callable[[PipelineSpec], PipelineSpec]
 
 
@@ -53,7 +52,7 @@ def follows_editor(state: S) -> S:
     return state
 
 
-class EditorState(rx.State):
+class EditorState(SavingMixin, ShownSpecMixin, rx.State):
     pipeline_id: str = ""
     pipeline_name: str = ""
     load_error: str = ""
@@ -116,17 +115,6 @@ class EditorState(rx.State):
         self._use(record, spec)
         await self._refresh_inspector(clear=True)
 
-    async def _flush(self) -> None:
-        """Leaving a pipeline with edits not yet saved (the autosave delay): save them now."""
-        self._edit_seq += 1  # pending autosaves of the pipeline being left stand down
-        if self._spec is None or self.save_status != "unsaved" or self.conflict or self._saving:
-            return
-        try:
-            await asyncio.to_thread(store.save_pipeline, self.pipeline_id, graph.spec_to_dict(self._spec),
-                                    expected_revision=self.revision)
-        except Exception:
-            log.warning("could not save pipeline %s while leaving it", self.pipeline_id, exc_info=True)
-
     def _fail_load(self, pipeline_id: str, message: str) -> None:
         self.pipeline_id, self.load_error, self.loaded, self._spec = pipeline_id, message, True, None
         self.nodes, self.edges, self.issues, self.node_issues, self.positions = [], [], [], {}, {}
@@ -184,44 +172,9 @@ class EditorState(rx.State):
             if getattr(self, name) != value:
                 setattr(self, name, value)
 
-    def shown_spec(self) -> PipelineSpec | None:
-        """The spec on the canvas: the one being edited, or the old run's while viewing one (or its open subflow)."""
-        return subflow_scope.view(self._view_spec if self.viewing_run else self._spec, self._scope)
-
-    async def open_scope(self, name: str) -> None:
-        """Show the subflow `name` on the canvas ("" the pipeline): edits then go to `spec.subflows[name]`."""
-        top = self._view_spec if self.viewing_run else self._spec
-        if top is None:
-            return
-        self._scope, self.selected_nodes, self.selected_edges = name, [], []
-        self.focus = {"ids": [], "key": int(self.focus.get("key", 0)) + 1, "center": False}  # the browser's too
-        self._show(top)
-        self.fit_view_key += 1
-        await self._refresh_inspector(clear=True)
-
     async def _refresh_inspector(self, *, clear: bool = False) -> None:
         for follower in _followers:
             await cast(EditorFollower, await self.get_state(follower)).follow_editor(self, clear=clear)
-
-    # --- viewing an old run (read-only) ------------------------------------------------------------
-    async def view_spec(self, spec: PipelineSpec, run_id: str, label: str) -> None:
-        """Show `spec` (an old run's own) on the canvas, read-only, until `stop_viewing`."""
-        self._view_spec, self.viewing_run, self.viewing_label = spec, run_id, label
-        self._show(spec)  # the browser keeps its selection: what it selected stays shown if it exists here
-        self.fit_view_key += 1
-        await self._refresh_inspector(clear=True)
-
-    async def stop_viewing(self) -> None:
-        if not self.viewing_run or self._spec is None:
-            return
-        self._view_spec, self.viewing_run, self.viewing_label = None, "", ""
-        self._show(self._spec)
-        self.fit_view_key += 1
-        await self._refresh_inspector(clear=True)
-
-    def _read_only_refusal(self):
-        return rx.toast.info("This is an old run, shown read-only. Press “Back to editing” to change the pipeline.",
-                             duration=3000, id="read-only")
 
     # --- editing ---------------------------------------------------------------------------------
     async def _edit(self, edit: Edit, *, key: str | None = None, keep_drafts: bool = False, scoped: bool = True):
@@ -411,54 +364,3 @@ class EditorState(rx.State):
         if not warnings:
             return download
         return [download, rx.toast.warning(" ".join(warnings), duration=8000)]
-
-    # --- saving ----------------------------------------------------------------------------------
-    @rx.event(background=True)
-    async def autosave(self):
-        async with self:
-            seq = self._edit_seq
-        await asyncio.sleep(AUTOSAVE_DELAY_S)
-        async with self:
-            if seq != self._edit_seq:
-                return None  # a newer edit scheduled its own save
-        return await self._save_once()
-
-    @rx.event(background=True)
-    async def save_now(self, _payload: dict | None = None):
-        return await self._save_once()
-
-    async def _save_once(self):
-        async with self:
-            if self._saving or self._spec is None or self.save_status not in ("unsaved", "error") or self.conflict:
-                return None
-            self._saving, self.save_status = True, "saving"
-            seq, pipeline_id, revision = self._edit_seq, self.pipeline_id, self.revision
-            data = graph.spec_to_dict(self._spec)
-        record, problem, conflict = await _write(pipeline_id, data, revision)
-        async with self:
-            self._saving = False
-            if pipeline_id != self.pipeline_id:
-                return None  # this tab opened another pipeline meanwhile
-            if record is None:
-                self.save_status, self.save_message, self.conflict = "error", problem, conflict
-                return None
-            self.revision = record.revision
-            if self._edit_seq == seq:
-                self.save_status, self.save_message = "saved", ""
-                return None
-            self.save_status = "unsaved"  # edited while saving: save again
-        return EditorState.autosave
-
-    @rx.event
-    async def overwrite_theirs(self):
-        """Conflict: keep this tab's spec and save it over the other one."""
-        record = await asyncio.to_thread(store.get_pipeline, self.pipeline_id)
-        self.revision, self.conflict, self.save_status, self.save_message = record.revision, False, "unsaved", ""
-        return EditorState.save_now
-
-    @rx.event
-    async def load_theirs(self):
-        """Conflict: drop this tab's unsaved edits and load what is saved."""
-        self.save_status, self.conflict = "saved", False
-        self.pipeline_id = ""
-        return await self.load()

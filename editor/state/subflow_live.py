@@ -16,6 +16,7 @@ import reflex as rx
 from runtime.live import live_runs
 
 from ..run_views import compact_status
+from ..subflow_breakpoints import paused_at
 
 __all__ = ["SubflowLiveState", "inner_canvas", "opened_flow"]
 
@@ -26,8 +27,14 @@ def opened_flow(above: str, node: str) -> str:
 
 
 def inner_canvas(live: Any, flow: str) -> dict[str, dict[str, Any]]:
-    """The canvas statuses of the nodes inside the flow node at `flow` (`map1`, `outer/m`) of a live run."""
-    return compact_status(live.inner_views(flow)) if live is not None and flow else {}
+    """The canvas statuses of the nodes inside the flow node at `flow` (`map1`, `outer/m`) of a live run; an
+    inner node waiting at a breakpoint (in any item) shows `paused`."""
+    if live is None or not flow:
+        return {}
+    statuses = compact_status(live.inner_views(flow))
+    for node_id in paused_at(live.paused, flow) if live.paused else ():
+        statuses[node_id] = {"status": "paused"}
+    return statuses
 
 
 class SubflowLiveState(rx.State):

@@ -56,6 +56,10 @@ class SubflowNavState(rx.State):
         self._assign(can_group=editable and bool(selected),
                      can_ungroup=editable and node is not None and node.component == "flow.subflow")
 
+    def open_flow(self) -> str:
+        """The flow path of the open level (`map1`, `outer/m`; "": the pipeline itself), as breakpoints name it."""
+        return self.crumbs[-1]["flow"] if self.crumbs else ""
+
     def run_node_id(self, node_id: str, run_id: str) -> str:
         """The id under which the run stored the canvas node `node_id` ("" if the canvas shows no run here)."""
         if not self.scope or not node_id:
