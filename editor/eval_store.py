@@ -23,7 +23,7 @@ from runtime.store.experiments import Experiment
 from .eval_views import DATASET_SUFFIXES
 
 __all__ = ["suite_path", "load_draft", "save_draft", "draft_suite", "save_upload", "example_datasets",
-           "experiments_of", "UploadRefused", "MAX_UPLOAD_BYTES"]
+           "experiments_of", "UploadRefused", "MAX_UPLOAD_BYTES", "too_large_message"]
 
 MAX_UPLOAD_BYTES = 20_000_000
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -70,6 +70,13 @@ def draft_suite(draft: dict[str, Any]) -> Suite:
     return parse_suite(json.dumps(draft), fmt="json", source="the Evaluate panel's suite")
 
 
+def too_large_message(filename: str, size: int | None) -> str:
+    """A dataset over `MAX_UPLOAD_BYTES` (`size` None: the upload did not say how big it is)."""
+    shown = f"{size:,} bytes" if size is not None else f"over {MAX_UPLOAD_BYTES:,} bytes"
+    return (f"`{filename}` is {shown}; the editor takes datasets up to {MAX_UPLOAD_BYTES:,} bytes (run bigger ones "
+            "with `patchwire eval`).")
+
+
 def save_upload(pipeline_id: str, filename: str, data: bytes) -> Path:
     """Store an uploaded dataset under a safe name; refuse what is not a JSONL or CSV file, or too big."""
     name = _SAFE.sub("_", Path(filename or "").name).lstrip(".")
@@ -77,8 +84,7 @@ def save_upload(pipeline_id: str, filename: str, data: bytes) -> Path:
         raise UploadRefused(f"`{filename}` is not a dataset: upload a .jsonl file (one JSON object per line) or a "
                             ".csv file with a header row.")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise UploadRefused(f"`{filename}` is {len(data):,} bytes; the editor takes datasets up to "
-                            f"{MAX_UPLOAD_BYTES:,} bytes (run bigger ones with `patchwire eval`).")
+        raise UploadRefused(too_large_message(filename, len(data)))
     path = _folder("datasets", _SAFE.sub("-", pipeline_id)) / name
     path.write_bytes(data)
     return path

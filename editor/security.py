@@ -96,4 +96,6 @@ async def _deny(scope: Scope, send: Send, status: int, message: str) -> None:
 
 def gate(app: ASGIApp) -> ASGIApp:
     """The `api_transformer` callable; list it LAST so it wraps everything, API routes included."""
-    return Gate(app, server_settings())
+    from .upload_limit import UploadLimit  # uploads bigger than any cap: 413 while they arrive
+
+    return Gate(UploadLimit(app), server_settings())

@@ -12,7 +12,8 @@ from typing import Any
 
 from runtime import InvalidSpec, Issue, PipelineSpec, Registry, parse_spec, validate
 
-__all__ = ["templates_dir", "list_templates", "load_template", "import_spec", "MAX_IMPORT_BYTES"]
+__all__ = ["templates_dir", "list_templates", "load_template", "import_spec", "MAX_IMPORT_BYTES",
+           "too_large_issue"]
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
@@ -57,10 +58,7 @@ def import_spec(data: bytes, filename: str, registry: Registry) -> tuple[Pipelin
     its issues are returned, so the user can fix them in the editor.
     """
     if len(data) > MAX_IMPORT_BYTES:
-        raise InvalidSpec([Issue(code="file_too_large",
-                                 message=f"`{filename}` is {len(data) / 1e6:.1f} MB; imports are limited to "
-                                         f"{MAX_IMPORT_BYTES / 1e6:.0f} MB.",
-                                 hint="A spec is a small file of nodes and edges; check that this is the right file.")])
+        raise InvalidSpec([too_large_issue(filename, len(data))])
     suffix = Path(filename).suffix.lower()
     if suffix not in (".json", ".yaml", ".yml"):
         raise InvalidSpec([Issue(code="unsupported_file",
@@ -68,3 +66,13 @@ def import_spec(data: bytes, filename: str, registry: Registry) -> tuple[Pipelin
                                  hint="Export a pipeline from Patchwire (or `patchwire schema` for the format).")])
     spec = parse_spec(data, fmt="yaml" if suffix in (".yaml", ".yml") else "json", source=filename)
     return spec, validate(spec, registry)
+
+
+def too_large_issue(filename: str, size: int | None) -> Issue:
+    """An import over `MAX_IMPORT_BYTES` (`size` None: the upload did not say how big it is)."""
+    shown = f"{size / 1e6:.1f} MB" if size is not None else f"over {MAX_IMPORT_BYTES / 1e6:.0f} MB"
+    return Issue(code="file_too_large",
+                 message=f"`{filename}` is {shown}; imports are limited to {MAX_IMPORT_BYTES / 1e6:.0f} MB.",
+                 hint="A spec is a small file of nodes and edges; check that this is the right file. The editor's "
+                      "import limit is fixed; `patchwire run`, `validate` and `serve` read spec files up to "
+                      "PATCHWIRE_MAX_SPEC_BYTES.")

@@ -24,6 +24,7 @@ from .. import eval_views as ev
 from .. import run_views as rv
 from ..catalog import registry
 from ..eval_forms import FormField, assertion_from_form, default_type_for, describe, fields_for
+from ..uploads import read_dataset_upload
 from .editor import EditorState, follows_editor
 from .outlines import OutlineState
 
@@ -165,8 +166,8 @@ class EvalState(rx.State):
         if not files or not self.loaded_for:
             return None
         upload = files[0]
-        data = await upload.read()
         try:
+            data = await read_dataset_upload(upload, upload.name or "")  # never more than the cap in memory
             path = await asyncio.to_thread(eval_store.save_upload, self.loaded_for, upload.name or "", data)
         except eval_store.UploadRefused as exc:
             self.dataset_error = str(exc)

@@ -13,6 +13,7 @@ from runtime.store import pipelines as store
 from .. import graph, routes
 from ..catalog import registry
 from ..templates import import_spec, list_templates, load_template
+from ..uploads import read_spec_upload
 
 __all__ = ["NewPipelineState", "UPLOAD_ID"]
 
@@ -61,8 +62,8 @@ class NewPipelineState(rx.State):
             return None
         upload = files[0]
         name = upload.name or "spec.json"
-        data = await upload.read()
         try:
+            data = await read_spec_upload(upload, name)  # never more than the cap in memory
             spec, issues = await asyncio.to_thread(import_spec, data, name, registry())
         except InvalidSpec as exc:
             return self._show_errors(f"`{name}` was not imported", exc)

@@ -13,6 +13,7 @@ import asyncio
 import csv
 import json
 import os
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from ..consumers import ConsumerFactory, run_with_consumers
 from ..issues import InputProblem, InvalidInputs
 from ..plan import Plan
 from ..usage import usage_total
+from .group_commit import GroupCommit
 
 __all__ = ["Row", "BatchError", "read_dataset", "row_inputs", "run_row", "ResultsFile", "Summary",
            "summarize", "run_local", "row_key"]
@@ -187,24 +189,33 @@ def _scores(plan: Plan, nodes: dict[str, Any]) -> dict[str, float]:
     return scores
 
 
-async def run_local(plan: Plan, rows: Iterable[Row], concurrency: int, on_record: Callable[[dict[str, Any]], None],
+OnRecord = Callable[[dict[str, Any]], "Awaitable[None] | None"]
+
+
+async def run_local(plan: Plan, rows: Iterable[Row], concurrency: int, on_record: OnRecord,
                     consumers: Sequence[ConsumerFactory] = (),
                     run_one: Callable[[Row], Awaitable[dict[str, Any]]] | None = None) -> None:
-    """Run rows with at most `concurrency` in flight; `on_record` gets each record as it finishes.
+    """Run rows with at most `concurrency` in flight; `on_record` gets each record as it finishes (an async
+    `on_record`, e.g. one awaiting `ResultsFile.append_async`, is awaited before that worker takes a new row).
 
     `run_one`: what makes a row's record (default `run_row`; `patchwire eval` adds its assertions)."""
     pending = iter(rows)
 
     async def worker() -> None:
         for row in pending:
-            on_record(await (run_one(row) if run_one is not None else run_row(plan, row, consumers)))
+            done = on_record(await (run_one(row) if run_one is not None else run_row(plan, row, consumers)))
+            if done is not None:
+                await done
 
     await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
 
 
 # --- the output file -----------------------------------------------------------------------------------
 class ResultsFile:
-    """Append-only JSONL results: one record per line, flushed and fsynced before the call returns."""
+    """Append-only JSONL results: one record per line, flushed and fsynced before the call returns.
+
+    `append` writes on the caller's thread (the Ray engine's driver); `append_async` on the event loop hands
+    the write + fsync to a writer thread (group_commit.py) and returns once the line is on disk."""
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
@@ -213,6 +224,8 @@ class ResultsFile:
         for record in self.records:
             self.latest[row_key(record.get("row", -1), record.get("id"))] = record
         self._fd: int | None = None
+        self._io = threading.Lock()  # a write under way (on the writer thread) finishes before `close`
+        self._commit = GroupCommit(self._write_durably)
 
     @property
     def keys(self) -> set[str]:
@@ -256,18 +269,40 @@ class ResultsFile:
                                  "folder exists and is writable.") from None
 
     def append(self, record: dict[str, Any]) -> None:
+        """Write `record` and fsync it on this thread."""
         self.open()
-        assert self._fd is not None
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-        os.write(self._fd, line)
-        os.fsync(self._fd)
+        self._write_durably(self._remember(record))
+
+    async def append_async(self, record: dict[str, Any]) -> None:
+        """Write `record` and fsync it off the event loop; return once it is on disk (call order is file order)."""
+        self.open()
+        await self._commit.append(self._remember(record))
+
+    def _remember(self, record: dict[str, Any]) -> bytes:
         self.records.append(record)
         self.latest[row_key(record["row"], record.get("id"))] = record
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+    def _write_durably(self, data: bytes) -> None:
+        with self._io:
+            if self._fd is None:
+                raise BatchError(f"The output `{self.path}` was closed before its last rows were written; "
+                                 "rerun the same command to run them.")
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self._fd, view):]
+                os.fsync(self._fd)
+            except OSError as exc:
+                raise BatchError(f"Cannot write the output `{self.path}`: {exc.strerror}. The rows before are "
+                                 "saved: free some space (or fix the disk) and rerun the same command.") from None
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        self._commit.close()
+        with self._io:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
 
 # --- the summary -------------------------------------------------------------------------------------

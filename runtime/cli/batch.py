@@ -82,8 +82,12 @@ def run_batch(args: argparse.Namespace) -> Any:
     progress = Progress(len(rows), len(rows) - len(todo), enabled=not args.quiet)
     recording = not getattr(args, "no_record", False)  # callers from Python may build `args` without it
 
-    def on_record(record: dict[str, Any]) -> None:
+    def on_record(record: dict[str, Any]) -> None:  # Ray: on this thread, no event loop
         results.append(record)
+        progress.update(record.get("status") == "succeeded")
+
+    async def on_record_async(record: dict[str, Any]) -> None:  # local: the fsync off the loop, then the count
+        await results.append_async(record)
         progress.update(record.get("status") == "succeeded")
 
     try:
@@ -96,7 +100,7 @@ def run_batch(args: argparse.Namespace) -> Any:
                 print(f"warning: {lost} rows did not finish (a Ray task failed, see above); they are not in "
                       f"`{args.output}`: rerun the same command to run them.", file=sys.stderr)
         else:
-            asyncio.run(run_local(plan, todo, args.concurrency, on_record,
+            asyncio.run(run_local(plan, todo, args.concurrency, on_record_async,
                                   default_consumers("batch", record=recording)))
     finally:
         flush_records()

@@ -232,7 +232,7 @@ def _cost(usages: list[Any]) -> float | None:
 
 
 def run_rows(prep: Prepared, todo: list[Row], consumers: Sequence[ConsumerFactory],
-             on_record: Callable[[dict[str, Any]], None]) -> None:
+             on_record: Callable[[dict[str, Any]], Any]) -> None:
     """Run `todo` here with the suite's concurrency; `on_record` gets each record as it finishes."""
     import asyncio
 
@@ -240,7 +240,7 @@ def run_rows(prep: Prepared, todo: list[Row], consumers: Sequence[ConsumerFactor
 
 
 async def run_rows_async(prep: Prepared, todo: list[Row], consumers: Sequence[ConsumerFactory],
-                         on_record: Callable[[dict[str, Any]], None]) -> None:
+                         on_record: Callable[[dict[str, Any]], Any]) -> None:
     """`run_rows` on the running event loop (the editor runs experiments beside its own runs)."""
     from ..batch.runner import run_local
 

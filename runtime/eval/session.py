@@ -44,8 +44,13 @@ async def run_prepared(prep: Prepared, *, on_record: Callable[[dict[str, Any]], 
 
     results, todo = _open_results(prep)
 
-    def record(rec: dict[str, Any]) -> None:
+    def record(rec: dict[str, Any]) -> None:  # Ray: in a thread
         results.append(rec)
+        if on_record is not None:
+            on_record(rec)
+
+    async def record_async(rec: dict[str, Any]) -> None:  # local: the fsync off the loop, then `on_record`
+        await results.append_async(rec)
         if on_record is not None:
             on_record(rec)
 
@@ -56,7 +61,8 @@ async def run_prepared(prep: Prepared, *, on_record: Callable[[dict[str, Any]], 
             if prep.suite.engine == "ray":
                 lost = await asyncio.to_thread(_rows_on_ray, prep, todo, record)
             else:
-                await run_rows_async(prep, todo, default_consumers("eval", pipeline_id=prep.pipeline_id), record)
+                await run_rows_async(prep, todo, default_consumers("eval", pipeline_id=prep.pipeline_id),
+                                     record_async)
     finally:
         await asyncio.to_thread(flush_records)
         results.close()
@@ -133,8 +139,12 @@ def _run(prep: Prepared, engine: Engine, *, quiet: bool) -> list[dict[str, Any]]
               file=sys.stderr)
     progress = Progress(len(prep.rows), len(prep.rows) - len(todo), enabled=not quiet, label="eval")
 
-    def on_record(record: dict[str, Any]) -> None:
+    def on_record(record: dict[str, Any]) -> None:  # Ray: on this thread
         results.append(record)
+        progress.update(row_passed(record))
+
+    async def on_record_async(record: dict[str, Any]) -> None:  # local: the fsync off the loop, then the count
+        await results.append_async(record)
         progress.update(row_passed(record))
 
     lost, storing = 0, None
@@ -148,7 +158,7 @@ def _run(prep: Prepared, engine: Engine, *, quiet: bool) -> list[dict[str, Any]]
             else:
                 consumers = default_consumers("eval", pipeline_id=prep.pipeline_id)  # the database is ready
                 storing = _import_while_rows_run("runtime.store.experiments")
-                run_rows(prep, todo, consumers, on_record)
+                run_rows(prep, todo, consumers, on_record_async)
     finally:
         flush_records()
         results.close()

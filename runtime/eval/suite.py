@@ -132,7 +132,8 @@ def load_suite(path: str | Path) -> tuple[Suite, Path]:
     """The suite and the folder its relative paths start from; raises `InvalidSuite`."""
     file = Path(path)
     try:
-        data = file.read_bytes()[:MAX_SUITE_BYTES + 1]
+        with file.open("rb") as stream:  # bounded: a device or pipe may never end
+            data = stream.read(MAX_SUITE_BYTES + 1)
     except OSError as exc:
         raise InvalidSuite([Issue(code="unreadable_file", message=f"Cannot read suite `{file}`: {exc.strerror}.",
                                   hint="Check the path: it must name a .yaml or .json suite file.")]) from None

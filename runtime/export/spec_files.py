@@ -21,7 +21,7 @@ from ..issues import InvalidSpec
 from ..spec import PipelineSpec
 
 __all__ = ["ExportResult", "export_spec", "spec_document", "dump_document", "import_spec", "FORMATS",
-           "REDACTED", "secret_env_values", "format_for", "scrubbed_spec"]
+           "REDACTED", "secret_env_values", "format_for", "scrubbed_spec", "scrubbed_data"]
 
 Format = Literal["json", "yaml"]
 FORMATS: tuple[str, ...] = ("json", "yaml")
@@ -100,6 +100,13 @@ def scrubbed_spec(spec: PipelineSpec) -> tuple[PipelineSpec, list[str]]:
     """`spec` with secret values turned into references (as exported), for code written from it."""
     document, warnings = spec_document(spec)
     return (spec if not warnings else PipelineSpec.model_validate(document)), warnings
+
+
+def scrubbed_data(value: Any, where: str) -> tuple[Any, list[str]]:
+    """Any JSON data read from a spec (a name, a description, an inputs schema) masked as exports mask it;
+    `where` names it in the warnings."""
+    warnings: list[str] = []
+    return _scrub(value, secret_env_values(), where, warnings), warnings
 
 
 def _drop_empty_interface(document: dict[str, Any]) -> None:

@@ -27,7 +27,6 @@ from ..api import execute
 from ..events import TERMINAL_NODE_EVENTS, NodeStarted
 from ..issues import InvalidInputs
 from ..results import ResultCollector, RunResult, jsonable
-from .schema import inputs_schema, outputs_schema
 
 __all__ = ["build_server", "McpEndpoint", "serve_stdio", "tool_name", "MCP_PATH"]
 
@@ -70,10 +69,11 @@ def build_server(pipelines: dict[str, Any], runner: Any) -> Server:
 
 
 def _tool(name: str, pipeline: Any) -> types.Tool:
-    plan = pipeline.plan
-    description = plan.spec.description or f"Run the Patchwire pipeline `{pipeline.name}`."
-    return types.Tool(name=name, title=pipeline.name, description=description, input_schema=inputs_schema(plan),
-                      output_schema=_hoisted_defs(outputs_schema(plan)))
+    """The pipeline as a tool, from serve's descriptions (served.py: masked like an export, no secret values)."""
+    detail = pipeline.detail
+    description = detail["description"] or f"Run the Patchwire pipeline `{pipeline.name}`."
+    return types.Tool(name=name, title=pipeline.name, description=description, input_schema=detail["inputs_schema"],
+                      output_schema=_hoisted_defs(detail["outputs_schema"]))
 
 
 def _hoisted_defs(schema: dict[str, Any]) -> dict[str, Any]:

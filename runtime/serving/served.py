@@ -68,18 +68,18 @@ def compile_pipelines(specs: Sequence[PipelineSpec], registry: Registry,
 
 def _descriptions(plan: Plan, name: str,
                   published: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    from ..export.spec_files import spec_document
+    """(summary, detail), masked as `patchwire export` masks a spec: no secret value in any of it."""
+    from ..export.spec_files import scrubbed_data, spec_document
+    from .schema import inputs_schema, outputs_schema
 
+    document, _ = spec_document(plan.spec)
     url = f"/v1/pipelines/{name}"
-    summary = {"name": name, "description": plan.spec.description, "inputs": list(plan.inputs),
+    summary = {"name": name, "description": document["description"], "inputs": list(plan.inputs),
                "outputs": list(plan.output_ids), "url": url, "run_url": f"{url}/run"}
     if published is not None:
         summary["published"] = published
-    document, _ = spec_document(plan.spec)
-    from .schema import inputs_schema, outputs_schema
-
-    detail = {**summary, "spec": document, "inputs_schema": inputs_schema(plan),
-              "outputs_schema": outputs_schema(plan)}
+    schema, _ = scrubbed_data(inputs_schema(plan), f"Pipeline `{name}`'s inputs")
+    detail = {**summary, "spec": document, "inputs_schema": schema, "outputs_schema": outputs_schema(plan)}
     return summary, detail
 
 

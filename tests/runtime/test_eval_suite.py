@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runtime.eval.runner import prepare
-from runtime.eval.suite import InvalidSuite, parse_suite, suite_json_schema
+from runtime.eval.suite import InvalidSuite, load_suite, parse_suite, suite_json_schema
 from runtime.testing.specs import make_spec, yaml_alias_bomb
 
 ISSUE_EXAMPLE = """
@@ -138,3 +138,12 @@ def test_bad_row_mocks_are_reported_before_anything_runs(tmp_path, registry):
     with pytest.raises(InvalidSuite) as caught:
         prepare(suite, registry)
     assert caught.value.issues[0].message == "row r1: `mocks` sets `nobody`, which is not a node of the pipeline."
+
+
+def test_a_suite_file_that_never_ends_is_refused_after_the_cap(tmp_path):
+    """Before, the whole file was read and then cut: a device or a huge file filled the memory first."""
+    endless = tmp_path / "suite.yaml"
+    endless.symlink_to("/dev/zero")
+    with pytest.raises(InvalidSuite) as exc:
+        load_suite(endless)
+    assert exc.value.issues[0].message == f"`{endless}` is over 1,000,000 bytes."
