@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from runtime import InvalidSpec, PipelineSpec
+from runtime.secrets import redact_text
 from runtime.store import pipelines as store
 
 from .. import graph, routes
@@ -79,4 +80,5 @@ class NewPipelineState(rx.State):
 
     def _show_errors(self, title: str, exc: InvalidSpec) -> None:
         self.import_title = f"{title}:"
-        self.import_errors = [{"message": i.message, "hint": i.hint} for i in exc.issues[:20]]
+        # Messages may quote the file's values: an env secret's value among them is shown masked.
+        self.import_errors = [{"message": redact_text(i.message), "hint": redact_text(i.hint)} for i in exc.issues[:20]]

@@ -88,3 +88,19 @@ def test_one_byte_over_the_cap_is_refused(monkeypatch):
     with pytest.raises(uploads.UploadTooLarge):
         asyncio.run(uploads.read_capped(over, LIMIT))
     assert over.file.taken == LIMIT + 1
+
+
+def test_import_errors_quoting_the_file_show_an_env_secret_masked(monkeypatch):
+    canary = "sk-canary-7c1f4e9a2b"
+    monkeypatch.setenv("IMPORT_CANARY_API_KEY", canary)
+    state = SimpleNamespace(import_title="", import_errors=[])
+    state._show_errors = lambda title, exc: NewPipelineState._show_errors(state, title, exc)
+    spec = b'{"name": "p", "version": "%s", "nodes": [], "edges": []}' % canary.encode()  # quoted as "got"
+    file = io.BytesIO(spec)
+
+    async def read(n: int = -1) -> bytes:
+        return file.read(n)
+
+    asyncio.run(NewPipelineState.import_file.fn(state, [SimpleNamespace(read=read, size=len(spec), name="p.json")]))
+    shown = repr(state.import_errors)
+    assert state.import_errors and canary not in shown, shown
