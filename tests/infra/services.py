@@ -52,24 +52,26 @@ class Service:
     proc: subprocess.Popen
     port: int
     log: Path
+    stop_signal: int = signal.SIGTERM  # what stops it promptly (`ray start --block` ignores SIGTERM, obeys SIGINT)
 
     def tail(self, chars: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
     def stop(self) -> None:
-        """SIGTERM the service's process group, SIGKILL what is left after 15 s."""
-        stop_group(self.proc)
+        """Send `stop_signal` to the service's process group, SIGKILL what is left after 15 s."""
+        stop_group(self.proc, sig=self.stop_signal)
 
 
 def start_service(name: str, cmd: Sequence[str], *, port: int, log: Path, env: dict[str, str] | None = None,
-                  ready: Callable[[], bool] | None = None, timeout: float = 90) -> Service:
+                  ready: Callable[[], bool] | None = None, timeout: float = 90,
+                  stop_signal: int = signal.SIGTERM) -> Service:
     """Run `cmd` in its own process group (dies with pytest) and wait until `ready()` (default: the port
     accepts connections)."""
     check = ready or (lambda: port_open(port))
     with log.open("wb") as out:
         proc = subprocess.Popen(list(cmd), env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, preexec_fn=die_with_parent)
-    service = Service(name, proc, port, log)
+    service = Service(name, proc, port, log, stop_signal)
     deadline = time.monotonic() + timeout
     while not check():
         if proc.poll() is not None:
