@@ -221,6 +221,9 @@ def run(args: argparse.Namespace) -> None:
             if attempt == 0:
                 wait_ready(page)
                 page.wait_for_timeout(500)
+                # the whole graph in view again: the editor's own readable fit may land after the zoom-out above
+                page.evaluate("window.__patchwire.rf.fitView({minZoom: 0.05, padding: 0.02})")
+                page.wait_for_timeout(500)
                 report_drags(page, "whole graph in view", ("n15_20", "n16_30", "n17_40"))
             page.context.close()
         for label, runs in (("open", loads), ("reload", reloads)):
