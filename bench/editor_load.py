@@ -137,6 +137,11 @@ def drag_frames(page: Page, node_id: str) -> dict[str, Any]:
             "move_events": len([s for s in sent if "on_move" in s])}
 
 
+def load_average() -> str:
+    """The machine's 1-minute load average: timings here are only comparable at similar load."""
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -146,7 +151,7 @@ def report_drags(page: Page, label: str, node_ids: tuple[str, ...]) -> dict[str,
     drags = [drag_frames(page, node) for node in node_ids]
     frames = [f for d in drags for f in d["frames"]]
     result = {"median": statistics.median(frames), "p99": percentile(frames, 0.99), "max": max(frames)}
-    print(f"drag, {label} ({len(node_ids)} drags x 40 moves, {len(frames)} frames): frame median "
+    print(f"drag, {label} ({len(node_ids)} drags x 40 moves, {len(frames)} frames, {load_average()}): frame median "
           f"{result['median']:.1f} ms, p99 {result['p99']:.1f} ms, max {result['max']:.1f} ms; websocket messages "
           f"sent while dragging besides select/drag-stop: {sum(d['other_sent'] for d in drags)}; drag-stop events: "
           f"{sum(d['move_events'] for d in drags)}" + "".join(f"\n  sent: {m[:80]}" for d in drags for m in d["other"]))
@@ -221,10 +226,13 @@ def run(args: argparse.Namespace) -> None:
             if attempt == 0:
                 wait_ready(page)
                 page.wait_for_timeout(500)
+                # the whole graph in view again: the editor's own readable fit may land after the zoom-out above
+                page.evaluate("window.__patchwire.rf.fitView({minZoom: 0.05, padding: 0.02})")
+                page.wait_for_timeout(500)
                 report_drags(page, "whole graph in view", ("n15_20", "n16_30", "n17_40"))
             page.context.close()
         for label, runs in (("open", loads), ("reload", reloads)):
-            print(f"{want['nodes']} nodes / {want['edges']} edges, {label}: " + "; ".join(
+            print(f"{want['nodes']} nodes / {want['edges']} edges, {label} ({load_average()}): " + "; ".join(
                 f"{what} median {statistics.median(v):.0f} ms (min {min(v):.0f}, max {max(v):.0f})" for what, v in (
                     ("navigation -> the editor's view drawn", [r[0] for r in runs]),
                     ("then zoomed out -> all visible", [r[1] - r[0] for r in runs]),
