@@ -9,11 +9,13 @@ import time
 
 import pytest
 
-from editor import graph, graph_patches, views
-from runtime import PipelineSpec, validate
+from editor import graph, graph_patches
+from runtime import PipelineSpec
 from runtime.registry import Registry
 from runtime.testing.components import sample_registry
 from runtime.testing.specs import layered_spec
+
+from .patch_kit import canvas_view
 
 
 @pytest.fixture(scope="module")
@@ -21,35 +23,29 @@ def reg() -> Registry:
     return sample_registry()
 
 
-def _view(spec: PipelineSpec, reg: Registry):
-    ports = {n.id: graph.node_ports(n, reg) for n in spec.nodes}
-    return (views.flow_nodes(spec, reg, ports), views.flow_positions(spec),
-            views.flow_edges(spec, ports, validate(spec, reg)))
-
-
 def test_a_reset_opens_an_epoch_that_its_patches_name(reg: Registry) -> None:
     spec = PipelineSpec.model_validate(layered_spec(40, 50, layers=5))
-    shown, reset = graph_patches.update(None, 0, {}, *_view(spec, reg), pipeline="pa")
+    shown, reset = graph_patches.update(None, 0, {}, *canvas_view(spec, reg), pipeline="pa")
     assert graph_patches.is_reset(reset) and set(graph_patches.SNAPSHOT_VARS) <= set(reset)
     epoch = reset["graph_patch"]["epoch"]
     assert reset["graph_patch"] == {"base": 1, "seq": 0, "steps": [], "pipeline": "pa", "epoch": epoch}
     assert (shown["pipeline"], shown["epoch"]) == ("pa", epoch)
 
     moved = graph.move(spec, {"n1_1": (5.0, 6.0)})
-    shown, out = graph_patches.update(shown, 1, reset["graph_patch"], *_view(moved, reg), pipeline="pa")
+    shown, out = graph_patches.update(shown, 1, reset["graph_patch"], *canvas_view(moved, reg), pipeline="pa")
     assert not graph_patches.is_reset(out)
     assert {k: out["graph_patch"][k] for k in ("base", "seq", "pipeline", "epoch")} == {
         "base": 1, "seq": 1, "pipeline": "pa", "epoch": epoch}
     assert (shown["pipeline"], shown["epoch"]) == ("pa", epoch)  # the epoch lasts until the next reset
-    same, nothing = graph_patches.update(shown, 1, out["graph_patch"], *_view(moved, reg), pipeline="pa")
+    same, nothing = graph_patches.update(shown, 1, out["graph_patch"], *canvas_view(moved, reg), pipeline="pa")
     assert set(nothing) == {"node_count", "edge_count"} and same == shown
 
 
 def test_what_was_shown_of_another_pipeline_is_never_diffed(reg: Registry) -> None:
     """Even the very same graph under another pipeline is a reset (a new epoch), not a patch or nothing."""
     spec = PipelineSpec.model_validate(layered_spec(40, 50, layers=5))
-    shown, first = graph_patches.update(None, 0, {}, *_view(spec, reg), pipeline="pa")
-    _, other = graph_patches.update(shown, 1, first["graph_patch"], *_view(spec, reg), pipeline="pb")
+    shown, first = graph_patches.update(None, 0, {}, *canvas_view(spec, reg), pipeline="pa")
+    _, other = graph_patches.update(shown, 1, first["graph_patch"], *canvas_view(spec, reg), pipeline="pb")
     assert graph_patches.is_reset(other) and other["graph_key"] == 2
     patch = other["graph_patch"]
     assert (patch["base"], patch["seq"], patch["steps"], patch["pipeline"]) == (2, 0, [], "pb")
@@ -59,26 +55,26 @@ def test_what_was_shown_of_another_pipeline_is_never_diffed(reg: Registry) -> No
 
 def test_a_shown_graph_without_a_pipeline_is_reset_once_a_pipeline_is_named(reg: Registry) -> None:
     spec = PipelineSpec.model_validate(layered_spec(40, 50, layers=5))
-    untagged, first = graph_patches.update(None, 0, {}, *_view(spec, reg))  # e.g. kept from before an upgrade
+    untagged, first = graph_patches.update(None, 0, {}, *canvas_view(spec, reg))  # e.g. kept from before an upgrade
     assert "pipeline" not in untagged and "epoch" not in first["graph_patch"]
-    _, out = graph_patches.update(untagged, 1, first["graph_patch"], *_view(spec, reg), pipeline="pa")
+    _, out = graph_patches.update(untagged, 1, first["graph_patch"], *canvas_view(spec, reg), pipeline="pa")
     assert graph_patches.is_reset(out) and out["graph_patch"]["pipeline"] == "pa"
 
 
 def test_the_first_patch_after_a_switch_repeats_no_step_of_the_pipeline_left(reg: Registry) -> None:
     spec = PipelineSpec.model_validate(layered_spec(40, 50, layers=5))
-    shown, out = graph_patches.update(None, 0, {}, *_view(spec, reg), pipeline="pa")
+    shown, out = graph_patches.update(None, 0, {}, *canvas_view(spec, reg), pipeline="pa")
     patch, key = out["graph_patch"], out["graph_key"]
     for i in range(3):  # a few edits on pa: its patch repeats their steps
         spec = graph.move(spec, {"n0_0": (100.0 + i, 7.0)})
-        shown, out = graph_patches.update(shown, key, patch, *_view(spec, reg), pipeline="pa")
+        shown, out = graph_patches.update(shown, key, patch, *canvas_view(spec, reg), pipeline="pa")
         patch = out["graph_patch"]
     assert [s[0] for s in patch["steps"]] == [1, 2, 3]
     other = PipelineSpec.model_validate(layered_spec(20, 24, layers=4))
-    shown, out = graph_patches.update(shown, key, patch, *_view(other, reg), pipeline="pb")
+    shown, out = graph_patches.update(shown, key, patch, *canvas_view(other, reg), pipeline="pb")
     key, patch = out["graph_key"], out["graph_patch"]
     other = graph.move(other, {"n0_0": (109.0, 9.0)})
-    _, out = graph_patches.update(shown, key, patch, *_view(other, reg), pipeline="pb")
+    _, out = graph_patches.update(shown, key, patch, *canvas_view(other, reg), pipeline="pb")
     assert out["graph_patch"]["seq"] == 1 and [s[0] for s in out["graph_patch"]["steps"]] == [1]
     assert out["graph_patch"]["pipeline"] == "pb" and out["graph_patch"]["epoch"] == patch["epoch"]
 

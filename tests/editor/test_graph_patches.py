@@ -6,22 +6,18 @@ import json
 
 import pytest
 
-from editor import graph, graph_patches, views
-from runtime import PipelineSpec, validate
+from editor import graph, graph_patches
+from runtime import PipelineSpec
 from runtime.registry import Registry
 from runtime.testing.components import sample_registry
 from runtime.testing.specs import layered_spec
+
+from .patch_kit import canvas_view
 
 
 @pytest.fixture(scope="module")
 def reg() -> Registry:
     return sample_registry()
-
-
-def _view(spec: PipelineSpec, reg: Registry):
-    ports = {n.id: graph.node_ports(n, reg) for n in spec.nodes}
-    return (views.flow_nodes(spec, reg, ports), views.flow_positions(spec),
-            views.flow_edges(spec, ports, validate(spec, reg)))
 
 
 def _size(value) -> int:
@@ -30,7 +26,7 @@ def _size(value) -> int:
 
 def test_first_show_is_a_reset_then_edits_are_patches_under_5_kb(reg: Registry) -> None:
     spec = PipelineSpec.model_validate(layered_spec(1000, 1300))
-    shown, out = graph_patches.update(None, 0, {}, *_view(spec, reg))
+    shown, out = graph_patches.update(None, 0, {}, *canvas_view(spec, reg))
     assert out["graph_key"] == 1 and out["graph_patch"] == {"base": 1, "seq": 0, "steps": []}
     assert len(out["nodes"]) == 1000 and len(out["edges"]) == 1300 and _size(out["nodes"]) > 50_000
     patch = out["graph_patch"]
@@ -43,7 +39,7 @@ def test_first_show_is_a_reset_then_edits_are_patches_under_5_kb(reg: Registry) 
     ]
     for seq, (what, edit) in enumerate(edits, start=1):
         spec = edit(spec)
-        shown, out = graph_patches.update(shown, 1, patch, *_view(spec, reg))
+        shown, out = graph_patches.update(shown, 1, patch, *canvas_view(spec, reg))
         assert set(out) == {"graph_patch", "node_count", "edge_count"}, what
         patch = out["graph_patch"]
         assert (patch["base"], patch["seq"], patch["steps"][-1][0]) == (1, seq, seq)
@@ -61,7 +57,7 @@ def test_ops_turn_the_old_view_into_the_new_one(reg: Registry) -> None:
     before = PipelineSpec.model_validate(layered_spec(100, 130, layers=10))
     after = graph.delete(graph.move(graph.connect(before, reg, "n0_1", "value", "n1_0", "values"),
                                     {"n2_2": (1.0, 2.0)}), ["n5_5"], [])
-    old, new = graph_patches.shown_graph(*_view(before, reg)), graph_patches.shown_graph(*_view(after, reg))
+    old, new = graph_patches.shown_graph(*canvas_view(before, reg)), graph_patches.shown_graph(*canvas_view(after, reg))
     replayed = json.loads(json.dumps(old))
     for op in graph_patches.diff(old, new):
         kind = "node" if "node" in op else "edge"
@@ -80,11 +76,11 @@ def test_ops_turn_the_old_view_into_the_new_one(reg: Registry) -> None:
 
 def test_a_change_too_big_for_a_patch_resets_and_nothing_changed_sends_nothing(reg: Registry) -> None:
     spec = PipelineSpec.model_validate(layered_spec(1000, 1300))
-    shown, out = graph_patches.update(None, 0, {}, *_view(spec, reg))
-    same, nothing = graph_patches.update(shown, 1, out["graph_patch"], *_view(spec, reg))
+    shown, out = graph_patches.update(None, 0, {}, *canvas_view(spec, reg))
+    same, nothing = graph_patches.update(shown, 1, out["graph_patch"], *canvas_view(spec, reg))
     assert set(nothing) == {"node_count", "edge_count"} and same == shown
     everything = graph.move(spec, {n.id: (0.0, 0.0) for n in spec.nodes})  # e.g. a layout of the whole graph
-    _, reset = graph_patches.update(shown, 1, out["graph_patch"], *_view(everything, reg))
+    _, reset = graph_patches.update(shown, 1, out["graph_patch"], *canvas_view(everything, reg))
     assert reset["graph_key"] == 2 and reset["graph_patch"] == {"base": 2, "seq": 0, "steps": []}
     assert all(p == [0.0, 0.0] for p in reset["positions"].values())
 
