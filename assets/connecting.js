@@ -2,23 +2,16 @@
 // React Flow's store (in the canvas) feeds a tiny store that changes only when a wire starts or ends, so the
 // nodes do not each run a selector on every store update (every frame of a drag, with 1,000 nodes mounted).
 import { useEffect, useSyncExternalStore } from "react";
+import { valueStore } from "./flow_format.js";
 
 const keyOf = (c) => (c && c.inProgress && c.fromHandle
   ? `${c.fromHandle.nodeId}|${c.fromHandle.id}|${c.fromHandle.type}` : "");
 
 // Call once in the canvas, with React Flow's store api.
 export function useConnectingStore(ctx, store) {
-  if (!ctx.connecting) {
-    let key = "";
-    const listeners = new Set();
-    ctx.connecting = {
-      get: () => key,
-      subscribe: (l) => { listeners.add(l); return () => listeners.delete(l); },
-      update: (next) => { if (next !== key) { key = next; listeners.forEach((l) => l()); } },
-    };
-  }
+  if (!ctx.connecting) ctx.connecting = valueStore("");
   useEffect(() => {
-    const apply = () => ctx.connecting.update(keyOf(store.getState().connection));
+    const apply = () => ctx.connecting.set(keyOf(store.getState().connection));
     apply();
     return store.subscribe(apply);
   }, [ctx, store]);

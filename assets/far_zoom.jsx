@@ -8,20 +8,13 @@
 import React, { useEffect, useSyncExternalStore } from "react";
 import { useNodeId } from "@xyflow/react";
 import "./far_zoom.css";
+import { valueStore } from "./flow_format.js";
 
 export const FAR_ZOOM = 0.4;
 
 // Call once in the canvas: keeps `ctx.far` and the wrapper's class in step with the zoom.
 export function useFarZoom(ctx, store, wrapperRef) {
-  if (!ctx.far) {
-    let far = false;
-    const listeners = new Set();
-    ctx.far = {
-      get: () => far,
-      subscribe: (l) => { listeners.add(l); return () => listeners.delete(l); },
-      set: (next) => { if (next !== far) { far = next; listeners.forEach((l) => l()); } },
-    };
-  }
+  if (!ctx.far) ctx.far = valueStore(false);
   useEffect(() => {
     const apply = () => {
       const far = store.getState().transform[2] < FAR_ZOOM;

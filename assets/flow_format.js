@@ -24,6 +24,17 @@ export function keyedStore() {
   };
 }
 
+// One value that components read with useSyncExternalStore; `set` tells them only when it changes.
+export function valueStore(initial) {
+  let value = initial;
+  const listeners = new Set();
+  return {
+    get: () => value,
+    subscribe: (l) => { listeners.add(l); return () => listeners.delete(l); },
+    set: (next) => { if (next !== value) { value = next; listeners.forEach((l) => l()); } },
+  };
+}
+
 export const ERROR_PORT = { name: "error", type: "dict[str, Any]" };
 const HUES = ["#2563eb", "#16a34a", "#d97706", "#9333ea", "#0891b2", "#dc2626", "#65a30d", "#c026d3", "#0d9488",
   "#ea580c", "#4f46e5", "#be123c"];
