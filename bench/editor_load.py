@@ -62,11 +62,12 @@ WS_RECORDER = """
   window.__viewAt = null;
   window.__visibleAt = null;
   window.__fitAt = null;
+  // the counts first: the computed-style pass forces a style recalculation, which must not slow the load it measures
   const drawn = (nodes, edges) => {
     const shown = document.querySelectorAll(".react-flow__node");
-    if (shown.length < nodes) return false;
+    if (shown.length < nodes || document.querySelectorAll(".react-flow__edge path.react-flow__edge-path").length < edges) return false;
     for (const n of shown) if (getComputedStyle(n).visibility === "hidden") return false;
-    return document.querySelectorAll(".react-flow__edge path.react-flow__edge-path").length >= edges;
+    return true;
   };
   const check = () => {
     const want = window.__want;
