@@ -129,8 +129,9 @@ const PipelineEdge = memo(function PipelineEdge(props) {
     sourceX: props.sourceX, sourceY: props.sourceY, sourcePosition: props.sourcePosition,
     targetX: props.targetX, targetY: props.targetY, targetPosition: props.targetPosition,
   });
+  const far = useIsFar(ctx);  // far out, no wide invisible click path (one element less per edge)
   return <BaseEdge id={props.id} path={path} style={props.style} markerEnd={props.markerEnd}
-    interactionWidth={props.interactionWidth} className={flow ? `pw-edge-${flow}` : ""} />;
+    interactionWidth={far ? 0 : props.interactionWidth} className={flow ? `pw-edge-${flow}` : ""} />;
 });
 
 export const NODE_TYPES = { pipeline: PipelineNode };
