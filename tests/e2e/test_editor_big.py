@@ -45,7 +45,8 @@ SIZE_MISMATCHES = """() => { const rf = window.__patchwire.rf, bad = [];
   return bad; }"""
 
 # What the nodes far out are made of (assets/far_zoom.jsx): port rows, React Flow handles and text left out,
-# nothing positioned inside a node, no breakpoint dot where none is set, and every edge's <svg> a layout root.
+# nothing positioned inside a node, no breakpoint dot where none is set; every edge's <svg> a layout root, and
+# no edge with its wide invisible click path.
 FAR_BODIES = """() => {
   const nodes = [...document.querySelectorAll(".react-flow__node-pipeline")];
   const inside = nodes.flatMap((n) => [...n.querySelectorAll("*")]);
@@ -58,6 +59,7 @@ FAR_BODIES = """() => {
     perNode: inside.length / nodes.length,
     positioned: inside.filter((e) => shown(e) && getComputedStyle(e).position !== "static").length,
     dots: inside.filter((e) => e.matches(".pw-bp")).length,
+    clickPaths: document.querySelectorAll(".react-flow__edge-interaction").length,
     edgeRoots: svgs.filter((s) => { const c = getComputedStyle(s).contain; return c.includes("layout") && c.includes("size")
       && getComputedStyle(s).top === "0px" && getComputedStyle(s).left === "0px"; }).length,
   }; }"""
@@ -109,7 +111,7 @@ def test_1000_nodes_all_visible_zoomed_out_and_a_drag_is_saved(big_server: Serve
     far = page.evaluate(FAR_BODIES)
     assert far["ports"] == 0 and far["rfHandles"] == 0 and far["textNodes"] == 0, far  # no text, no <Handle>s
     assert far["perNode"] <= 16 and far["positioned"] == 0 and far["dots"] == 0, far  # light, one paint chunk each
-    assert far["edgeRoots"] == BIG["edges"], far  # each edge its own layout root (a drag lays out its edges only)
+    assert far["edgeRoots"] == BIG["edges"] and far["clickPaths"] == 0, far  # each edge its own layout root (a drag lays out its edges only)
 
     node_id = "n15_20"
     before = page.evaluate(f"window.__patchwire.rf.getNode('{node_id}').position")
@@ -138,3 +140,4 @@ def test_1000_nodes_all_visible_zoomed_out_and_a_drag_is_saved(big_server: Serve
     expect(page.locator('.react-flow__node[data-id="n1_1"] .pw-port-name').first).to_be_visible()
     expect(page.locator('.react-flow__node[data-id="n1_1"] .react-flow__handle.connectable')).to_have_count(3)
     assert "pw-far" not in (page.get_by_test_id("canvas").get_attribute("class") or "").split()
+    assert page.locator(".react-flow__edge-interaction").count() > 0  # edges are clickable again
