@@ -34,9 +34,12 @@ const NO_STORE = { subscribe: () => () => {}, key: () => "" };
 const stop = (e) => e.stopPropagation();
 
 // The dot in a node's header: only it subscribes to the node's breakpoint entry.
-export function BreakpointToggle({ id, ctx }) {
+// `onlyWhenOn` (a node far out): no dot at all without a breakpoint (a translucent dot on every node of a big
+// graph costs the compositor a paint chunk each, and is too small there to click).
+export function BreakpointToggle({ id, ctx, onlyWhenOn = false }) {
   const store = ctx.breakpoints || NO_STORE;
   const on = useSyncExternalStore(store.subscribe, () => store.key(id) !== "", () => false);
+  if (onlyWhenOn && !on) return null;
   return (
     <button type="button" className={`pw-bp nodrag nopan ${on ? "pw-bp-on" : ""}`} data-testid={`breakpoint-${id}`}
       data-on={on ? "true" : "false"} aria-pressed={on}

@@ -19,7 +19,7 @@ import { fitReadable } from "./readable_fit.js";
 import { setComponentTitles } from "./node_sizes.js";
 import { useConnectingStore } from "./connecting.js";
 import { useFarZoom } from "./far_zoom.jsx";
-import { NoteActions, StickyNode, useStickyNotes } from "./sticky_note.jsx";
+import { NoteActions, StickyNode, isNoteId, useStickyNotes } from "./sticky_note.jsx";
 
 const MIME = "application/x-patchwire-component";
 
@@ -189,7 +189,19 @@ function FlowInner(props) {
   const onNodesChange = useCallback((changes) => {
     setNodes((ns) => applyNodeChanges(changes.filter((c) => c.type !== "remove"), ns));
   }, []);
-  const routedNodesChange = useMemo(() => stickies.route(onNodesChange), [stickies.route, onNodesChange]);
+  const routedNodesChange = useMemo(() => {
+    const routed = stickies.route(onNodesChange);
+    // While a drag moves pipeline nodes, the new positions go to React Flow's store alone: re-rendering the
+    // canvas (and React Flow's lists of 1,000 nodes, 1,300 edges and the minimap) on every mouse move is what
+    // made a drag slow with the whole graph in view. The drag's last change (dragging false) lands in the
+    // state. A drag that moves a sticky note too goes through the state all along (the notes are state).
+    return (changes) => {
+      if (changes.length && changes.every((c) => c.type === "position" && c.dragging && !isNoteId(c.id))) {
+        const rfState = store.getState();
+        rfState.setNodes(applyNodeChanges(changes, rfState.nodes));
+      } else routed(changes);
+    };
+  }, [stickies.route, onNodesChange, store]);
   const onEdgesChange = useCallback((changes) => {
     setEdges((es) => applyEdgeChanges(changes.filter((c) => c.type !== "remove"), es));
   }, []);

@@ -1,27 +1,19 @@
 // The canvas's nodes and edges: ports with typed handles, issue badges, and what a run shows (status line,
 // latency, pins, edges that carried data). Status reaches them through small external stores in the
 // canvas context, never through the nodes list (see notes/reflex-react-flow.md).
-import React, { createContext, memo, useContext, useEffect, useLayoutEffect, useMemo, useRef, useSyncExternalStore } from "react";
+import React, { memo, useContext, useEffect, useMemo, useRef, useSyncExternalStore } from "react";
 import { BaseEdge, Handle, Position, getBezierPath, useUpdateNodeInternals } from "@xyflow/react";
-import { ERROR_PORT, canFeed, edgeFlow, formatMs, inputsOf, outputsOf, typeColor } from "./flow_format.js";
-import { IDLE } from "./run_statuses.js";
+import { ERROR_PORT, canFeed, edgeFlow, inputsOf, outputsOf, typeColor } from "./flow_format.js";
 import { BreakpointToggle } from "./flow_breakpoints.jsx";
 import { NodeHeat } from "./node_heat.jsx";
 import { NodeOutline } from "./flow_outline.jsx";
-import { MapProgress } from "./flow_subflows.jsx";
-import { FlowBadges } from "./flow_subflows.jsx";
 import { useConnectingKey } from "./connecting.js";
-import { FarPortRow, useIsFar } from "./far_zoom.jsx";
+import { FarNode, useIsFar } from "./far_zoom.jsx";
+import { CanvasContext, NodeRun, useNodeEntry } from "./node_run.jsx";
 
-export const CanvasContext = createContext(null);
-
-function useNodeEntry(store, id) {
-  const key = useSyncExternalStore(store.subscribe, () => store.key(id), () => "");
-  return key ? JSON.parse(key) : null;
-}
+export { CanvasContext };
 
 function PortRow({ side, port, mark, issue, doc }) {
-  const far = useIsFar(useContext(CanvasContext));
   const isIn = side === "in";
   const isError = !isIn && port === ERROR_PORT;
   const color = typeColor(port.type);
@@ -30,7 +22,6 @@ function PortRow({ side, port, mark, issue, doc }) {
   const tip = `${port.name}: ${port.type}${port.required ? " (required)" : ""}` +
     (isError ? "\nFires with {node, component, type, message, attempts} when the node fails" : "") +
     (doc ? `\n${doc}` : "") + (issue ? `\n⚠ ${issue}` : "");
-  if (far) return <FarPortRow side={side} className={cls} port={port} color={color} />;  // zoomed far out
   return (
     <div className={cls} title={tip} data-port={port.name} data-side={side}>
       <Handle type={isIn ? "target" : "source"} position={isIn ? Position.Left : Position.Right}
@@ -39,56 +30,6 @@ function PortRow({ side, port, mark, issue, doc }) {
       <span className="pw-port-name">{port.name}{port.required && isIn ? "*" : ""}</span>
       {isError ? null : <span className="pw-port-type" style={{ color }}>{port.type}</span>}
     </div>
-  );
-}
-
-const CACHE_TEXT = { cache: "cached", reused: "reused", pinned: "pinned" };
-
-// What a node shows of the run: its status, the elapsed time while it runs, its latency when done.
-function RunLine({ id, status }) {
-  const st = status.status;
-  let time = null;
-  if (st === "running" && status.started_at) {
-    const since = status.started_at * 1000;
-    time = <span className="pw-elapsed" data-testid={`node-elapsed-${id}`} data-since={since}>
-      {formatMs(Date.now() - since)}</span>;
-  } else if (status.latency_ms !== undefined && status.latency_ms !== null) {
-    time = <span className="pw-latency" data-testid={`node-latency-${id}`}>{formatMs(status.latency_ms)}</span>;
-  }
-  const label = st === "cached" ? (CACHE_TEXT[status.cache] || "cached") : st;
-  return (
-    <div className="pw-node-run" data-testid={`node-run-${id}`}>
-      <span className={`pw-run-dot pw-run-${st}`} />
-      <span className="pw-run-label">{label}</span>
-      {status.attempts > 1 ? <span className="pw-run-attempts" title="attempts">×{status.attempts}</span> : null}
-      {status.progress ? <MapProgress id={id} progress={status.progress} /> : null}
-      <FlowBadges id={id} status={status} />
-      {time}
-    </div>
-  );
-}
-
-// A node's run status: only this small component subscribes to it, so a status change re-renders the
-// status line, not the node with its ports and handles (at 25 updates a second on a large pipeline,
-// that is what keeps the canvas responsive). It writes `data-status` / `data-cache` on the node's
-// root element itself; React never renders those two attributes, so it never overwrites them.
-function NodeRun({ id }) {
-  const ctx = useContext(CanvasContext);
-  const status = useNodeEntry(ctx.status, id);
-  const probe = useRef(null);  // its own element: attached before this component's layout effects run
-  const st = (status && status.status) || IDLE;
-  const cache = (status && status.cache) || "";
-  useLayoutEffect(() => {
-    const el = probe.current && probe.current.closest(".pw-node");
-    if (!el) return;
-    el.setAttribute("data-status", st);
-    if (cache) el.setAttribute("data-cache", cache); else el.removeAttribute("data-cache");
-  }, [st, cache]);
-  return (
-    <>
-      <span ref={probe} hidden />
-      {st !== IDLE ? <RunLine id={id} status={status} /> : null}
-    </>
   );
 }
 
@@ -101,6 +42,18 @@ const PipelineNode = memo(function PipelineNode({ id, data }) {
   const pin = useNodeEntry(ctx.pins, id);
   const issues = useNodeEntry(ctx.issues, id) || [];
   const meta = useNodeEntry(ctx.meta, data.c) || { title: data.c, category: "", color: "#94a3b8", ports: {} };
+  const far = useIsFar(ctx);
+  const rootProps = {
+    "data-testid": `node-${id}`, "data-component": data.c, "data-pinned": pin ? "true" : undefined,
+    className: `pw-node ${data.missing ? "pw-missing" : ""} ${pin ? "pw-pinned" : ""}`,
+    title: `${meta.title} (${data.c.replace("@", " v")}) · ${meta.category}\n${meta.description || ""}`,
+  };
+  const body = { id, data, ctx, meta, pin, issues, rootProps };
+  return far ? <FarNode {...body} /> : <NearNode {...body} />;
+}, sameNodeProps);
+
+// A node's full body: title, id, pin, issues and typed ports with React Flow handles.
+function NearNode({ id, data, ctx, meta, pin, issues, rootProps }) {
   const dragging = useConnectingKey(ctx);
   const updateNodeInternals = useUpdateNodeInternals();
   const inputs = useMemo(() => inputsOf(data), [data]);
@@ -131,9 +84,7 @@ const PipelineNode = memo(function PipelineNode({ id, data }) {
   for (const i of issues) if (i.port) portIssue[i.port] = (portIssue[i.port] ? portIssue[i.port] + "\n" : "") + i.message;
   const errors = issues.filter((i) => i.severity === "error").length;
   return (
-    <div data-testid={`node-${id}`} data-component={data.c} data-pinned={pin ? "true" : undefined}
-      className={`pw-node ${data.missing ? "pw-missing" : ""} ${pin ? "pw-pinned" : ""}`}
-      title={`${meta.title} (${data.c.replace("@", " v")}) · ${meta.category}\n${meta.description || ""}`}>
+    <div {...rootProps}>
       <div className="pw-node-head" style={{ borderTopColor: meta.color }}>
         <BreakpointToggle id={id} ctx={ctx} />
         <span className="pw-dot" style={{ background: meta.color }} />
@@ -166,7 +117,7 @@ const PipelineNode = memo(function PipelineNode({ id, data }) {
       <NodeOutline id={id} store={ctx.outlines} />
     </div>
   );
-}, sameNodeProps);
+}
 
 // Edges that carried data in the run are highlighted; edges of branches not taken are dimmed.
 const PipelineEdge = memo(function PipelineEdge(props) {
@@ -178,8 +129,9 @@ const PipelineEdge = memo(function PipelineEdge(props) {
     sourceX: props.sourceX, sourceY: props.sourceY, sourcePosition: props.sourcePosition,
     targetX: props.targetX, targetY: props.targetY, targetPosition: props.targetPosition,
   });
+  const far = useIsFar(ctx);  // far out, no wide invisible click path (one element less per edge)
   return <BaseEdge id={props.id} path={path} style={props.style} markerEnd={props.markerEnd}
-    interactionWidth={props.interactionWidth} className={flow ? `pw-edge-${flow}` : ""} />;
+    interactionWidth={far ? 0 : props.interactionWidth} className={flow ? `pw-edge-${flow}` : ""} />;
 });
 
 export const NODE_TYPES = { pipeline: PipelineNode };

@@ -44,6 +44,26 @@ SIZE_MISMATCHES = """() => { const rf = window.__patchwire.rf, bad = [];
   }
   return bad; }"""
 
+# What the nodes far out are made of (assets/far_zoom.jsx): port rows, React Flow handles and text left out,
+# nothing positioned inside a node, no breakpoint dot where none is set; every edge's <svg> a layout root, and
+# no edge with its wide invisible click path.
+FAR_BODIES = """() => {
+  const nodes = [...document.querySelectorAll(".react-flow__node-pipeline")];
+  const inside = nodes.flatMap((n) => [...n.querySelectorAll("*")]);
+  const svgs = [...document.querySelectorAll(".react-flow__edges > svg")].filter((s) => s.querySelector(".react-flow__edge"));
+  const shown = (e) => getComputedStyle(e).display !== "none";
+  return {
+    ports: inside.filter((e) => e.matches(".pw-port")).length,
+    rfHandles: inside.filter((e) => e.matches(".react-flow__handle.connectable")).length,
+    textNodes: nodes.filter((n) => n.textContent.trim() !== "").length,
+    perNode: inside.length / nodes.length,
+    positioned: inside.filter((e) => shown(e) && getComputedStyle(e).position !== "static").length,
+    dots: inside.filter((e) => e.matches(".pw-bp")).length,
+    clickPaths: document.querySelectorAll(".react-flow__edge-interaction").length,
+    edgeRoots: svgs.filter((s) => { const c = getComputedStyle(s).contain; return c.includes("layout") && c.includes("size")
+      && getComputedStyle(s).top === "0px" && getComputedStyle(s).left === "0px"; }).length,
+  }; }"""
+
 DRAWN = """() => ({nodes: document.querySelectorAll(".react-flow__node").length,
   hidden: [...document.querySelectorAll(".react-flow__node")].filter((n) => n.style.visibility === "hidden").length,
   edges: document.querySelectorAll(".react-flow__edge path.react-flow__edge-path").length})"""
@@ -88,6 +108,10 @@ def test_1000_nodes_all_visible_zoomed_out_and_a_drag_is_saved(big_server: Serve
         return d.nodes === {BIG['nodes']} && d.hidden === 0 && d.edges >= {BIG['edges']}; }}""", timeout=60_000)
     assert "pw-far" in (page.get_by_test_id("canvas").get_attribute("class") or "").split()  # the light node body
     assert page.evaluate(SIZE_MISMATCHES) == []  # far out too: handles where React Flow was told they are
+    far = page.evaluate(FAR_BODIES)
+    assert far["ports"] == 0 and far["rfHandles"] == 0 and far["textNodes"] == 0, far  # no text, no <Handle>s
+    assert far["perNode"] <= 16 and far["positioned"] == 0 and far["dots"] == 0, far  # light, one paint chunk each
+    assert far["edgeRoots"] == BIG["edges"] and far["clickPaths"] == 0, far  # each edge its own layout root (a drag lays out its edges only)
 
     node_id = "n15_20"
     before = page.evaluate(f"window.__patchwire.rf.getNode('{node_id}').position")
@@ -104,8 +128,16 @@ def test_1000_nodes_all_visible_zoomed_out_and_a_drag_is_saved(big_server: Serve
     assert 30 < moved[0] <= 61 and 15 < moved[1] <= 31, (before, after, zoom)
     assert _drawn(page)["nodes"] == BIG["nodes"]
 
+    # Far out a node shows a breakpoint dot only while it has one (F9 on the node the drag selected).
+    page.keyboard.press("F9")
+    expect(page.get_by_test_id(f"breakpoint-{node_id}")).to_have_attribute("data-on", "true")
+    assert page.evaluate(FAR_BODIES)["dots"] == 1
+    page.keyboard.press("F9")
+    expect(page.get_by_test_id(f"breakpoint-{node_id}")).to_have_count(0)
+
     # Zoomed back in, nodes show their ports and real handles again (wires start from them).
     page.evaluate("window.__patchwire.rf.setViewport({x: 40, y: 40, zoom: 0.8})")
     expect(page.locator('.react-flow__node[data-id="n1_1"] .pw-port-name').first).to_be_visible()
     expect(page.locator('.react-flow__node[data-id="n1_1"] .react-flow__handle.connectable')).to_have_count(3)
     assert "pw-far" not in (page.get_by_test_id("canvas").get_attribute("class") or "").split()
+    assert page.locator(".react-flow__edge-interaction").count() > 0  # edges are clickable again

@@ -261,3 +261,63 @@ def test_notes_are_added_and_deleted_as_undoable_edits(server: Server, page: Pag
     expect(note).to_have_count(0)
     page.get_by_test_id("redo-button").click()
     expect(note).to_be_visible()
+
+
+def _flow_position(page: Page, node_id: str) -> dict[str, float]:
+    return page.evaluate(f"window.__patchwire.rf.getNode('{node_id}').position")
+
+
+def test_a_dragged_node_follows_the_pointer_and_drags_a_selected_note_along(server: Server, page: Page) -> None:
+    # During a drag the positions live in React Flow's store only (assets/flow_canvas.jsx): the node must still
+    # follow the pointer at every step, a note selected with it must move with it, and both moves are saved.
+    ui.new_empty_pipeline(page, server.base)
+    ui.drop(page, "e2e.source", 80, 120)
+    page.get_by_test_id("add-note-button").click()
+    expect(page.get_by_test_id("sticky-1")).to_be_visible()
+    ui.wait_saved(page)
+    source = page.locator(".react-flow__node-pipeline").first
+    node_id = source.get_attribute("data-id") or ""
+    zoom = page.evaluate(ZOOM_JS)
+
+    box = ui.node_box(page, node_id)
+    x, y = box["x"] + 30, box["y"] + 10
+    revision = ui.revision(page)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 3, y + 2)  # starts the drag
+    page.wait_for_function(f"() => document.querySelector('.react-flow__node[data-id=\"{node_id}\"]').classList.contains('dragging')")
+    base = ui.node_box(page, node_id)
+    for step in range(1, 6):
+        page.mouse.move(x + 3 + step * 12, y + 2 + step * 6)
+        page.wait_for_function(f"""() => {{ const r = document.querySelector('.react-flow__node[data-id="{node_id}"]')
+            .getBoundingClientRect(); return Math.abs(r.x - {base['x'] + step * 12}) < 1.5
+            && Math.abs(r.y - {base['y'] + step * 6}) < 1.5; }}""")  # drawn where the pointer is, at every step
+    dropped = ui.node_box(page, node_id)
+    page.mouse.up()
+    ui.wait_saved(page, after=revision)
+    assert ui.node_box(page, node_id) == dropped  # it stays where it was dropped
+    moved = _flow_position(page, node_id)
+
+    # The node and the note together: Ctrl+click adds the note to the selection, a drag of the node moves both.
+    source.locator(".pw-node-head").click()
+    page.get_by_test_id("sticky-1").click(modifiers=["Control"])
+    node_before, note_before = _flow_position(page, node_id), _flow_position(page, "note:1")
+    assert node_before == moved  # the first drag's position was kept
+    box = ui.node_box(page, node_id)
+    revision = ui.revision(page)
+    page.mouse.move(box["x"] + 30, box["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 33, box["y"] + 12)  # starts the drag
+    page.mouse.move(box["x"] + 33 + 50, box["y"] + 12 + 40, steps=5)
+    page.mouse.up()
+    ui.wait_saved(page, after=revision)
+    node_after, note_after = _flow_position(page, node_id), _flow_position(page, "note:1")
+    shift = (node_after["x"] - node_before["x"]) * zoom, (node_after["y"] - node_before["y"]) * zoom
+    assert 48 <= shift[0] <= 54 and 38 <= shift[1] <= 43, shift
+    assert abs(note_after["x"] - note_before["x"] - (node_after["x"] - node_before["x"])) < 0.5
+    assert abs(note_after["y"] - note_before["y"] - (node_after["y"] - node_before["y"])) < 0.5
+
+    page.reload()
+    ui.wait_ready(page)
+    page.wait_for_function(FITTED_JS)
+    assert _flow_position(page, node_id) == node_after and _flow_position(page, "note:1") == note_after
