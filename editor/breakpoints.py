@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel, col, select
 from runtime.store.db import session
 from runtime.store.tables import utcnow
 
-__all__ = ["BreakpointRecord", "list_breakpoints", "set_breakpoints", "remove_breakpoints"]
+__all__ = ["BreakpointRecord", "list_breakpoints", "set_breakpoints", "move_breakpoints", "remove_breakpoints"]
 
 
 class BreakpointRecord(SQLModel, table=True):
@@ -45,6 +45,23 @@ def set_breakpoints(pipeline_id: str, node_ids: list[str], on: bool) -> list[str
         else:
             s.execute(delete(BreakpointRecord).where(col(BreakpointRecord.pipeline_id) == pipeline_id,
                                                      col(BreakpointRecord.node_id).in_(node_ids)))
+        s.commit()
+    return list_breakpoints(pipeline_id)
+
+
+def move_breakpoints(pipeline_id: str, moved: dict[str, str], dropped: list[str]) -> list[str]:
+    """Store the breakpoints of `moved` under their new ids (keeping their age) and delete those of `dropped`, in one
+    transaction (a node renamed or deleted: `editor.breakpoint_moves`); the pipeline's breakpoints afterwards."""
+    with session() as s:
+        rows = s.exec(select(BreakpointRecord).where(BreakpointRecord.pipeline_id == pipeline_id,
+                                                     col(BreakpointRecord.node_id).in_([*moved, *dropped]))).all()
+        kept = [(moved[row.node_id], row.created_at) for row in rows if row.node_id in moved]
+        for row in rows:
+            s.delete(row)
+        s.flush()
+        for node_id, created_at in kept:
+            if s.get(BreakpointRecord, (pipeline_id, node_id)) is None:
+                s.add(BreakpointRecord(pipeline_id=pipeline_id, node_id=node_id, created_at=created_at))
         s.commit()
     return list_breakpoints(pipeline_id)
 

@@ -8,6 +8,7 @@ import reflex as rx
 
 from ..state.new_pipeline import UPLOAD_ID, NewPipelineState
 from ..state.versions import VersionsState
+from .upload_refusal import upload_refusal
 
 __all__ = ["new_pipeline_dialog", "versions_dialog"]
 
@@ -52,6 +53,7 @@ def new_pipeline_dialog() -> rx.Component:
                 on_drop=NewPipelineState.import_file(rx.upload_files(upload_id=UPLOAD_ID)),
                 class_name="pw-dropzone", custom_attrs={"data-testid": "import-spec"},
             ),
+            upload_refusal(NewPipelineState.import_file, NewPipelineState.import_refused),
             rx.cond(
                 NewPipelineState.import_errors.length() > 0,
                 rx.el.div(

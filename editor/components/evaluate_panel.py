@@ -14,6 +14,7 @@ from ..state.evaluate import UPLOAD_ID, EvalPortsState, EvalState
 from ..state.run import RunState
 from .eval_charts import eval_charts
 from .eval_gate_form import engine_choice, gate_section, gate_verdict
+from .upload_refusal import upload_refusal
 
 __all__ = ["evaluate_panel", "eval_tab", "port_asserts"]
 
@@ -81,6 +82,7 @@ def _dataset() -> rx.Component:
             id=UPLOAD_ID, max_files=1, multiple=False, on_drop=EvalState.upload(rx.upload_files(upload_id=UPLOAD_ID)),
             class_name="pw-dropzone", custom_attrs={"data-testid": "eval-upload"},
         ),
+        upload_refusal(EvalState.upload, EvalState.upload_refused),
         rx.cond(EvalState.examples.length() > 0, rx.el.label(
             "or an example: ",
             rx.el.select(rx.el.option("choose…", value=""), rx.foreach(EvalState.examples, lambda e: rx.el.option(e, value=e)),

@@ -13,15 +13,18 @@ from typing import Any
 import reflex as rx
 
 from .. import breakpoints as store
+from ..breakpoint_moves import deleted_paths, renamed_paths
 from ..debugging import debugger_for, toggled
 from ..subflow_breakpoints import shown_at, stored_id
 from .debug import DebugState
 from .editor import EditorState, follows_editor
+from .node_ids import NodeIdChange, follows_node_ids
 from .subflow_nav import SubflowNavState
 
 __all__ = ["BreakpointsState"]
 
 
+@follows_node_ids
 @follows_editor
 class BreakpointsState(rx.State):
     breakpoints: dict[str, bool] = {}  # {node id at the level shown: True}: the canvas's `breakpoints` prop
@@ -44,6 +47,13 @@ class BreakpointsState(rx.State):
         breakpoints = shown_at(ids, self._flow)
         if breakpoints != self.breakpoints:
             self.breakpoints = breakpoints
+
+    async def _follow_node_ids(self, change: NodeIdChange) -> None:
+        """Nodes renamed or deleted: the breakpoints on them, and inside them for a flow node, move or go."""
+        ids = await asyncio.to_thread(_follow, change)
+        if ids is not None:
+            self._take(ids)
+            (await self.get_state(DebugState)).breakpoints_changed(list(self._ids))
 
     def debugger_for(self, plan: Any) -> Any:
         """The debugger for a run of `plan` started now (None without breakpoints)."""
@@ -69,3 +79,13 @@ class BreakpointsState(rx.State):
         self._take(await asyncio.to_thread(store.set_breakpoints, editor.pipeline_id, ids, on))
         (await self.get_state(DebugState)).breakpoints_changed(list(self._ids))
         return None
+
+
+def _follow(change: NodeIdChange) -> list[str] | None:
+    """The pipeline's breakpoints after `change` (None: it touched none of them)."""
+    ids = store.list_breakpoints(change.pipeline_id)
+    moved: dict[str, str] = {}
+    for old, new in change.renamed.items():
+        moved.update(renamed_paths(ids, change.before, change.scope, old, new))
+    dropped = deleted_paths(ids, change.before, change.scope, change.deleted)
+    return store.move_breakpoints(change.pipeline_id, moved, dropped) if moved or dropped else None

@@ -27,6 +27,7 @@ from ..catalog import registry
 from ..graph_patches import made_on_another_pipeline
 from ..history import History
 from ..spec_download import spec_download
+from . import node_ids
 from .saving import AUTOSAVE_DELAY_S, SavingMixin
 from .shown_spec import ShownSpecMixin
 
@@ -250,7 +251,10 @@ class EditorState(SavingMixin, ShownSpecMixin, rx.State):
         if made_on_another_pipeline(payload, self.pipeline_id):
             return None
         nodes, edges = list(payload.get("nodes", [])), list(payload.get("edges", []))
-        return await self._edit(lambda s: graph.delete(s, nodes, edges))
+        before, scope = self._spec, self._scope
+        result = await self._edit(lambda s: graph.delete(s, nodes, edges))
+        await node_ids.deleted(self, before, scope, nodes)  # their breakpoints go too
+        return result
 
     @rx.event
     async def delete_selected(self):
@@ -264,8 +268,10 @@ class EditorState(SavingMixin, ShownSpecMixin, rx.State):
 
     @rx.event
     async def rename_node(self, node_id: str, new_id: str):
-        """Rename a node (its wires follow) and keep it selected."""
+        """Rename a node (its wires and breakpoints follow) and keep it selected."""
+        before, scope = self._spec, self._scope
         result = await self._edit(lambda s: graph.rename_node(s, node_id, new_id))
+        await node_ids.renamed(self, before, scope, node_id, new_id)
         if (shown := self.shown_spec()) is not None and shown.node(new_id) is not None:
             self.selected_nodes = [new_id]
             self._focus([new_id], center=False)

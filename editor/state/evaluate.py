@@ -24,6 +24,7 @@ from .. import eval_views as ev
 from .. import run_views as rv
 from ..catalog import registry
 from ..eval_forms import FormField, assertion_from_form, default_type_for, describe, fields_for
+from ..upload_refusals import RefusedUpload, dataset_refusal_message
 from ..uploads import read_dataset_upload
 from .editor import EditorState, follows_editor
 from .outlines import OutlineState
@@ -174,6 +175,12 @@ class EvalState(rx.State):
             return rx.toast.error(str(exc), duration=6000)
         await self._use_dataset(path)
         return None
+
+    @rx.event
+    def upload_refused(self, detail: dict):
+        """The server refused the upload before `upload` ran (assets/upload_refusal.jsx): say so here too."""
+        self.dataset_error = dataset_refusal_message(RefusedUpload.from_browser(detail, "the dataset"))
+        return rx.toast.error(self.dataset_error, duration=6000)
 
     @rx.event
     async def pick_example(self, label: str):

@@ -14,6 +14,7 @@ from runtime.store import pipelines as store
 from .. import graph, routes
 from ..catalog import registry
 from ..templates import import_spec, list_templates, load_template
+from ..upload_refusals import RefusedUpload, import_refusal_issue
 from ..uploads import read_spec_upload
 
 __all__ = ["NewPipelineState", "UPLOAD_ID"]
@@ -77,6 +78,12 @@ class NewPipelineState(rx.State):
         return [redirect, rx.toast.warning(
             f"Imported `{spec.name}` with {len(errors)} problem{'s' if len(errors) != 1 else ''}: "
             "see the issues panel.", duration=6000)]
+
+    @rx.event
+    def import_refused(self, detail: dict):
+        """The server refused the upload before `import_file` ran (assets/upload_refusal.jsx)."""
+        refused = RefusedUpload.from_browser(detail, "the spec file")
+        self._show_errors(f"`{refused.filename}` was not imported", InvalidSpec([import_refusal_issue(refused)]))
 
     def _show_errors(self, title: str, exc: InvalidSpec) -> None:
         self.import_title = f"{title}:"

@@ -73,3 +73,12 @@ def test_a_breakpoint_on_a_subflows_node_pauses_it_there_and_step_continue_and_s
     page.get_by_test_id("stop-button").click()
     runs.wait_run(page, "cancelled", timeout=3000)
     expect(page.get_by_test_id("paused-panel")).to_have_count(0)
+
+    # Renaming the inner node (its subflow open) takes the breakpoint along to its new path.
+    _open_f(page)
+    ui.select_node(page, "shout")
+    page.get_by_test_id("node-id").fill("yell")
+    page.get_by_test_id("node-id").press("Enter")
+    expect(page.get_by_test_id("breakpoint-yell")).to_have_attribute("data-on", "true")
+    with runs.in_data_dir(server.data_dir):
+        assert breakpoints.list_breakpoints(pipeline) == ["f/yell"]

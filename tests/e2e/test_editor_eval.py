@@ -9,6 +9,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from editor.upload_limit import upload_limit_bytes
+
 from . import runs, ui
 from .server import Server
 
@@ -153,6 +155,12 @@ def test_an_invalid_assertion_is_explained_before_anything_runs(server: Server, 
     expect(page.get_by_test_id("eval-preview")).to_have_attribute("data-rows", "3")
     page.get_by_test_id("eval-upload").locator("input[type=file]").set_input_files(str(tmp_path / "notes.txt"))
     expect(page.get_by_test_id("eval-dataset-error")).to_contain_text("`notes.txt` is not a dataset")
+    # Over every upload cap: the server refuses it (413) before any handler runs, and the panel says so.
+    with (tmp_path / "big.jsonl").open("wb") as big:
+        big.truncate(upload_limit_bytes() + 1)
+    page.get_by_test_id("eval-upload").locator("input[type=file]").set_input_files(str(tmp_path / "big.jsonl"))
+    expect(page.get_by_test_id("eval-dataset-error")).to_contain_text(
+        f"`big.jsonl` is {upload_limit_bytes() + 1:,} bytes; the editor takes datasets up to 20,000,000 bytes")
     page.get_by_test_id("eval-run").click()
     expect(page.get_by_test_id("eval-problems")).to_contain_text("nope")
     expect(page.get_by_test_id("eval-results")).to_have_count(0)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from editor.upload_limit import upload_limit_bytes
 from runtime.store import pipelines as store
 
 from . import runs, ui
@@ -91,6 +92,12 @@ def test_export_then_import_a_spec(server: Server, page: Page, tmp_path: Path) -
     bad_yaml.write_text("name: [unclosed\nnodes: []\n")
     page.get_by_test_id("import-spec").locator("input[type=file]").set_input_files(str(bad_yaml))
     expect(errors).to_contain_text("is not valid YAML")
+    # Over every upload cap: the server refuses it (413) before any handler runs, and the dialog says so.
+    with (tmp_path / "big.json").open("wb") as big:
+        big.truncate(upload_limit_bytes() + 1)
+    page.get_by_test_id("import-spec").locator("input[type=file]").set_input_files(str(tmp_path / "big.json"))
+    expect(errors).to_contain_text("`big.json` was not imported")
+    expect(errors).to_contain_text(f"`big.json` is {(upload_limit_bytes() + 1) / 1e6:.1f} MB; imports are limited to 5 MB")
     assert ui.pipeline_id(page) != before
 
 
