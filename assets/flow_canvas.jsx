@@ -11,7 +11,8 @@ import "./flow_canvas.css";
 import {
   canFeed, compatSets, keyedStore, layoutLR, startElapsedTicker, toFlowEdges, toFlowNodes,
 } from "./flow_format.js";
-import { CanvasContext, EDGE_TYPES, NODE_TYPES } from "./flow_nodes.jsx";
+import { CanvasContext } from "./canvas_context.js";
+import { EDGE_TYPES, NODE_TYPES } from "./flow_nodes.jsx";
 import { useBreakpoints } from "./flow_breakpoints.jsx";
 import { useGraphSync } from "./flow_patches.js";
 import { useQuickConnect } from "./quick_connect.jsx";

@@ -9,9 +9,8 @@ import { NodeHeat } from "./node_heat.jsx";
 import { NodeOutline } from "./flow_outline.jsx";
 import { useConnectingKey } from "./connecting.js";
 import { FarNode, useIsFar } from "./far_zoom.jsx";
-import { CanvasContext, NodeRun, useNodeEntry } from "./node_run.jsx";
-
-export { CanvasContext };
+import { CanvasContext, useNodeEntry } from "./canvas_context.js";
+import { NodeRun } from "./node_run.jsx";
 
 function PortRow({ side, port, mark, issue, doc }) {
   const isIn = side === "in";

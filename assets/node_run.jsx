@@ -1,16 +1,10 @@
 // A node's run status line and the `data-status` / `data-cache` attributes on its root element (shared by the
 // node's full body and its far-zoom body).
-import React, { useContext, useLayoutEffect, useRef, useSyncExternalStore } from "react";
+import React, { useContext, useLayoutEffect, useRef } from "react";
+import { CanvasContext, useNodeEntry } from "./canvas_context.js";
 import { formatMs } from "./flow_format.js";
 import { IDLE } from "./run_statuses.js";
 import { FlowBadges, MapProgress } from "./flow_subflows.jsx";
-
-export const CanvasContext = React.createContext(null);
-
-export function useNodeEntry(store, id) {
-  const key = useSyncExternalStore(store.subscribe, () => store.key(id), () => "");
-  return key ? JSON.parse(key) : null;
-}
 
 const CACHE_TEXT = { cache: "cached", reused: "reused", pinned: "pinned" };
 

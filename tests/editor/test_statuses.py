@@ -38,7 +38,7 @@ def test_the_js_status_module_is_generated_from_the_literals() -> None:
 
 
 def test_the_canvas_reads_its_statuses_from_the_generated_module() -> None:
-    for name in ("flow_format.js", "flow_nodes.jsx", "flow_canvas.jsx"):
+    for name in ("flow_format.js", "flow_nodes.jsx", "flow_canvas.jsx", "node_run.jsx", "far_zoom.jsx"):
         source = (ASSETS / name).read_text()
         lists = re.findall(r"\[[^\]]*\"(?:succeeded|cancelled|skipped)\"[^\]]*\]", source)
         assert not lists, f"{name} spells its own status list {lists}: import it from ./run_statuses.js"
