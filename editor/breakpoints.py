@@ -6,6 +6,8 @@ table keyed by pipeline id and node id, so exporting, serving or batch-running a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete
@@ -14,7 +16,11 @@ from sqlmodel import Field, SQLModel, col, select
 from runtime.store.db import session
 from runtime.store.tables import utcnow
 
-__all__ = ["BreakpointRecord", "list_breakpoints", "set_breakpoints", "move_breakpoints", "remove_breakpoints"]
+__all__ = ["BreakpointRecord", "Kept", "Followed", "list_breakpoints", "set_breakpoints", "move_breakpoints",
+           "follow_breakpoints", "remove_breakpoints"]
+
+Kept = tuple[str, datetime]  # a deleted breakpoint as an undo brings it back: its node id and its age
+Plan = Callable[[list[str]], tuple[dict[str, str], list[str]]]  # stored ids -> (moved {old: new}, dropped)
 
 
 class BreakpointRecord(SQLModel, table=True):
@@ -52,18 +58,38 @@ def set_breakpoints(pipeline_id: str, node_ids: list[str], on: bool) -> list[str
 def move_breakpoints(pipeline_id: str, moved: dict[str, str], dropped: list[str]) -> list[str]:
     """Store the breakpoints of `moved` under their new ids (keeping their age) and delete those of `dropped`, in one
     transaction (a node renamed or deleted: `editor.breakpoint_moves`); the pipeline's breakpoints afterwards."""
+    return follow_breakpoints(pipeline_id, lambda _ids: (moved, dropped)).ids
+
+
+@dataclass(frozen=True, slots=True)
+class Followed:
+    ids: list[str]  # the pipeline's breakpoints afterwards, oldest first
+    dropped: list[Kept]  # those it deleted
+    changed: bool
+
+
+def follow_breakpoints(pipeline_id: str, plan: Plan, restore: Sequence[Kept] = ()) -> Followed:
+    """In one transaction: read the pipeline's breakpoints, move and drop them as `plan` says, then bring back those
+    of `restore` that are not there (what the edit being undone or redone dropped), each keeping its age."""
     with session() as s:
-        rows = s.exec(select(BreakpointRecord).where(BreakpointRecord.pipeline_id == pipeline_id,
-                                                     col(BreakpointRecord.node_id).in_([*moved, *dropped]))).all()
-        kept = [(moved[row.node_id], row.created_at) for row in rows if row.node_id in moved]
-        for row in rows:
+        rows = list(s.exec(select(BreakpointRecord).where(BreakpointRecord.pipeline_id == pipeline_id)
+                           .order_by(col(BreakpointRecord.created_at))))
+        moved, dropped = plan([row.node_id for row in rows])
+        ending = set(dropped)
+        gone = [row for row in rows if row.node_id in moved or row.node_id in ending]
+        kept = [(moved[row.node_id], row.created_at) for row in gone if row.node_id in moved]
+        lost = [(row.node_id, row.created_at) for row in gone if row.node_id not in moved]
+        for row in gone:
             s.delete(row)
         s.flush()
-        for node_id, created_at in kept:
+        added = 0
+        for node_id, created_at in [*kept, *restore]:
             if s.get(BreakpointRecord, (pipeline_id, node_id)) is None:
                 s.add(BreakpointRecord(pipeline_id=pipeline_id, node_id=node_id, created_at=created_at))
+                s.flush()
+                added += 1
         s.commit()
-    return list_breakpoints(pipeline_id)
+    return Followed(list_breakpoints(pipeline_id), lost, bool(gone) or added > 0)
 
 
 def remove_breakpoints(pipeline_id: str) -> None:

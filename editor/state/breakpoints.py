@@ -13,7 +13,7 @@ from typing import Any
 import reflex as rx
 
 from .. import breakpoints as store
-from ..breakpoint_moves import deleted_paths, renamed_paths
+from ..breakpoint_moves import followed_paths
 from ..debugging import debugger_for, toggled
 from ..subflow_breakpoints import shown_at, stored_id
 from .debug import DebugState
@@ -49,7 +49,8 @@ class BreakpointsState(rx.State):
             self.breakpoints = breakpoints
 
     async def _follow_node_ids(self, change: NodeIdChange) -> None:
-        """Nodes renamed or deleted: the breakpoints on them, and inside them for a flow node, move or go."""
+        """Nodes renamed, deleted, grouped or ungrouped, or such an edit undone or redone: the breakpoints on them, and
+        inside them for a flow node, move, go, or come back."""
         ids = await asyncio.to_thread(_follow, change)
         if ids is not None:
             self._take(ids)
@@ -81,11 +82,15 @@ class BreakpointsState(rx.State):
         return None
 
 
+_DROPPED = "breakpoints"  # the key of an undo step's notes under which the breakpoints it deleted are kept
+
+
 def _follow(change: NodeIdChange) -> list[str] | None:
-    """The pipeline's breakpoints after `change` (None: it touched none of them)."""
-    ids = store.list_breakpoints(change.pipeline_id)
-    moved: dict[str, str] = {}
-    for old, new in change.renamed.items():
-        moved.update(renamed_paths(ids, change.before, change.scope, old, new))
-    dropped = deleted_paths(ids, change.before, change.scope, change.deleted)
-    return store.move_breakpoints(change.pipeline_id, moved, dropped) if moved or dropped else None
+    """The pipeline's breakpoints after `change` (None: it touched none of them), read and changed in the table (other
+    tabs may have set some since). The step's notes keep those it deleted, for its undo or redo to bring back."""
+    followed = store.follow_breakpoints(
+        change.pipeline_id, lambda ids: followed_paths(ids, change.before, change.after, change.scope, change.moved),
+        restore=change.notes.pop(_DROPPED, []))
+    if followed.dropped:
+        change.notes[_DROPPED] = followed.dropped
+    return followed.ids if followed.changed else None

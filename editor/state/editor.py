@@ -335,11 +335,13 @@ class EditorState(SavingMixin, ShownSpecMixin, rx.State):
             return None
         if self.viewing_run:
             return self._read_only_refusal()
-        current = self._spec.model_dump_json()
+        before, current = self._spec, self._spec.model_dump_json()
         target = self._history.undo(current) if back else self._history.redo(current)
         if target is None:
             return None
-        return await self._replace(PipelineSpec.model_validate_json(target))
+        result = await self._replace(PipelineSpec.model_validate_json(target))
+        await node_ids.travelled(self, before, self._history.notes(undone=back), back=back)  # breakpoints follow
+        return result
 
     @rx.event
     async def replace_spec(self, data: dict):

@@ -1,8 +1,12 @@
-"""States that keep something per node id beside the spec (breakpoints) follow the editor's renames and deletes.
+"""States that keep something per node id beside the spec (breakpoints) follow the editor's renames, deletes,
+groups and ungroups, and the undo and redo of each.
 
-`EditorState.rename_node` and `on_delete` report what they did (`renamed`, `deleted`); each state declared with
-`@follows_node_ids` gets it as a `NodeIdChange` in its `_follow_node_ids` (underscored, so it is no event the
-browser could send). Without this module the editor state would import theirs, and theirs import it.
+The edit's handler reports what it did (`renamed`, `deleted`, `grouped`, `ungrouped`, `replaced`); `_travel` reports
+each undo and redo (`travelled`). Each state declared with `@follows_node_ids` gets it as a `NodeIdChange` in its
+`_follow_node_ids` (underscored, so it is no event the browser could send). The moves an edit made are kept in its
+undo step's notes (`editor.history`), so an undo moves the paths back and a redo moves them again, and a follower
+keeps there what it must bring back (the breakpoints the edit deleted). Without this module the editor state would
+import theirs, and theirs import it.
 """
 
 from __future__ import annotations
@@ -15,18 +19,29 @@ import reflex as rx
 
 from runtime import PipelineSpec
 
-from ..breakpoint_moves import deleted_nodes
+from ..breakpoint_moves import deleted_nodes, grouped_moves, inverse, ungrouped_moves
+from ..subflow_scope import view
 
-__all__ = ["NodeIdChange", "NodeIdFollower", "follows_node_ids", "renamed", "deleted"]
+__all__ = ["NodeIdChange", "NodeIdFollower", "Moves", "follows_node_ids", "renamed", "deleted", "grouped",
+           "ungrouped", "replaced", "travelled"]
+
+MOVES = "node_ids"  # the key of a step's notes under which its `Moves` are kept
+
+
+@dataclass(frozen=True)
+class Moves:
+    scope: str  # the subflow whose nodes the edit changed ("": the pipeline's own)
+    moved: dict[str, str]  # {old path prefix: new}, at that level (`editor.breakpoint_moves.moved_paths`)
 
 
 @dataclass(frozen=True)
 class NodeIdChange:
     pipeline_id: str
-    before: PipelineSpec  # the pipeline's spec before the edit (paths through the nodes resolve in it)
+    before: PipelineSpec  # the pipeline's spec before the edit (paths through the nodes resolve in it) ...
+    after: PipelineSpec  # ... and after it: a path that named a node before and names none here ends
     scope: str  # the subflow whose nodes changed ("": the pipeline's own)
-    renamed: dict[str, str] = field(default_factory=dict)  # {old id: new id}
-    deleted: set[str] = field(default_factory=set)
+    moved: dict[str, str] = field(default_factory=dict)  # {old path prefix: new} (`moved_paths`)
+    notes: dict[str, Any] = field(default_factory=dict)  # the undo step's notes: a follower keeps what to bring back
 
 
 class NodeIdFollower(Protocol):
@@ -48,16 +63,48 @@ async def _tell(editor: Any, change: NodeIdChange) -> None:
         await cast(NodeIdFollower, await editor.get_state(follower))._follow_node_ids(change)
 
 
+async def _edited(editor: Any, before: PipelineSpec | None, scope: str, moved: dict[str, str]) -> None:
+    """After an edit that made a new undo step (`editor._spec` is not `before`): keep its moves, tell the followers."""
+    if before is None or editor._spec is None or editor._spec is before:
+        return
+    notes = editor._history.notes()
+    notes[MOVES] = Moves(scope, moved)
+    await _tell(editor, NodeIdChange(editor.pipeline_id, before, editor._spec, scope, moved, notes))
+
+
 async def renamed(editor: Any, before: PipelineSpec | None, scope: str, old: str, new: str) -> None:
     """After `editor.rename_node`: tell the followers if it renamed `old` (`before`: the spec it started from)."""
-    if before is not None and editor._spec is not None and editor._spec is not before:
-        await _tell(editor, NodeIdChange(editor.pipeline_id, before, scope, renamed={old: new.strip()}))
+    await _edited(editor, before, scope, {old: new.strip()})
 
 
 async def deleted(editor: Any, before: PipelineSpec | None, scope: str, node_ids: Iterable[str]) -> None:
-    """After `editor.on_delete`: tell the followers which of `node_ids` it deleted."""
-    if before is None or editor._spec is None or editor._spec is before:
+    """After `editor.on_delete`: tell the followers if it deleted any of `node_ids`."""
+    if before is not None and editor._spec is not None and deleted_nodes(before, editor._spec, scope, map(str, node_ids)):
+        await _edited(editor, before, scope, {})
+
+
+async def grouped(editor: Any, before: PipelineSpec | None, scope: str, node_ids: Iterable[str], node_id: str) -> None:
+    """After a group of `node_ids` into the new flow node `node_id`: paths through them go through it."""
+    if (shown := view(before, scope)) is not None:
+        await _edited(editor, before, scope, grouped_moves(shown, node_ids, node_id))
+
+
+async def ungrouped(editor: Any, before: PipelineSpec | None, scope: str, node_id: str, brought: list[str]) -> None:
+    """After an ungroup of the flow node `node_id`: paths through it and an inner node go through the node brought."""
+    if (shown := view(before, scope)) is not None:
+        await _edited(editor, before, scope, ungrouped_moves(shown, node_id, brought))
+
+
+async def replaced(editor: Any, before: PipelineSpec | None) -> None:
+    """After the whole spec was replaced (a named version restored): paths through nodes it has no more end."""
+    await _edited(editor, before, "", {})
+
+
+async def travelled(editor: Any, before: PipelineSpec, notes: dict[str, Any], *, back: bool) -> None:
+    """After an undo (`back`) or redo from `before` of the step with these notes: the step's moves, backwards or
+    again (a step without moves, e.g. adding a node, still ends the paths through the nodes it takes away)."""
+    if editor._spec is None:
         return
-    gone = deleted_nodes(before, editor._spec, scope, [str(n) for n in node_ids])
-    if gone:
-        await _tell(editor, NodeIdChange(editor.pipeline_id, before, scope, deleted=gone))
+    moves = notes.get(MOVES) or Moves("", {})
+    moved = inverse(moves.moved) if back else moves.moved
+    await _tell(editor, NodeIdChange(editor.pipeline_id, before, editor._spec, moves.scope, moved, notes))

@@ -17,6 +17,7 @@ from runtime import PipelineSpec
 from .. import flow_records, grouping, subflow_scope
 from ..catalog import registry
 from ..flow_runs import item_canvas
+from . import node_ids
 from .editor import EditorState, follows_editor
 from .subflow_live import SubflowLiveState, opened_flow
 
@@ -122,7 +123,11 @@ class SubflowNavState(rx.State):
             made.append(done.node_id)
             return done.spec
 
-        return await self._edited(editor, edit, made)
+        before, scope = editor._spec, editor._scope
+        result = await self._edited(editor, edit, made)
+        if made:  # breakpoints on the grouped nodes go inside the new flow node
+            await node_ids.grouped(editor, before, scope, selected, made[0])
+        return result
 
     @rx.event
     async def ungroup(self, _payload: dict | None = None):
@@ -137,7 +142,10 @@ class SubflowNavState(rx.State):
             brought.extend(ids)
             return after
 
-        return await self._edited(editor, edit, brought)
+        before, scope = editor._spec, editor._scope
+        result = await self._edited(editor, edit, brought)
+        await node_ids.ungrouped(editor, before, scope, selected[0], brought)  # and its nodes' breakpoints come out
+        return result
 
     async def _edited(self, editor: EditorState, edit: Any, select: list[str]):
         result = await editor._edit(edit)

@@ -10,6 +10,7 @@ import reflex as rx
 from runtime.store import pipelines as store
 
 from ..graph import spec_to_dict
+from . import node_ids
 from .editor import EditorState
 
 __all__ = ["VersionsState"]
@@ -63,5 +64,7 @@ class VersionsState(rx.State):
             return rx.toast.error(str(exc))
         self.open = False
         editor = await self.get_state(EditorState)
+        before = editor._spec
         result = await editor.replace_spec(version.spec)
+        await node_ids.replaced(editor, before)  # breakpoints on nodes the version has not go (Ctrl+Z brings them back)
         return [result, rx.toast.info(f"Restored `{version.label}` (Ctrl+Z undoes this).", duration=3000)]

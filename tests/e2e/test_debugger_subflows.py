@@ -1,6 +1,7 @@
 """Breakpoints inside a subflow opened on the canvas: F9 on an inner node stores it under its path (never on a
 top-level namesake), the red dot shows at its own level, the run pauses before the inner node (`paused` on the
-open subflow's canvas, its inputs editable), and Step, Continue and Stop decide it."""
+open subflow's canvas, its inputs editable), and Step, Continue and Stop decide it; a rename takes it along, and
+undo and redo too."""
 
 from __future__ import annotations
 
@@ -82,3 +83,11 @@ def test_a_breakpoint_on_a_subflows_node_pauses_it_there_and_step_continue_and_s
     expect(page.get_by_test_id("breakpoint-yell")).to_have_attribute("data-on", "true")
     with runs.in_data_dir(server.data_dir):
         assert breakpoints.list_breakpoints(pipeline) == ["f/yell"]
+
+    # Undo puts the name back and the breakpoint with it; redo renames both again.
+    page.get_by_test_id("undo-button").click()
+    expect(page.get_by_test_id("breakpoint-shout")).to_have_attribute("data-on", "true")
+    with runs.in_data_dir(server.data_dir):
+        assert breakpoints.list_breakpoints(pipeline) == ["f/shout"]
+    page.get_by_test_id("redo-button").click()
+    expect(page.get_by_test_id("breakpoint-yell")).to_have_attribute("data-on", "true")

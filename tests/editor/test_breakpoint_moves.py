@@ -13,6 +13,7 @@ from editor import breakpoints, graph, subflow_scope
 from editor.breakpoint_moves import deleted_paths, levels_of, renamed_paths
 from editor.debugging import debugger_for
 from editor.graph import spec_to_dict
+from editor.history import History
 from editor.state import node_ids
 from editor.state.breakpoints import BreakpointsState
 from runtime import PipelineSpec, api
@@ -78,7 +79,8 @@ class Followers:
 
 def edited(pid: str, before: PipelineSpec, scope: str, edit, followers: Followers) -> SimpleNamespace:
     """The editor after `edit` of the subflow `scope` (what `EditorState._edit` leaves in `_spec`)."""
-    return SimpleNamespace(pipeline_id=pid, _spec=subflow_scope.apply(before, scope, edit), get_state=followers.get_state)
+    return SimpleNamespace(pipeline_id=pid, _spec=subflow_scope.apply(before, scope, edit), get_state=followers.get_state,
+                           _history=History())
 
 
 @pytest.mark.usefixtures("fresh_database")
@@ -115,7 +117,8 @@ def test_deleting_nodes_drops_their_breakpoints_and_a_refused_edit_changes_nothi
     editor = edited(pid, SPEC, "", lambda s: graph.delete(s, ["m"]), followers)
     asyncio.run(node_ids.deleted(editor, SPEC, "", ["m"]))
     assert breakpoints.list_breakpoints(pid) == ["s/work", "q"]
-    unchanged = SimpleNamespace(pipeline_id=pid, _spec=SPEC, get_state=followers.get_state)  # e.g. a taken id
+    unchanged = SimpleNamespace(pipeline_id=pid, _spec=SPEC, get_state=followers.get_state,  # e.g. a taken id
+                                _history=History())
     asyncio.run(node_ids.renamed(unchanged, SPEC, "", "q", "s"))
     asyncio.run(node_ids.deleted(unchanged, SPEC, "", ["q"]))
     assert breakpoints.list_breakpoints(pid) == ["s/work", "q"]
