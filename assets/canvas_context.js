@@ -9,3 +9,10 @@ export function useNodeEntry(store, id) {
   const key = useSyncExternalStore(store.subscribe, () => store.key(id), () => "");
   return key ? JSON.parse(key) : null;
 }
+
+// The node's root element (`.pw-node`) around a probe element of one of its parts, found once per probe.
+export function rootOf(probe) {
+  if (!probe.current) return null;
+  if (!probe.root || !probe.root.contains(probe.current)) probe.root = probe.current.closest(".pw-node");
+  return probe.root;
+}

@@ -12,9 +12,7 @@ import "./far_zoom.css";
 import { inputsOf, outputsOf, typeColor, valueStore } from "./flow_format.js";
 import { nodeBox } from "./node_sizes.js";
 import { BreakpointToggle } from "./flow_breakpoints.jsx";
-import { NodeHeat } from "./node_heat.jsx";
-import { NodeOutline } from "./flow_outline.jsx";
-import { NodeRun } from "./node_run.jsx";
+import { NodeLive } from "./node_run.jsx";
 
 export const FAR_ZOOM = 0.4;
 const BORDER = 1;  // .pw-node's border and head height (node_sizes.css): the handles sit below the head
@@ -89,9 +87,7 @@ export function FarNode({ id, data, ctx, meta, issues, rootProps }) {
         <FarColumn id={id} handles={columns.target} side="in" />
         <FarColumn id={id} handles={columns.source} side="out" />
       </div>
-      <NodeRun id={id} />
-      <NodeHeat id={id} store={ctx.heat} />
-      <NodeOutline id={id} store={ctx.outlines} />
+      <NodeLive id={id} ctx={ctx} />
     </div>
   );
 }

@@ -5,12 +5,10 @@ import React, { memo, useContext, useEffect, useMemo, useRef, useSyncExternalSto
 import { BaseEdge, Handle, Position, getBezierPath, useUpdateNodeInternals } from "@xyflow/react";
 import { ERROR_PORT, canFeed, edgeFlow, inputsOf, outputsOf, typeColor } from "./flow_format.js";
 import { BreakpointToggle } from "./flow_breakpoints.jsx";
-import { NodeHeat } from "./node_heat.jsx";
-import { NodeOutline } from "./flow_outline.jsx";
 import { useConnectingKey } from "./connecting.js";
 import { FarNode, useIsFar } from "./far_zoom.jsx";
 import { CanvasContext, useNodeEntry } from "./canvas_context.js";
-import { NodeRun } from "./node_run.jsx";
+import { NodeLive } from "./node_run.jsx";
 
 function PortRow({ side, port, mark, issue, doc }) {
   const isIn = side === "in";
@@ -111,9 +109,7 @@ function NearNode({ id, data, ctx, meta, pin, issues, rootProps }) {
             issue={portIssue[p.name]} doc={meta.ports && meta.ports[p.name]} />)}
         </div>
       </div>
-      <NodeRun id={id} />
-      <NodeHeat id={id} store={ctx.heat} />
-      <NodeOutline id={id} store={ctx.outlines} />
+      <NodeLive id={id} ctx={ctx} />
     </div>
   );
 }

@@ -1,7 +1,9 @@
-// A node's run status line and the `data-status` / `data-cache` attributes on its root element (shared by the
-// node's full body and its far-zoom body).
-import React, { useContext, useLayoutEffect, useRef } from "react";
-import { CanvasContext, useNodeEntry } from "./canvas_context.js";
+// A node's live state from the run, the monitor and a comparison (shared by the node's full body and its far-zoom
+// body): the status line, the heat badge and the attributes they set on the node's root element.
+import React, { useLayoutEffect, useRef } from "react";
+import { rootOf, useNodeEntry } from "./canvas_context.js";
+import { HeatBadge, useHeat } from "./node_heat.jsx";
+import { useOutline } from "./flow_outline.jsx";
 import { formatMs } from "./flow_format.js";
 import { IDLE } from "./run_statuses.js";
 import { FlowBadges, MapProgress } from "./flow_subflows.jsx";
@@ -32,18 +34,22 @@ function RunLine({ id, status }) {
   );
 }
 
-// A node's run status: only this small component subscribes to it, so a status change re-renders the
-// status line, not the node with its ports and handles (at 25 updates a second on a large pipeline,
-// that is what keeps the canvas responsive). It writes `data-status` / `data-cache` on the node's
-// root element itself; React never renders those two attributes, so it never overwrites them.
-export function NodeRun({ id }) {
-  const ctx = useContext(CanvasContext);
+// What a run (and the monitor and a comparison) shows on a node, live: its status line and heat badge, and the
+// `data-status` / `data-cache` / `data-heat` / `data-outline` attributes on the node's root element. Only this
+// small component subscribes to the three stores, so a status change (25 a second on a large pipeline) re-renders
+// the status line, not the node with its ports and handles. It writes the attributes on the root element itself,
+// through one hidden probe (its own element, attached before this component's layout effects run); React never
+// renders those attributes, so it never overwrites them. One probe and one component per node, not three: a
+// thousand nodes in view are that many fewer elements to create, style and lay out.
+export function NodeLive({ id, ctx }) {
+  const probe = useRef(null);
   const status = useNodeEntry(ctx.status, id);
-  const probe = useRef(null);  // its own element: attached before this component's layout effects run
+  const heat = useHeat(id, ctx.heat, probe);
+  useOutline(id, ctx.outlines, probe);
   const st = (status && status.status) || IDLE;
   const cache = (status && status.cache) || "";
   useLayoutEffect(() => {
-    const el = probe.current && probe.current.closest(".pw-node");
+    const el = rootOf(probe);
     if (!el) return;
     el.setAttribute("data-status", st);
     if (cache) el.setAttribute("data-cache", cache); else el.removeAttribute("data-cache");
@@ -52,6 +58,7 @@ export function NodeRun({ id }) {
     <>
       <span ref={probe} hidden />
       {st !== IDLE ? <RunLine id={id} status={status} /> : null}
+      {heat ? <HeatBadge id={id} heat={heat} /> : null}
     </>
   );
 }
