@@ -46,4 +46,5 @@ if [ -n "${PATCHWIRE_AUTH_TOKEN:-}" ]; then
 else
   echo "==> Open http://127.0.0.1:$PORT"
 fi
-exec .venv/bin/python -m reflex run --env prod --single-port --frontend-port "$PORT" --backend-host "$HOST"
+# `reflex run --env prod --single-port`, reusing the kept front-end build while its inputs are unchanged.
+exec .venv/bin/python -m editor.launch --frontend-port "$PORT" --backend-host "$HOST"
