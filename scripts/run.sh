@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Start the Patchwire editor: a production build served on ONE port, 127.0.0.1:$PORT (default 3000).
+# The front-end build is kept in .web/builds/ and reused until something that goes into it changes
+# (pages, components, assets, packages, Reflex/bun/node versions; see editor/frontend_build.py).
 #
 #   PORT=3000                 the port (also PATCHWIRE_PORT)
 #   PATCHWIRE_HOST=0.0.0.0    expose it beyond this machine (or pass --expose); then PATCHWIRE_AUTH_TOKEN is
@@ -40,10 +42,11 @@ esac
 
 # The database first (migrated once, orphaned runs closed): a bad DATABASE_URL stops here with the reason.
 .venv/bin/python -m runtime.store
-echo "==> Building and starting the Patchwire editor (first start: about a minute; later: ~10 s)"
+echo "==> Building and starting the Patchwire editor (first start or a changed front end: ~15-25 s; later: ~6-11 s)"
 if [ -n "${PATCHWIRE_AUTH_TOKEN:-}" ]; then
   echo "==> Open http://127.0.0.1:$PORT/?access_token=<your PATCHWIRE_AUTH_TOKEN> (once; a cookie keeps you in)"
 else
   echo "==> Open http://127.0.0.1:$PORT"
 fi
-exec .venv/bin/python -m reflex run --env prod --single-port --frontend-port "$PORT" --backend-host "$HOST"
+# `reflex run --env prod --single-port`, reusing the kept front-end build while its inputs are unchanged.
+exec .venv/bin/python -m editor.launch --frontend-port "$PORT" --backend-host "$HOST"
