@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from runtime.testing.specs import make_spec
-from tests.timing import fastest
+from tests.timing import children_cpu, fastest
 
 # The console script `pip install -e .` put next to the interpreter: what users type.
 PATCHWIRE = [str(Path(sys.executable).with_name("patchwire"))]
@@ -184,12 +184,14 @@ def test_run_without_a_model_node_is_fast_and_imports_no_heavy_stack(diamond: Pa
     from runtime.store.schema import prepare_database
 
     prepare_database()  # the schema is created once per database, by the first run: not what this measures
-    proc, elapsed = fastest(lambda: subprocess.run(
+    # CPU, not wall-clock, seconds: a loaded machine makes the run wait for a core, not do more work (1.1-1.2 s on
+    # a quiet one, up to 1.5 s while the other core is busy). Importing litellm alone costs ~7 s.
+    proc, cpu = fastest(lambda: subprocess.run(
         [sys.executable, str(probe), "run", str(diamond), "--input", "query=x", *SAMPLES],
-        capture_output=True, text=True, timeout=60), bound=1.5)
+        capture_output=True, text=True, timeout=60), bound=2.0, clock=children_cpu)
     assert proc.returncode == 0, proc.stderr
     assert "HEAVY []" in proc.stderr
-    assert elapsed < 1.5, f"patchwire run took {elapsed:.2f} s"
+    assert cpu < 2.0, f"patchwire run used {cpu:.2f} s of CPU"
 
 
 def _closed_port() -> int:
