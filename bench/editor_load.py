@@ -6,9 +6,10 @@
 
 Measures (method as in notes/reflex-react-flow.md):
 - load (an in-page MutationObserver + requestAnimationFrame check), on first open and on a tab reload:
-  navigation start -> the editor's own view drawn (its readable fit shows the start of a big pipeline at
+  navigation start -> the editor's own view on screen (its readable fit shows the start of a big pipeline at
   zoom 0.75: every node in the DOM visible, edges drawn), then, zoomed out at once to the whole graph,
-  -> all nodes `visibility: visible` and every edge path in the DOM (React Flow renders only what is in view);
+  -> all nodes visible and every edge path in the DOM (React Flow renders only what is in view), each time
+  at the start of the frame after the one that drew it (when that frame is on screen);
 - drag: requestAnimationFrame intervals while a node is dragged with one mouse move per frame (40 moves, as a
   hand makes them; DRAG_IN_PAGE says why not Playwright's), at an editing zoom (0.8) and with the whole graph
   in view, and the websocket messages sent meanwhile (only drag-stop goes to Python);
@@ -62,24 +63,31 @@ WS_RECORDER = """
   window.__viewAt = null;
   window.__visibleAt = null;
   window.__fitAt = null;
-  // the counts first: the computed-style pass forces a style recalculation, which must not slow the load it measures
+  // React Flow shows a node once it knows its size: its wrapper's inline `visibility` (read here, so the check
+  // forces no style recalculation of its own and costs next to nothing). A state seen in one frame is on
+  // screen once that frame has been drawn: the time is taken at the start of the next frame.
   const drawn = (nodes, edges) => {
     const shown = document.querySelectorAll(".react-flow__node");
     if (shown.length < nodes || document.querySelectorAll(".react-flow__edge path.react-flow__edge-path").length < edges) return false;
-    for (const n of shown) if (getComputedStyle(n).visibility === "hidden") return false;
+    for (const n of shown) if (n.style.visibility === "hidden") return false;
     return true;
   };
+  const nextFrame = (set) => requestAnimationFrame(() => set(performance.now()));
+  let viewSeen = false, allSeen = false;
   const check = () => {
     const want = window.__want;
-    if (!want || window.__visibleAt) return;
+    if (!want || allSeen) return;
     if (!window.__viewAt) {
+      if (viewSeen) return;  // drawn in this frame: the zoom-out waits until it is on screen
       const canvas = document.querySelector("[data-testid=canvas]");
       const viewport = document.querySelector(".react-flow__viewport");
       if (!canvas || canvas.getAttribute("data-nodes") !== String(want.total) || !window.__patchwire || !viewport
         || viewport.style.transform === "translate(0px, 0px) scale(1)" || !drawn(1, 1)) return;  // not fitted yet
-      window.__viewAt = performance.now();
+      viewSeen = true;
+      nextFrame((t) => { window.__viewAt = t; check(); });
+      return;
     }
-    if (drawn(want.nodes, want.edges)) { window.__visibleAt = performance.now(); return; }
+    if (drawn(want.nodes, want.edges)) { allSeen = true; nextFrame((t) => { window.__visibleAt = t; }); return; }
     const now = performance.now();  // the whole graph in view (again until it is: unmeasured nodes do not count)
     if (!window.__fitAt || now - window.__fitAt > 250) {
       window.__fitAt = now;
