@@ -6,8 +6,7 @@ table keyed by pipeline id and node id, so exporting, serving or batch-running a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete
@@ -16,11 +15,10 @@ from sqlmodel import Field, SQLModel, col, select
 from runtime.store.db import session
 from runtime.store.tables import utcnow
 
+from .node_rows import Followed, Kept, Plan, follow_rows
+
 __all__ = ["BreakpointRecord", "Kept", "Followed", "list_breakpoints", "set_breakpoints", "move_breakpoints",
            "follow_breakpoints", "remove_breakpoints"]
-
-Kept = tuple[str, datetime]  # a deleted breakpoint as an undo brings it back: its node id and its age
-Plan = Callable[[list[str]], tuple[dict[str, str], list[str]]]  # stored ids -> (moved {old: new}, dropped)
 
 
 class BreakpointRecord(SQLModel, table=True):
@@ -61,35 +59,10 @@ def move_breakpoints(pipeline_id: str, moved: dict[str, str], dropped: list[str]
     return follow_breakpoints(pipeline_id, lambda _ids: (moved, dropped)).ids
 
 
-@dataclass(frozen=True, slots=True)
-class Followed:
-    ids: list[str]  # the pipeline's breakpoints afterwards, oldest first
-    dropped: list[Kept]  # those it deleted
-    changed: bool
-
-
 def follow_breakpoints(pipeline_id: str, plan: Plan, restore: Sequence[Kept] = ()) -> Followed:
     """In one transaction: read the pipeline's breakpoints, move and drop them as `plan` says, then bring back those
     of `restore` that are not there (what the edit being undone or redone dropped), each keeping its age."""
-    with session() as s:
-        rows = list(s.exec(select(BreakpointRecord).where(BreakpointRecord.pipeline_id == pipeline_id)
-                           .order_by(col(BreakpointRecord.created_at))))
-        moved, dropped = plan([row.node_id for row in rows])
-        ending = set(dropped)
-        gone = [row for row in rows if row.node_id in moved or row.node_id in ending]
-        kept = [(moved[row.node_id], row.created_at) for row in gone if row.node_id in moved]
-        lost = [(row.node_id, row.created_at) for row in gone if row.node_id not in moved]
-        for row in gone:
-            s.delete(row)
-        s.flush()
-        added = 0
-        for node_id, created_at in [*kept, *restore]:
-            if s.get(BreakpointRecord, (pipeline_id, node_id)) is None:
-                s.add(BreakpointRecord(pipeline_id=pipeline_id, node_id=node_id, created_at=created_at))
-                s.flush()
-                added += 1
-        s.commit()
-    return Followed(list_breakpoints(pipeline_id), lost, bool(gone) or added > 0)
+    return follow_rows(BreakpointRecord, pipeline_id, plan, restore)
 
 
 def remove_breakpoints(pipeline_id: str) -> None:

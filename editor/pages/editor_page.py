@@ -43,7 +43,7 @@ def _canvas() -> rx.Component:
         nodes=EditorState.nodes, positions=EditorState.positions, edges=EditorState.edges,
         graph_key=EditorState.graph_key, graph_patch=EditorState.graph_patch, on_resync=EditorState.resync_graph,
         pipeline_id=EditorState.pipeline_id,
-        components=EditorState.components, node_status=canvas_status(), pins=PinsState.pins,
+        components=EditorState.components, node_status=canvas_status(), pins=PinsState.shown,
         node_issues=EditorState.node_issues, compat=EditorState.compat, fit_view_key=EditorState.fit_view_key,
         focus=EditorState.focus, heat=HeatState.heat, read_only=EditorState.viewing_run != "", dirty=EditorState.save_status != "saved",
         on_connect=EditorState.on_connect, on_drop_component=EditorState.on_drop_component,

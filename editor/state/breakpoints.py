@@ -13,12 +13,11 @@ from typing import Any
 import reflex as rx
 
 from .. import breakpoints as store
-from ..breakpoint_moves import followed_paths
 from ..debugging import debugger_for, toggled
 from ..subflow_breakpoints import shown_at, stored_id
 from .debug import DebugState
 from .editor import EditorState, follows_editor
-from .node_ids import NodeIdChange, follows_node_ids
+from .node_ids import NodeIdChange, follow_stored, follows_node_ids
 from .subflow_nav import SubflowNavState
 
 __all__ = ["BreakpointsState"]
@@ -86,11 +85,6 @@ _DROPPED = "breakpoints"  # the key of an undo step's notes under which the brea
 
 
 def _follow(change: NodeIdChange) -> list[str] | None:
-    """The pipeline's breakpoints after `change` (None: it touched none of them), read and changed in the table (other
-    tabs may have set some since). The step's notes keep those it deleted, for its undo or redo to bring back."""
-    followed = store.follow_breakpoints(
-        change.pipeline_id, lambda ids: followed_paths(ids, change.before, change.after, change.scope, change.moved),
-        restore=change.notes.pop(_DROPPED, []))
-    if followed.dropped:
-        change.notes[_DROPPED] = followed.dropped
+    """The pipeline's breakpoints after `change` (None: it touched none of them)."""
+    followed = follow_stored(change, store.follow_breakpoints, _DROPPED)
     return followed.ids if followed.changed else None

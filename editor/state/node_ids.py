@@ -1,17 +1,17 @@
-"""States that keep something per node id beside the spec (breakpoints) follow the editor's renames, deletes,
+"""States that keep something per node id beside the spec (breakpoints, pins) follow the editor's renames, deletes,
 groups and ungroups, and the undo and redo of each.
 
 The edit's handler reports what it did (`renamed`, `deleted`, `grouped`, `ungrouped`, `replaced`); `_travel` reports
 each undo and redo (`travelled`). Each state declared with `@follows_node_ids` gets it as a `NodeIdChange` in its
 `_follow_node_ids` (underscored, so it is no event the browser could send). The moves an edit made are kept in its
 undo step's notes (`editor.history`), so an undo moves the paths back and a redo moves them again, and a follower
-keeps there what it must bring back (the breakpoints the edit deleted). Without this module the editor state would
-import theirs, and theirs import it.
+keeps there what it must bring back (the breakpoints the edit deleted): `follow_stored` does both in its table.
+Without this module the editor state would import theirs, and theirs import it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
 
@@ -19,11 +19,12 @@ import reflex as rx
 
 from runtime import PipelineSpec
 
-from ..breakpoint_moves import deleted_nodes, grouped_moves, inverse, ungrouped_moves
+from ..breakpoint_moves import deleted_nodes, followed_paths, grouped_moves, inverse, ungrouped_moves
+from ..node_rows import Followed, Kept, Plan
 from ..subflow_scope import view
 
 __all__ = ["NodeIdChange", "NodeIdFollower", "Moves", "follows_node_ids", "renamed", "deleted", "grouped",
-           "ungrouped", "replaced", "travelled"]
+           "ungrouped", "replaced", "travelled", "follow_stored"]
 
 MOVES = "node_ids"  # the key of a step's notes under which its `Moves` are kept
 
@@ -46,6 +47,21 @@ class NodeIdChange:
 
 class NodeIdFollower(Protocol):
     async def _follow_node_ids(self, change: NodeIdChange) -> None: ...
+
+
+Follow = Callable[[str, Plan, Sequence[Kept]], Followed]  # (pipeline id, plan, restore): `node_rows.follow_rows`
+Paths = Callable[[list[str], PipelineSpec, PipelineSpec, str, dict[str, str]], tuple[dict[str, str], list[str]]]
+
+
+def follow_stored(change: NodeIdChange, follow: Follow, key: str, paths: Paths = followed_paths) -> Followed:
+    """A follower's rows after `change` (in a worker thread), read and changed in its table, the truth (other tabs may
+    have changed them since): `paths` says what moves and ends (`followed_paths`'s arguments), and the step's notes
+    keep under `key` the rows it deleted, for its undo or redo to bring back."""
+    followed = follow(change.pipeline_id, lambda ids: paths(ids, change.before, change.after, change.scope,
+                                                             change.moved), change.notes.pop(key, []))
+    if followed.dropped:
+        change.notes[key] = followed.dropped
+    return followed
 
 
 _followers: list[type[rx.State]] = []

@@ -187,6 +187,9 @@ class NodeRunState(rx.State):
         editor = await self.get_state(EditorState)
         if editor.viewing_run:
             return rx.toast.info("Pins belong to the pipeline being edited: press “Back to editing” first.")
+        if editor._scope or "/" in self.node_id:  # a run uses no pin inside a subflow (`editor.pins`)
+            return rx.toast.info("Pins are for the pipeline's own nodes: a run uses none inside a subflow. Go back to "
+                                 "the pipeline and pin the flow node's output instead.")
         await asyncio.to_thread(pin_store.set_pin, editor.pipeline_id, self.node_id, outputs, origin)
         await (await self.get_state(PinsState)).reload(editor.pipeline_id)
         self.pin_origin, self.pin_open, self.pin_error = origin, False, ""

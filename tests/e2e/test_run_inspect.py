@@ -95,6 +95,13 @@ def test_a_pinned_output_is_used_marked_and_never_exported(server: Server, page:
     text = exported.read_text()
     assert "mocked upstream" not in text and "pin" not in text.lower()
 
+    page.get_by_test_id("node-id").fill("slow2")  # the pin follows a rename of its node; undo brings it back
+    page.get_by_test_id("node-id").press("Enter")
+    expect(page.get_by_test_id("node-pin-slow2")).to_be_visible()
+    expect(page.get_by_test_id("node-pin-slow")).to_have_count(0)
+    page.get_by_test_id("undo-button").click()
+    expect(page.get_by_test_id("node-pin-slow")).to_be_visible()
+    ui.select_node(page, "slow")
     page.get_by_test_id("unpin").click()
     expect(page.get_by_test_id("node-pin-slow")).to_have_count(0)
     runs.start_run(page, q="hi")

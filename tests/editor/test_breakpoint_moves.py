@@ -16,6 +16,7 @@ from editor.graph import spec_to_dict
 from editor.history import History
 from editor.state import node_ids
 from editor.state.breakpoints import BreakpointsState
+from editor.state.pins import PinsState
 from runtime import PipelineSpec, api
 from runtime.store import pipelines as store
 from runtime.testing.flows import flow_registry, nested_flows_spec
@@ -61,20 +62,25 @@ def test_the_store_moves_breakpoints_keeping_their_order_and_drops_others_in_one
 
 
 class Followers:
-    """What `editor.get_state` gives `node_ids`: the breakpoints state, running its real code on the real store."""
+    """What `editor.get_state` gives `node_ids`: the breakpoints and pins states, running their real code on the real
+    store."""
 
     def __init__(self, flow: str = ""):
         self.debug_told: list[list[str]] = []
         self.breakpoints = SimpleNamespace(_ids=[], _flow=flow, breakpoints={}, get_state=self._get_debug)
         self.breakpoints._take = lambda ids: BreakpointsState._take(self.breakpoints, ids)
         self.breakpoints._follow_node_ids = lambda change: BreakpointsState._follow_node_ids(self.breakpoints, change)
+        self.pins = SimpleNamespace(pins={}, shown={}, _top=not flow)
+        for name in ("_take", "reload", "_follow_node_ids"):
+            method = getattr(PinsState, name)
+            setattr(self.pins, name, getattr(method, "fn", method).__get__(self.pins))  # `reload`: an event handler
 
     async def _get_debug(self, _cls):
         return SimpleNamespace(breakpoints_changed=self.debug_told.append)
 
     async def get_state(self, cls):
-        assert cls is BreakpointsState
-        return self.breakpoints
+        assert cls in (BreakpointsState, PinsState)
+        return self.breakpoints if cls is BreakpointsState else self.pins
 
 
 def edited(pid: str, before: PipelineSpec, scope: str, edit, followers: Followers) -> SimpleNamespace:

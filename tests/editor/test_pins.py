@@ -36,3 +36,17 @@ def test_exporting_a_pipeline_with_pins_has_no_trace_of_them():
     exported = json.dumps(spec_to_dict(PipelineSpec.model_validate(saved)))  # what Export downloads
     for text in (json.dumps(saved), exported):
         assert SECRET_MOCK not in text and "pin" not in text.lower()
+
+
+def test_the_store_moves_a_pin_with_its_outputs_origin_and_age_and_brings_a_dropped_one_back():
+    pid = store.create_pipeline(SPEC).id
+    pins.set_pin(pid, "gen", {"summary": {"nested": [1, 2]}}, "run 1234")
+    age = pins.list_pins(pid)["gen"].created_at
+    followed = pins.follow_pins(pid, lambda ids: ({"gen": "echo"}, []))
+    row = pins.list_pins(pid)["echo"]
+    assert followed.changed and followed.ids == ["echo"] and followed.dropped == []
+    assert (row.outputs, row.origin, row.created_at) == ({"summary": {"nested": [1, 2]}}, "run 1234", age)
+    dropped = pins.follow_pins(pid, lambda ids: ({}, ids)).dropped
+    assert pins.list_pins(pid) == {}
+    assert pins.follow_pins(pid, lambda ids: ({}, []), restore=dropped).ids == ["echo"]
+    assert pins.list_pins(pid)["echo"].outputs == {"summary": {"nested": [1, 2]}}
