@@ -142,7 +142,9 @@ class RunState(rx.State):
         if plan is None or problems:
             return self._refuse(problems)
         presets: dict[str, Any] = {}
-        if (await self.get_state(PinsState)).pins or start is not None:  # no store round trip on a plain Run
+        pins = await self.get_state(PinsState)
+        await pins.reload(editor.pipeline_id)  # the table, not this tab's copy: another tab may have pinned since
+        if pins.pins or start is not None:
             presets, problems = await run_data.presets(plan, editor.pipeline_id, inputs, start, self.run_id)
             if problems:
                 return self._refuse(problems)

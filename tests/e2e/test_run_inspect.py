@@ -107,3 +107,23 @@ def test_a_pinned_output_is_used_marked_and_never_exported(server: Server, page:
     runs.start_run(page, q="hi")
     runs.wait_run(page, "succeeded")
     expect(page.get_by_test_id("run-output-out")).to_contain_text("HI?!")
+
+
+def test_a_pin_set_in_another_tab_is_used_and_shown_by_the_next_run(server: Server, page: Page) -> None:
+    pipeline = runs.create_pipeline(server.data_dir, chain_spec())
+    runs.open_pipeline(page, server.base, pipeline)
+    other = page.context.new_page()
+    try:
+        runs.open_pipeline(other, server.base, pipeline)
+        ui.select_node(other, "slow")
+        other.get_by_test_id("pin-json-toggle").click()
+        other.get_by_test_id("pin-json").fill('{"text": "from the other tab"}')
+        other.get_by_test_id("pin-json-apply").click()
+        expect(other.get_by_test_id("node-pin-slow")).to_be_visible()
+    finally:
+        other.close()
+    runs.start_run(page, q="hi")  # this tab had no pins: the run reads the table all the same
+    runs.wait_run(page, "succeeded")
+    expect(ui.node(page, "slow")).to_have_attribute("data-cache", "pinned")
+    expect(page.get_by_test_id("run-output-out")).to_contain_text("FROM THE OTHER TAB!")
+    expect(page.get_by_test_id("node-pin-slow")).to_be_visible()  # and the canvas marks what the run used
