@@ -260,6 +260,8 @@ function FlowInner(props) {
       onNodeDoubleClick={onNodeDoubleClick}
       deleteKeyCode={readOnly ? null : DELETE_KEYS} nodesConnectable={!readOnly}
       nodesDraggable={!readOnly} minZoom={0.1} maxZoom={2} connectionRadius={24}
+      zoomOnDoubleClick={!readOnly /* a node that cannot be dragged is not `nopan`: the pane's double-click zoom
+        would swallow its double-click (no subflow opened on an old run) */}
       onlyRenderVisibleElements={shownNodes.length > VIRTUALIZE_ABOVE}
       defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}>
       <Background gap={20} size={1} />

@@ -195,6 +195,7 @@ class RunState(rx.State):
         await (await self.get_state(RunSummaryState)).clear()
         await self._take(self._view().clear(), editor)
         (await self.get_state(CanvasStatusState)).show({})
+        await (await self.get_state(SubflowLiveState)).shown("")
         return [rx.call_script(_url_script(editor.pipeline_id, ""))] if replace_url else []
 
     async def _show_ended(self, run_id: str, view: RunView, editor: EditorState, live: LiveRun | None,
@@ -205,6 +206,7 @@ class RunState(rx.State):
         view, show_record = view.ended(run_id, stored, live_status=live.status if live else None,
                                        pipeline_id=editor.pipeline_id, viewing=bool(editor.viewing_run))
         await self._take(view, editor)
+        await (await self.get_state(SubflowLiveState)).shown(view.run_id)  # an open subflow: the statuses inside
         canvas = await self.get_state(CanvasStatusState)
         if live is not None:  # while the process still has it, it knows more (e.g. reused vs cached)
             canvas.show(rv.compact_status(live.snapshot()["nodes"]))

@@ -19,7 +19,7 @@ from ..catalog import registry
 from ..flow_runs import item_canvas
 from . import node_ids
 from .editor import EditorState, follows_editor
-from .subflow_live import SubflowLiveState, opened_flow
+from .subflow_live import SubflowLiveState, opened_flow, opened_within
 
 __all__ = ["SubflowNavState", "Crumb"]
 
@@ -30,6 +30,7 @@ class Crumb(TypedDict):
     prefix: str  # the run path of the item shown at this level (`map1/2/`), "" for none
     run: str  # the run that item belongs to
     flow: str  # the flow node opened, by its path without indices (`map1`, `outer/m`): live statuses inside
+    within: str  # opened from an item of a run (`map1/2/m/`): the statuses inside are that item's, "" all items'
 
 
 @follows_editor
@@ -69,7 +70,7 @@ class SubflowNavState(rx.State):
 
     async def _at(self, crumbs: list[Crumb]) -> None:
         """Take `crumbs` as the way to the open subflow, and show the statuses of the item it shows, if any."""
-        last = crumbs[-1] if crumbs else Crumb(label="", scope="", prefix="", run="", flow="")
+        last = crumbs[-1] if crumbs else Crumb(label="", scope="", prefix="", run="", flow="", within="")
         status: dict[str, dict[str, Any]] = {}
         if last["prefix"]:
             run_spec, records = await flow_records.read_under(last["run"], last["prefix"])
@@ -77,15 +78,19 @@ class SubflowNavState(rx.State):
             status = item_canvas(records, last["prefix"], subflow)
         self._assign(crumbs=crumbs if len(crumbs) > 1 else [], scope=last["scope"], item_run=last["run"],
                      item_prefix=last["prefix"], item_status=status)
-        (await self.get_state(SubflowLiveState)).follow(flow="" if last["prefix"] else last.get("flow", ""))
+        await (await self.get_state(SubflowLiveState)).open("" if last["prefix"] else last.get("flow", ""),
+                                                            last.get("within", ""))
 
     async def enter(self, editor: EditorState, name: str, label: str, *, node: str = "", prefix: str = "",
                     run: str = "") -> None:
         """Open the subflow `name` of the flow node `node` one level down (`prefix`, `run`: showing that item of
         that run)."""
-        top = Crumb(label=editor.pipeline_name or "Pipeline", scope="", prefix="", run="", flow="")
-        flow = opened_flow((self.crumbs or [top])[-1].get("flow", ""), node)
-        await self._at([*(self.crumbs or [top]), Crumb(label=label, scope=name, prefix=prefix, run=run, flow=flow)])
+        top = Crumb(label=editor.pipeline_name or "Pipeline", scope="", prefix="", run="", flow="", within="")
+        above = (self.crumbs or [top])[-1]
+        flow = opened_flow(above.get("flow", ""), node)
+        within = opened_within(above["prefix"], above.get("within", ""), node)
+        await self._at([*(self.crumbs or [top]), Crumb(label=label, scope=name, prefix=prefix, run=run, flow=flow,
+                                                        within=within)])
         await editor.open_scope(name)
 
     @rx.event

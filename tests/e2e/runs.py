@@ -14,7 +14,7 @@ from playwright.sync_api import Locator, Page, expect
 from . import ui
 
 __all__ = ["spec", "create_pipeline", "open_pipeline", "start_run", "run_status", "wait_run", "expect_node",
-           "in_data_dir", "watch_statuses", "seen_statuses", "wait_stored", "RUN_TIMEOUT_MS"]
+           "in_data_dir", "watch_statuses", "seen_statuses", "wait_stored", "record_run", "RUN_TIMEOUT_MS"]
 
 RUN_TIMEOUT_MS = 30_000
 
@@ -117,3 +117,30 @@ def wait_stored(data_dir: Path, run_id: str, status: str, timeout: float = 10.0)
             return
         assert time.monotonic() < deadline, f"run {run_id} was not stored as {status!r}: {found and found[0].status}"
         time.sleep(0.05)
+
+
+def record_run(data_dir: Path, pipeline_id: str, data: dict[str, Any], inputs: dict[str, Any]) -> str:
+    """Run `data` in this process (like `patchwire run`, with the e2e components) and store it as a run of
+    `pipeline_id` in the server's database: a run the editor's process never had. Returns its id."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from runtime import PipelineSpec, api
+    from runtime.registry import default_registry
+    from runtime.store.recorder import RunRecorder
+
+    from .server import HERE
+
+    plan = api.compile(PipelineSpec.model_validate(data), default_registry([str(HERE / "plugin_components.py")]))
+    recorder = RunRecorder(pipeline_id=pipeline_id, spec=plan.spec, source="cli")
+
+    async def run() -> str:
+        execution = api.execute(plan, inputs)
+        await execution.consume(recorder)
+        return execution.run_id
+
+    with in_data_dir(data_dir):
+        with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
+            run_id = pool.submit(asyncio.run, run()).result(timeout=60)
+        RunRecorder.flush()
+    return run_id

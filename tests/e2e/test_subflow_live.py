@@ -1,6 +1,7 @@
 """Watching inside flow nodes while a run goes: an open subflow's inner nodes show their live statuses (a map's
 items folded per inner node, with counts), and a loop node shows its iteration. Slow nodes are `e2e.gate`s the
-test opens, so every live state is awaited (Playwright's auto-waiting), never slept for."""
+test opens, so every live state is awaited (Playwright's auto-waiting), never slept for. A run opened from
+History shows the inside of its flow nodes the same way, from its stored records."""
 
 from __future__ import annotations
 
@@ -112,3 +113,67 @@ def test_a_loop_node_shows_its_iteration_and_its_body_the_iteration_running(serv
     expect(progress).to_have_text("iteration 3/3")  # the final count, after the run
     ui.select_node(page, "f")
     expect(page.get_by_test_id("loop-iteration-f-3")).to_be_visible()
+
+
+# A map of `item` over q: `bad` goes to a failing node (that item fails, the map skips it); the others run `lp`,
+# a loop of 3 over `body` (shout the text).
+ITEM = runs.spec("item", {"text": ("io.input", {}), "split": ("e2e.split", {"routes": ["ok", "bad"]}),
+                          "lp": ("flow.loop", {"subflow": "body", "max_iterations": 3}), "fail": ("e2e.fail", {}),
+                          "text_out": ("io.output", {})},
+                 [("text", "value", "split", "text"), ("split", "ok", "lp", "text"), ("split", "bad", "fail", "text"),
+                  ("lp", "text_out", "text_out", "value")])
+LOOP_BODY = runs.spec("body", {"text": ("io.input", {}), "shout": ("e2e.shout", {"suffix": "!"}),
+                               "text_out": ("io.output", {})},
+                      [("text", "value", "shout", "text"), ("shout", "text", "text_out", "value")])
+
+
+def _counts(page: Page, node_id: str, text: str) -> None:
+    expect(page.get_by_test_id(f"inner-counts-{node_id}")).to_have_text(text)
+
+
+def test_a_run_opened_from_history_shows_its_maps_items_folded_and_a_nested_loops_count(server: Server,
+                                                                                         page: Page) -> None:
+    data = runs.spec("history-map", {"q": ("io.input", {"name": "q", "type": "json"}),
+                                     "m": ("flow.map", {"subflow": "item", "over": "text", "on_item_error": "skip"}),
+                                     "out": ("io.output", {})},
+                     [("q", "value", "m", "items"), ("m", "text_out", "out", "value")])
+    data["subflows"] = {"item": ITEM, "body": LOOP_BODY}
+    pipeline = runs.create_pipeline(server.data_dir, data)
+    run_id = runs.record_run(server.data_dir, pipeline, data, {"q": ["a", "bad", "c"]})  # not run by the editor
+    runs.open_pipeline(page, server.base, pipeline)
+    page.get_by_test_id("tab-history").click()
+    page.get_by_test_id(f"history-item-{run_id}").click()
+    expect(page.get_by_test_id("viewing-banner")).to_have_attribute("data-run-id", run_id)
+    expect(page.get_by_test_id("map-progress-m")).to_have_text("3/3 · 1 failed")
+
+    ui.node(page, "m").locator(".pw-node-head").dblclick()  # the map's items, folded per inner node
+    expect(page.get_by_test_id("subflow-breadcrumbs")).to_contain_text("m: item")
+    runs.expect_node(page, "fail", "failed")
+    _counts(page, "fail", "0 done · 1 failed")
+    runs.expect_node(page, "split", "succeeded")
+    _counts(page, "split", "3 done")
+    expect(page.get_by_test_id("node-latency-split")).to_be_visible()
+    runs.expect_node(page, "lp", "succeeded")
+    _counts(page, "lp", "2 done")  # skipped in the failed item
+    expect(page.get_by_test_id("loop-progress-lp")).to_have_text("iteration 3/3")  # the count it ran
+
+    ui.node(page, "lp").locator(".pw-node-head").dblclick()  # one level deeper: 2 items x 3 iterations
+    expect(page.get_by_test_id("subflow-breadcrumbs")).to_contain_text("lp: body")
+    runs.expect_node(page, "shout", "succeeded")
+    _counts(page, "shout", "6 done")
+    page.get_by_test_id("subflow-crumb-1").click()
+    runs.expect_node(page, "fail", "failed")
+    _counts(page, "lp", "2 done")
+
+    # One item from the inspector: its own inner nodes, and below it only that item's runs.
+    page.get_by_test_id("subflow-crumb-0").click()
+    ui.select_node(page, "m")
+    page.get_by_test_id("map-item-m-0").click()
+    expect(page.get_by_test_id("subflow-breadcrumbs")).to_contain_text("m · item 0")
+    runs.expect_node(page, "fail", "skipped")
+    runs.expect_node(page, "lp", "succeeded")
+    expect(page.get_by_test_id("loop-progress-lp")).to_have_text("iteration 3/3")
+    expect(page.get_by_test_id("inner-counts-lp")).to_have_count(0)
+    ui.node(page, "lp").locator(".pw-node-head").dblclick()
+    runs.expect_node(page, "shout", "succeeded")
+    _counts(page, "shout", "3 done")

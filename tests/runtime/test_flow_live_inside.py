@@ -142,3 +142,33 @@ def test_the_inner_ids_of_a_nested_flow_node_come_from_its_subflows_plan():
     assert inner_ids(plan, "f") == ["doc", "sub", "summary"]
     assert inner_ids(plan, "f/sub") == ["x", "y"]
     assert inner_ids(plan, "q") == [] and inner_ids(plan, "f/nowhere") == [] and inner_ids(plan, "") == []
+
+
+async def test_a_loop_inside_a_subflow_shows_its_iteration_while_it_runs_then_the_count_it_ran():
+    wrap = sub_spec("wrap", {"doc": ("io.input", {}), "lp": ("flow.loop", {"subflow": "work", "max_iterations": 3}),
+                             "summary": ("io.output", {})}, [("doc.value", "lp.doc"), ("lp.summary", "summary.value")])
+    plan = api.compile(with_subflows(_main(("flow.subflow", {"subflow": "wrap"})), work=WORK, wrap=wrap), REGISTRY)
+    seen: list[list[int]] = []
+    view = LiveRun(api.execute(plan, {"q": "a"}), pipeline_id=None, consumers=[])
+    view._consumers = [lambda _e: seen.append(view.inner_views("f").get("lp", {}).get("loop"))]
+    await view.drive()
+    assert view.status == "succeeded"
+    changes = [c for i, c in enumerate(seen) if c is not None and c != seen[i - 1]]
+    assert changes == [[0, 3], [1, 3], [2, 3], [3, 3]]
+    assert view.inner_views("f")["lp"]["loop"] == [3, 3] and view.inner_views("f")["doc"]["loop"] is None
+    assert view.snapshot()["nodes"]["f"]["loop"] is None  # the top-level node is a subflow, not a loop
+
+
+def test_a_nested_loops_iteration_folds_over_the_items_running_it_and_restarts_with_it():
+    statuses = InnerStatuses(None, {"outer/lp": 5})
+    for item in (0, 1):
+        statuses.fold(_event(NodeStarted, ["outer", item, "lp"]))
+    statuses.fold(_event(NodeStarted, ["outer", 0, "lp", 2, "work"]))
+    statuses.fold(_event(NodeStarted, ["outer", 1, "lp", 0, "work"]))
+    assert statuses.views("outer")["lp"]["loop"] == [3, 5]  # the furthest iteration of the runs in flight
+    statuses.fold(_event(NodeFinished, ["outer", 0, "lp"], trace={"loop": {"iterations": 4}}))
+    assert statuses.views("outer")["lp"]["loop"] == [4, 5]  # then the count its latest run ended with
+    statuses.fold(_event(NodeStarted, ["outer", 2, "lp"]))
+    assert statuses.views("outer")["lp"]["loop"] == [0, 5]
+    statuses.fold(_event(NodeStarted, ["other", 0, "lp", 1, "work"]))  # not a loop: no count anywhere
+    assert statuses.views("other/lp")["work"]["loop"] is None and statuses.views("other") == {}
