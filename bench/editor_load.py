@@ -167,8 +167,19 @@ def drag_frames(page: Page, node_id: str) -> dict[str, Any]:
 
 
 def load_average() -> str:
-    """The machine's 1-minute load average: timings here are only comparable at similar load."""
-    return f"load {os.getloadavg()[0]:.1f}"
+    """The machine's 1-minute load average and its speed now (`host_ms`): timings here are only comparable at
+    similar load and speed. This shared host's speed drifts by up to 2x over hours at the same load."""
+    return f"load {os.getloadavg()[0]:.1f}, host {host_ms():.0f} ms"
+
+
+def host_ms() -> float:
+    """A fixed CPU-bound loop (best of three; ~60 ms on this machine when quiet): how fast the host is now."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        sum(i * i for i in range(1_000_000))
+        best = min(best, time.perf_counter() - start)
+    return best * 1000
 
 
 def percentile(values: list[float], q: float) -> float:
