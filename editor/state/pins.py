@@ -21,6 +21,21 @@ __all__ = ["PinsState"]
 _DROPPED = "pins"  # the key of an undo step's notes under which the pins it deleted are kept
 
 
+def dropped_pins(notes: dict) -> list[str]:
+    """The nodes whose pins the undo step with these `notes` (`History.notes()`) dropped."""
+    return [row["node_id"] for row in notes.get(_DROPPED, [])]
+
+
+def pins_dropped_notice(notes: dict, what: str) -> rx.event.EventSpec | None:
+    """A toast naming the pins that `what` (a group, an ungroup) dropped though their nodes live on elsewhere."""
+    lost = dropped_pins(notes)
+    if not lost:
+        return None
+    names = ", ".join(f"`{node_id}`" for node_id in lost)
+    return rx.toast.info(f"{what} removed the pinned output of {names}: pins apply to the pipeline's own nodes "
+                         "(pin the flow node instead). Ctrl+Z brings it back.", duration=6000)
+
+
 @follows_node_ids
 @follows_editor
 class PinsState(rx.State):

@@ -19,6 +19,7 @@ from ..catalog import registry
 from ..flow_runs import item_canvas
 from . import node_ids
 from .editor import EditorState, follows_editor
+from .pins import pins_dropped_notice
 from .subflow_live import SubflowLiveState, opened_flow, opened_within
 
 __all__ = ["SubflowNavState", "Crumb"]
@@ -130,8 +131,9 @@ class SubflowNavState(rx.State):
 
         before, scope = editor._spec, editor._scope
         result = await self._edited(editor, edit, made)
-        if made:  # breakpoints on the grouped nodes go inside the new flow node
+        if made:  # breakpoints on the grouped nodes go inside the new flow node (their pins end)
             await node_ids.grouped(editor, before, scope, selected, made[0])
+            return _also(result, pins_dropped_notice(editor._history.notes(), "Grouping"))
         return result
 
     @rx.event
@@ -150,9 +152,18 @@ class SubflowNavState(rx.State):
         before, scope = editor._spec, editor._scope
         result = await self._edited(editor, edit, brought)
         await node_ids.ungrouped(editor, before, scope, selected[0], brought)  # and its nodes' breakpoints come out
-        return result
+        return _also(result, pins_dropped_notice(editor._history.notes(), "Ungrouping") if brought else None)
 
     async def _edited(self, editor: EditorState, edit: Any, select: list[str]):
         result = await editor._edit(edit)
         editor._focus(select, center=False)  # the browser selects them (and tells the editor so)
         return result
+
+
+def _also(result: Any, event: Any) -> Any:
+    """A handler's result with `event` added (None: nothing to add)."""
+    if event is None:
+        return result
+    if result is None:
+        return event
+    return [*result, event] if isinstance(result, list) else [result, event]

@@ -81,12 +81,26 @@ def test_deleting_a_pinned_node_drops_its_pin_undo_brings_it_back_and_a_later_na
     assert editor._spec.node("s") is not None and stored(editor) == {}
 
 
+def toasts(result) -> list[str]:
+    """The messages of the toasts among a handler's returned events."""
+    events = result if isinstance(result, list) else [result]
+    return [str(e) for e in events if e is not None and "toast" in str(e)]
+
+
+def test_grouping_nothing_pinned_tells_nothing():
+    editor = Editor(SPEC)
+    pin(editor, "nested", "two")
+    editor.selected_nodes = ["m", "s"]
+    assert toasts(nav(editor, "group")) == []
+
+
 def test_grouping_a_pinned_node_ends_its_pin_as_no_run_uses_pins_inside_a_subflow_and_undo_brings_it_back():
     editor = Editor(SPEC)
     pin(editor, "s", "one")
     pin(editor, "nested", "two")
     editor.selected_nodes = ["m", "s"]
-    nav(editor, "group")
+    told = toasts(nav(editor, "group"))
+    assert len(told) == 1 and "`s`" in told[0] and "`nested`" not in told[0] and "Ctrl+Z" in told[0], told
     assert editor.selected_nodes == ["subflow"]
     assert stored(editor) == {"nested": ({"summary": "two"}, "typed two")}  # no `subflow/s` that no run would use
     editor.run("undo")
@@ -101,7 +115,8 @@ def test_ungrouping_a_pinned_flow_node_ends_its_pin_and_undo_brings_it_back():
     editor = Editor(SPEC)
     pin(editor, "s", "one")
     editor.selected_nodes = ["s"]
-    nav(editor, "ungroup")
+    told = toasts(nav(editor, "ungroup"))
+    assert len(told) == 1 and "`s`" in told[0], told
     assert editor._spec.node("s") is None and stored(editor) == {}
     editor.run("undo")
     assert stored(editor) == {"s": ({"summary": "one"}, "typed one")}
