@@ -11,6 +11,7 @@ from typing import Any
 
 import reflex as rx
 
+from ..state.breakpoints import BreakpointsState
 from ..state.canvas_status import CanvasStatusState
 from ..state.run import RunState
 from ..state.subflow_live import SubflowLiveState as L
@@ -38,6 +39,13 @@ def subflow_bar() -> rx.Component:
         rx.cond(N.crumbs.length() > 0, rx.el.nav(
             rx.foreach(N.crumbs, _crumb), class_name="pw-crumbs",
             custom_attrs={"data-testid": "subflow-breadcrumbs", "aria-label": "Open subflow", "data-scope": N.scope})),
+        rx.cond(N.item_prefix != "", rx.el.div(
+            rx.checkbox("Breakpoints here: this item only", checked=N.break_in_item, size="1",
+                        on_change=BreakpointsState.set_item_only,
+                        custom_attrs={"data-testid": "breakpoints-item-only"}),
+            class_name="pw-item-only",
+            title="On: a breakpoint set at this level pauses later runs only in this item (" + N.item_prefix
+                  + "…). Off: in every item or iteration.")),
         rx.el.div(
             rx.button("Group into subflow", on_click=N.group({}), disabled=~N.can_group, size="1", variant="soft",
                       title="Make the selected nodes a subflow, run by one node in their place (Ctrl+G)",

@@ -36,10 +36,18 @@ class BreakpointsState(rx.State):
 
     async def follow_editor(self, editor: EditorState, *, clear: bool) -> None:
         """A subflow opened or closed: show the dots of its level."""
-        flow = (await self.get_state(SubflowNavState)).open_flow()
+        flow = (await self.get_state(SubflowNavState)).breakpoint_flow()
         if flow != self._flow:
             self._flow = flow
             self._take(self._ids)
+
+    @rx.event
+    async def set_item_only(self, on: bool):
+        """The switch over a subflow showing an item of a run: breakpoints set here pause in that item only."""
+        nav = await self.get_state(SubflowNavState)
+        nav.break_in_item = bool(on) and bool(nav.item_prefix)
+        self._flow = nav.breakpoint_flow()
+        self._take(self._ids)
 
     def _take(self, ids: list[str]) -> None:
         self._ids = list(ids)
@@ -67,7 +75,7 @@ class BreakpointsState(rx.State):
         if editor.viewing_run:
             return rx.toast.info("Breakpoints belong to the pipeline being edited: press “Back to editing” first.")
         spec = editor.shown_spec()
-        flow = (await self.get_state(SubflowNavState)).open_flow()
+        flow = (await self.get_state(SubflowNavState)).breakpoint_flow()
         if editor._scope and not flow:  # not reached through a flow node: no path names its nodes
             return rx.toast.info("Open this subflow from its flow node (double-click it) to set breakpoints in it.")
         shown = [str(n) for n in payload.get("nodes") or [] if spec is not None and spec.node(str(n)) is not None]

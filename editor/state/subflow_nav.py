@@ -43,6 +43,7 @@ class SubflowNavState(rx.State):
     item_status: dict[str, dict[str, Any]] = {}  # the canvas statuses of that item's inner nodes
     can_group: bool = False
     can_ungroup: bool = False
+    break_in_item: bool = False  # breakpoints set here pause in the item shown only (`map1/2/work`), not every item
 
     def _assign(self, **values: Any) -> None:
         for name, value in values.items():
@@ -63,6 +64,13 @@ class SubflowNavState(rx.State):
         """The flow path of the open level (`map1`, `outer/m`; "": the pipeline itself), as breakpoints name it."""
         return self.crumbs[-1]["flow"] if self.crumbs else ""
 
+    def breakpoint_flow(self) -> str:
+        """The path breakpoints set at the open level are stored under: the flow path (every item or iteration), or
+        with `break_in_item` the path of the item shown, indices included (`map1/2`, `outer/0/m/1`)."""
+        if self.break_in_item and self.item_prefix:
+            return self.item_prefix.rstrip("/")
+        return self.open_flow()
+
     def run_node_id(self, node_id: str, run_id: str) -> str:
         """The id under which the run stored the canvas node `node_id` ("" if the canvas shows no run here)."""
         if not self.scope or not node_id:
@@ -78,7 +86,8 @@ class SubflowNavState(rx.State):
             subflow = ((run_spec or {}).get("subflows") or {}).get(last["scope"])
             status = item_canvas(records, last["prefix"], subflow)
         self._assign(crumbs=crumbs if len(crumbs) > 1 else [], scope=last["scope"], item_run=last["run"],
-                     item_prefix=last["prefix"], item_status=status)
+                     item_prefix=last["prefix"], item_status=status,
+                     break_in_item=self.break_in_item and last["prefix"] == self.item_prefix)
         await (await self.get_state(SubflowLiveState)).open("" if last["prefix"] else last.get("flow", ""),
                                                             last.get("within", ""))
 

@@ -91,3 +91,41 @@ def test_a_breakpoint_on_a_subflows_node_pauses_it_there_and_step_continue_and_s
         assert breakpoints.list_breakpoints(pipeline) == ["f/shout"]
     page.get_by_test_id("redo-button").click()
     expect(page.get_by_test_id("breakpoint-yell")).to_have_attribute("data-on", "true")
+
+
+def test_a_breakpoint_set_in_an_item_of_a_map_pauses_that_item_only(server: Server, page: Page) -> None:
+    data = runs.spec("debug-item", {"q": ("io.input", {"name": "q", "type": "json"}),
+                                    "m": ("flow.map", {"subflow": "body", "over": "text", "concurrency": 3}),
+                                    "out": ("io.output", {})},
+                     [("q", "value", "m", "items"), ("m", "text_out", "out", "value")])
+    data["subflows"] = {"body": runs.spec("body", {"text": ("io.input", {}), "shout": ("e2e.shout", {"suffix": "?"}),
+                                                   "text_out": ("io.output", {})},
+                                          [("text", "value", "shout", "text"), ("shout", "text", "text_out", "value")])}
+    pipeline = runs.create_pipeline(server.data_dir, data)
+    runs.open_pipeline(page, server.base, pipeline)
+    runs.start_run(page, q='["a", "b", "c"]')
+    runs.wait_run(page, "succeeded")
+
+    ui.select_node(page, "m")  # its inspector lists the items: item 1 opens on the subflow's canvas
+    page.get_by_test_id("map-item-m-1").click()
+    expect(page.get_by_test_id("subflow-breadcrumbs")).to_contain_text("item 1")
+    only = page.get_by_test_id("breakpoints-item-only")
+    expect(only).to_have_attribute("data-state", "unchecked")
+    only.click()
+    expect(only).to_have_attribute("data-state", "checked")
+    ui.select_node(page, "shout")
+    page.keyboard.press("F9")
+    expect(page.get_by_test_id("breakpoint-shout")).to_have_attribute("data-on", "true")
+    with runs.in_data_dir(server.data_dir):
+        assert breakpoints.list_breakpoints(pipeline) == ["m/1/shout"]  # not `m/shout`: every item
+    only.click()  # every item's breakpoints at this level: none set
+    expect(page.get_by_test_id("breakpoint-shout")).to_have_attribute("data-on", "false")
+
+    _back_to_the_pipeline(page)
+    runs.start_run(page, q='["x", "y", "z"]')
+    expect(page.get_by_test_id("debug-paused")).to_have_attribute("data-node-id", "m/1/shout")
+    assert paused_inputs(page) == {"text": "y"}
+    page.get_by_test_id("debug-continue").click()
+    runs.wait_run(page, "succeeded")
+    expect(page.get_by_test_id("run-output-out")).to_contain_text("X?")
+    expect(page.get_by_test_id("run-output-out")).to_contain_text("Z?")
