@@ -21,8 +21,8 @@ from runtime.flow import FLOW_IDS
 from .grouping import IO
 from .subflow_scope import view
 
-__all__ = ["levels_of", "resolves", "renamed_paths", "moved_paths", "followed_paths", "grouped_moves",
-           "ungrouped_moves", "inverse", "deleted_paths", "deleted_nodes"]
+__all__ = ["levels_of", "resolves", "moved_paths", "followed_paths", "grouped_moves", "ungrouped_moves", "inverse",
+           "deleted_nodes"]
 
 
 def levels_of(top: PipelineSpec, stored: str) -> list[str | None]:
@@ -52,11 +52,6 @@ def resolves(top: PipelineSpec, stored: str) -> bool:
         if spec is None or spec.node(segment) is None:
             return False
     return not segments[-1].isdigit()
-
-
-def renamed_paths(ids: Iterable[str], before: PipelineSpec, scope: str, old: str, new: str) -> dict[str, str]:
-    """{stored path: its new path} after renaming the node `old` of `scope` ("" or a subflow's name) to `new`."""
-    return moved_paths(ids, before, scope, {old: new})
 
 
 def moved_paths(ids: Iterable[str], before: PipelineSpec, scope: str, moves: dict[str, str]) -> dict[str, str]:
@@ -123,13 +118,6 @@ def ungrouped_moves(shown: PipelineSpec, node_id: str, brought: list[str]) -> di
 def inverse(moves: dict[str, str]) -> dict[str, str]:
     """The moves that undo `moves`."""
     return {new: old for old, new in moves.items()}
-
-
-def deleted_paths(ids: Iterable[str], before: PipelineSpec, scope: str, deleted: set[str]) -> list[str]:
-    """The stored paths through a node of `scope` in `deleted`: on it, or inside it."""
-    return [stored for stored in ids
-            if any(segment in deleted and level == scope
-                   for segment, level in zip(stored.split("/"), levels_of(before, stored), strict=True))]
 
 
 def deleted_nodes(before: PipelineSpec, after: PipelineSpec, scope: str, candidates: Iterable[str]) -> set[str]:

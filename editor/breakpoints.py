@@ -17,8 +17,8 @@ from runtime.store.tables import utcnow
 
 from .node_rows import Followed, Kept, Plan, follow_rows
 
-__all__ = ["BreakpointRecord", "Kept", "Followed", "list_breakpoints", "set_breakpoints", "move_breakpoints",
-           "follow_breakpoints", "remove_breakpoints"]
+__all__ = ["BreakpointRecord", "Kept", "Followed", "list_breakpoints", "set_breakpoints", "follow_breakpoints",
+           "remove_breakpoints"]
 
 
 class BreakpointRecord(SQLModel, table=True):
@@ -51,12 +51,6 @@ def set_breakpoints(pipeline_id: str, node_ids: list[str], on: bool) -> list[str
                                                      col(BreakpointRecord.node_id).in_(node_ids)))
         s.commit()
     return list_breakpoints(pipeline_id)
-
-
-def move_breakpoints(pipeline_id: str, moved: dict[str, str], dropped: list[str]) -> list[str]:
-    """Store the breakpoints of `moved` under their new ids (keeping their age) and delete those of `dropped`, in one
-    transaction (a node renamed or deleted: `editor.breakpoint_moves`); the pipeline's breakpoints afterwards."""
-    return follow_breakpoints(pipeline_id, lambda _ids: (moved, dropped)).ids
 
 
 def follow_breakpoints(pipeline_id: str, plan: Plan, restore: Sequence[Kept] = ()) -> Followed:

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from editor import breakpoints, graph, subflow_scope
-from editor.breakpoint_moves import deleted_paths, levels_of, renamed_paths
+from editor.breakpoint_moves import followed_paths, levels_of, moved_paths
 from editor.debugging import debugger_for
 from editor.graph import spec_to_dict
 from editor.history import History
@@ -33,32 +33,38 @@ def test_each_segment_of_a_path_names_a_node_of_the_pipeline_or_of_a_subflow():
 
 
 def test_renaming_an_inner_node_moves_its_breakpoints_under_every_flow_node_running_its_subflow():
-    assert renamed_paths(IDS, SPEC, "each", "work", "work2") == {
+    assert moved_paths(IDS, SPEC, "each", {"work": "work2"}) == {
         "m/work": "m/work2", "s/work": "s/work2", "nested/m2/work": "nested/m2/work2", "m/1/work": "m/1/work2"}
-    assert renamed_paths(IDS, SPEC, "outer", "m2", "inner_map") == {"nested/m2/work": "nested/inner_map/work"}
-    assert renamed_paths(IDS, SPEC, "outer", "work", "x") == {}  # `outer` has no `work`: `m2/work` is in `each`
+    assert moved_paths(IDS, SPEC, "outer", {"m2": "inner_map"}) == {"nested/m2/work": "nested/inner_map/work"}
+    assert moved_paths(IDS, SPEC, "outer", {"work": "x"}) == {}  # `outer` has no `work`: `m2/work` is in `each`
 
 
 def test_renaming_a_flow_node_moves_every_breakpoint_inside_it_and_a_top_level_one_moves_too():
-    assert renamed_paths(IDS, SPEC, "", "m", "mapped") == {
+    assert moved_paths(IDS, SPEC, "", {"m": "mapped"}) == {
         "m/work": "mapped/work", "m/1/work": "mapped/1/work", "m/tag": "mapped/tag"}
-    assert renamed_paths(IDS, SPEC, "", "q", "question") == {"q": "question"}
-    assert renamed_paths(IDS, SPEC, "", "work", "w") == {}  # no top-level `work`: inner namesakes stay
+    assert moved_paths(IDS, SPEC, "", {"q": "question"}) == {"q": "question"}
+    assert moved_paths(IDS, SPEC, "", {"work": "w"}) == {}  # no top-level `work`: inner namesakes stay
+
+
+def deleted_paths(scope: str, node_ids: set[str]) -> list[str]:
+    """The stored paths that deleting `node_ids` from `scope` ends (`followed_paths`, as the editor asks)."""
+    after = subflow_scope.apply(SPEC, scope, lambda spec: graph.delete(spec, node_ids))
+    return followed_paths(IDS, SPEC, after, scope, {})[1]
 
 
 def test_deleting_a_node_drops_the_breakpoints_on_it_and_inside_it():
-    assert deleted_paths(IDS, SPEC, "", {"nested", "q"}) == ["q", "nested/m2/work", "nested/summary"]
-    assert deleted_paths(IDS, SPEC, "each", {"tag"}) == ["m/tag"]
-    assert deleted_paths(IDS, SPEC, "each", {"summary"}) == []  # `nested/summary` is `outer`'s
+    assert deleted_paths("", {"nested", "q"}) == ["q", "nested/m2/work", "nested/summary"]
+    assert deleted_paths("each", {"tag"}) == ["m/tag"]
+    assert deleted_paths("each", {"summary"}) == []  # `nested/summary` is `outer`'s
 
 
 @pytest.mark.usefixtures("fresh_database")
 def test_the_store_moves_breakpoints_keeping_their_order_and_drops_others_in_one_go():
     pid = store.create_pipeline(spec_to_dict(SPEC)).id
     breakpoints.set_breakpoints(pid, ["q", "m/work", "s/work", "m/tag"], True)
-    after = breakpoints.move_breakpoints(pid, {"m/work": "m/w", "s/work": "q"}, ["m/tag"])
+    after = breakpoints.follow_breakpoints(pid, lambda _ids: ({"m/work": "m/w", "s/work": "q"}, ["m/tag"])).ids
     assert after == ["q", "m/w"]  # `s/work` -> `q`, already there: one is kept; ages (the order) unchanged
-    assert breakpoints.move_breakpoints(pid, {}, []) == ["q", "m/w"]
+    assert breakpoints.follow_breakpoints(pid, lambda _ids: ({}, [])).ids == ["q", "m/w"]
 
 
 class Followers:
