@@ -39,12 +39,15 @@ def pins_dropped_notice(notes: dict, what: str) -> rx.event.EventSpec | None:
 @follows_node_ids
 @follows_editor
 class PinsState(rx.State):
-    pins: dict[str, str] = {}  # every pin of the pipeline (a run started here reads the store when there is one)
+    pins: dict[str, str] = {}  # every pin of the pipeline (each run started here reads the store first)
     shown: dict[str, str] = {}  # those the canvas marks: `pins` at the top level, none inside an open subflow
     _top: bool = True  # the canvas shows the pipeline's own nodes
 
-    async def reload(self, pipeline_id: str) -> None:
-        self._take(await run_data.read_pins(pipeline_id))
+    async def reload(self, pipeline_id: str) -> dict[str, pin_store.PinRecord]:
+        """Take the pipeline's stored pins (another tab may have changed them); returns them, as read."""
+        rows = await run_data.read_pins(pipeline_id)
+        self._take({node_id: row.origin for node_id, row in rows.items()})
+        return rows
 
     async def follow_editor(self, editor: EditorState, *, clear: bool) -> None:
         """A subflow opened or closed: its nodes have no pins to mark."""

@@ -142,10 +142,10 @@ class RunState(rx.State):
         if plan is None or problems:
             return self._refuse(problems)
         presets: dict[str, Any] = {}
-        pins = await self.get_state(PinsState)
-        await pins.reload(editor.pipeline_id)  # the table, not this tab's copy: another tab may have pinned since
-        if pins.pins or start is not None:
-            presets, problems = await run_data.presets(plan, editor.pipeline_id, inputs, start, self.run_id)
+        # the table, not this tab's copy: another tab may have pinned since (read once, for the canvas and the run)
+        pins = await (await self.get_state(PinsState)).reload(editor.pipeline_id)
+        if pins or start is not None:
+            presets, problems = await run_data.presets(plan, editor.pipeline_id, inputs, start, self.run_id, pins=pins)
             if problems:
                 return self._refuse(problems)
         try:

@@ -8,6 +8,7 @@ finished is in the database when it is read.
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from sqlmodel import col, func, select
@@ -79,11 +80,11 @@ def _reuse(plan: Plan, pipeline_id: str, inputs: dict[str, Any], start: str, cur
     return reuse_outputs(plan, start, last_spec, outputs, inputs, last.inputs or {}), []
 
 
-def _presets(plan: Plan, pipeline_id: str, inputs: dict[str, Any], start: str | None, current: str
-             ) -> tuple[dict[str, Any], list[str]]:
+def _presets(plan: Plan, pipeline_id: str, inputs: dict[str, Any], start: str | None, current: str, *,
+             pins: dict[str, pin_store.PinRecord] | None = None) -> tuple[dict[str, Any], list[str]]:
     problems: list[str] = []
     pinned: dict[str, dict[str, Any]] = {}
-    for node_id, row in pin_store.list_pins(pipeline_id).items():
+    for node_id, row in (pin_store.list_pins(pipeline_id) if pins is None else pins).items():
         if node_id not in plan.by_id:
             continue
         try:
@@ -98,16 +99,16 @@ def _presets(plan: Plan, pipeline_id: str, inputs: dict[str, Any], start: str | 
     return {"pinned": pinned or None, "reuse": reuse or None}, problems
 
 
-async def presets(plan: Plan, pipeline_id: str, inputs: dict[str, Any], start: str | None, current: str
-                  ) -> tuple[dict[str, Any], list[str]]:
-    """`pinned=` and `reuse=` for `live_runs().start`, or the problems that stop the run."""
-    return await asyncio.to_thread(_presets, plan, pipeline_id, inputs, start, current)
+async def presets(plan: Plan, pipeline_id: str, inputs: dict[str, Any], start: str | None, current: str, *,
+                  pins: dict[str, pin_store.PinRecord] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """`pinned=` and `reuse=` for `live_runs().start`, or the problems that stop the run (`pins`: the pipeline's
+    stored pins when the caller has just read them)."""
+    return await asyncio.to_thread(functools.partial(_presets, pins=pins), plan, pipeline_id, inputs, start, current)
 
 
-async def read_pins(pipeline_id: str) -> dict[str, str]:
-    """The pipeline's pins: node id -> where the pinned output came from."""
-    rows = await asyncio.to_thread(pin_store.list_pins, pipeline_id) if pipeline_id else {}
-    return {node_id: row.origin for node_id, row in rows.items()}
+async def read_pins(pipeline_id: str) -> dict[str, pin_store.PinRecord]:
+    """The pipeline's pins, by node id."""
+    return await asyncio.to_thread(pin_store.list_pins, pipeline_id) if pipeline_id else {}
 
 
 def pending_reviews() -> int:
