@@ -8,14 +8,17 @@ nodes may run, so an edit inside the subflow `each` reaches the breakpoints unde
 
 An edit moves paths by prefix, at the level of the subflow it was made in: a rename `{a: b}`, a group `{x: g/x}`
 (`g` the new flow node), an ungroup `{g/x: x}`; undoing it moves them back (`inverse`). A path that named a node
-before an edit and names none after it (a deleted node, the ungrouped flow node, a node an undo takes away) ends.
+before an edit and names none after it (a deleted node, the ungrouped flow node, a node an undo takes away) ends, and
+so does one that names another node after it: a node along it of another component, or a flow node along it running
+another subflow (a restored version's namesake, a flow node given another subflow): its breakpoint, or pinned output,
+was the old node's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from runtime import PipelineSpec
+from runtime import NodeSpec, PipelineSpec
 from runtime.flow import FLOW_IDS
 
 from .grouping import IO
@@ -45,37 +48,72 @@ def levels_of(top: PipelineSpec, stored: str) -> list[str | None]:
 def resolves(top: PipelineSpec, stored: str) -> bool:
     """Whether `stored` names a node of `top`: each segment a node at its level (an index only after a flow node)."""
     segments = stored.split("/")
-    for segment, level in zip(segments, levels_of(top, stored), strict=True):
-        if segment.isdigit():
-            continue
-        spec = None if level is None else top if not level else top.subflows.get(level)
-        if spec is None or spec.node(segment) is None:
-            return False
-    return not segments[-1].isdigit()
+    nodes = _nodes_along(top, stored)
+    return all(n is not None for s, n in zip(segments, nodes, strict=True) if not s.isdigit()) and \
+        not segments[-1].isdigit()
+
+
+def _nodes_along(top: PipelineSpec, stored: str) -> list[NodeSpec | None]:
+    """The node each segment of `stored` names in `top` (None: an item index, or no node at its level)."""
+    nodes: list[NodeSpec | None] = []
+    for segment, level in zip(stored.split("/"), levels_of(top, stored), strict=True):
+        spec = None if level is None or segment.isdigit() else top if not level else top.subflows.get(level)
+        nodes.append(spec.node(segment) if spec is not None else None)
+    return nodes
+
+
+def _same_node(was: NodeSpec | None, now: NodeSpec | None) -> bool:
+    """Whether a node along a path is still the one it was: the same component, and for a flow node the same
+    subflow (a namesake of another kind, or inside another subflow, is another node)."""
+    if was is None or now is None:
+        return was is now
+    return was.component == now.component and (
+        was.component not in FLOW_IDS or was.params.get("subflow") == now.params.get("subflow"))
 
 
 def moved_paths(ids: Iterable[str], before: PipelineSpec, scope: str, moves: dict[str, str]) -> dict[str, str]:
     """{stored path: its new path} after an edit of `scope` that moved each prefix of `moves` to its value: a prefix
     starts at a node of `scope` (`a`, or `g/x` for the node `x` inside the flow node `g`, an item index allowed)."""
-    keys = sorted(((key, key.split("/")) for key in moves), key=lambda k: -len(k[1]))
+    keys = _keys(moves)
     moved: dict[str, str] = {}
     for stored in ids:
-        segments, levels = stored.split("/"), levels_of(before, stored)
-        changed, i = [], 0
-        while i < len(segments):
-            match = _prefix_at(segments, i, keys) if levels[i] == scope else None
-            if match is None:
-                changed.append(segments[i])
-                i += 1
-            else:
-                changed.append(moves[match[0]])
-                i = match[1]
-        if changed != segments:
-            moved[stored] = "/".join(changed)
+        new = _moved(stored, before, scope, keys, moves)[0]
+        if new != stored:
+            moved[stored] = new
     return moved
 
 
-def _prefix_at(segments: list[str], start: int, keys: list[tuple[str, list[str]]]) -> tuple[str, int] | None:
+Keys = list[tuple[str, list[str]]]  # the prefixes of a `moves`, split into segments, longest first
+
+
+def _keys(moves: dict[str, str]) -> Keys:
+    return sorted(((key, key.split("/")) for key in moves), key=lambda k: -len(k[1]))
+
+
+def _moved(stored: str, before: PipelineSpec, scope: str, keys: Keys, moves: dict[str, str]
+           ) -> tuple[str, list[tuple[int, int]]]:
+    """`stored` after the moves, and which segment of it names the node each segment named before: (before index,
+    after index) pairs. A moved prefix's last node is the one at its new path's end; a flow node that a group puts
+    around it, or an ungroup takes away, pairs with none."""
+    segments, levels = stored.split("/"), levels_of(before, stored)
+    changed: list[str] = []
+    pairs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(segments):
+        match = _prefix_at(segments, i, keys) if keys and levels[i] == scope else None
+        if match is None:
+            if not segments[i].isdigit():
+                pairs.append((i, len(changed)))
+            changed.append(segments[i])
+            i += 1
+        else:
+            changed.extend(moves[match[0]].split("/"))
+            pairs.append((match[1] - 1, len(changed) - 1))
+            i = match[1]
+    return "/".join(changed), pairs
+
+
+def _prefix_at(segments: list[str], start: int, keys: Keys) -> tuple[str, int] | None:
     """The first of `keys` that `segments` has at `start` (skipping an item index after a flow node), and where it
     ends."""
     for key, parts in keys:
@@ -94,11 +132,28 @@ def _prefix_at(segments: list[str], start: int, keys: list[tuple[str, list[str]]
 def followed_paths(ids: Iterable[str], before: PipelineSpec, after: PipelineSpec, scope: str,
                    moves: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     """(moved, ended): the paths the edit from `before` to `after` moves (`moves`, see `moved_paths`), and those that
-    named a node before it and name none after it. A path that named nothing before stays as it is."""
-    ids = list(ids)
-    moved = moved_paths(ids, before, scope, moves) if moves else {}
-    ended = [stored for stored in ids if resolves(before, stored) and not resolves(after, moved.get(stored, stored))]
-    return {old: new for old, new in moved.items() if old not in ended}, ended
+    named a node before it and name none after it, or another one: a node along the path is now of another component,
+    or a flow node along it runs another subflow (a restored version's namesake, a flow node given another subflow).
+    A path that named nothing before stays as it is."""
+    keys = _keys(moves)
+    moved: dict[str, str] = {}
+    ended: list[str] = []
+    for stored in ids:
+        new, pairs = _moved(stored, before, scope, keys, moves)
+        if resolves(before, stored) and not _still_names(before, after, stored, new, pairs):
+            ended.append(stored)
+        elif new != stored:
+            moved[stored] = new
+    return moved, ended
+
+
+def _still_names(before: PipelineSpec, after: PipelineSpec, stored: str, new: str, pairs: list[tuple[int, int]]
+                 ) -> bool:
+    """Whether `new` names in `after` the node `stored` named in `before`, through the same nodes."""
+    if not resolves(after, new):
+        return False
+    was, now = _nodes_along(before, stored), _nodes_along(after, new)
+    return all(_same_node(was[i], now[j]) for i, j in pairs)
 
 
 def grouped_moves(shown: PipelineSpec, node_ids: Iterable[str], node_id: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from editor import breakpoints, graph, subflow_scope
+from editor import breakpoints, graph, pins, subflow_scope
 from editor.breakpoint_moves import (
     followed_paths,
     grouped_moves,
@@ -72,6 +72,15 @@ def test_ungroup_moves_each_inner_node_to_the_id_it_gets_back_outside_and_ends_t
 
 def test_a_path_that_named_nothing_before_the_edit_stays():
     assert followed_paths(["stale/work", "m/work"], SPEC, graph.delete(SPEC, ["m"], []), "", {}) == ({}, ["m/work"])
+
+
+def test_a_path_ends_when_a_node_along_it_is_of_another_component_or_a_flow_node_on_it_runs_another_subflow():
+    other = graph.set_param(nested_flows_spec(work="demo.length"), "m", "subflow", "outer")  # `work`: not an echo
+    ids = ["m/summary", "m/tag", "s/work", "s/tag", "nested/m2/work", "nested/m2/tag", "q"]
+    assert followed_paths(ids, SPEC, other, "", {}) == (  # `outer` has a `summary` too, but `m/summary` was `each`'s
+        {}, ["m/summary", "m/tag", "s/work", "nested/m2/work"])
+    assert followed_paths(["s/work", "s/tag"], SPEC, graph.rename_node(other, "s", "sub"), "", {"s": "sub"}) == (
+        {"s/tag": "sub/tag"}, ["s/work"])  # a moved path is checked at its new place
 
 
 def test_each_undo_step_keeps_its_own_notes_through_undo_redo_and_a_new_edit():
@@ -235,3 +244,22 @@ def test_restoring_a_version_ends_the_breakpoints_of_nodes_it_has_not_and_undo_b
     editor.run("redo")
     editor.run("rename_node", "s", "m")  # a later node named `m` (running `each` too) does not get `m/work`
     assert editor.stored == ["q", "m/tag"]
+
+
+def test_restoring_a_version_whose_namesakes_are_other_nodes_ends_their_breakpoints_and_pins_undo_brings_them_back():
+    editor = Editor(SPEC)
+    editor.set("m/summary", "s/work", "s/tag", "q")
+    for node_id in ("m", "s"):
+        pins.set_pin(editor.pipeline_id, node_id, {"summary": node_id}, "typed")
+    older = graph.set_param(nested_flows_spec(work="demo.length"), "m", "subflow", "outer")  # `m`: another subflow
+    version = store.save_version(editor.pipeline_id, "other nodes", spec_to_dict(older))
+
+    async def get_state(_cls):
+        return editor
+
+    asyncio.run(VersionsState.restore.fn(SimpleNamespace(get_state=get_state, open=True), version.id))
+    assert editor.stored == ["s/tag", "q"] and set(pins.list_pins(editor.pipeline_id)) == {"s"}  # `m`'s is no run's
+    editor.run("undo")
+    assert editor.stored == ["m/summary", "s/work", "s/tag", "q"] and set(pins.list_pins(editor.pipeline_id)) == {"m", "s"}
+    editor.run("redo")
+    assert editor.stored == ["s/tag", "q"] and set(pins.list_pins(editor.pipeline_id)) == {"s"}
