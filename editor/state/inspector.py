@@ -18,6 +18,7 @@ from runtime import NodePolicy, NodeSpec, PipelineSpec
 from .. import forms, graph
 from ..catalog import registry, usable_models
 from ..views import category_color
+from . import node_ids
 from .editor import EditorState, follows_editor
 
 __all__ = ["InspectorState"]
@@ -138,7 +139,10 @@ class InspectorState(rx.State):
             self.show(editor.shown_spec(), editor.selected_nodes, clear_drafts=False)
             return None
         edit = graph.set_param if prefix == "param" else graph.set_policy
+        before, scope = editor._spec, editor._scope
         result = await editor._edit(lambda s: edit(s, node.id, name, value), key=f"{key}:{node.id}", keep_drafts=True)
+        if prefix == "param":  # a flow node's `subflow`: breakpoints and pins inside it end
+            await node_ids.param_set(editor, before, scope, node.id, name)
         self.show(editor.shown_spec(), editor.selected_nodes, clear_drafts=False)
         return result
 

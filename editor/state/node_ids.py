@@ -1,7 +1,8 @@
 """States that keep something per node id beside the spec (breakpoints, pins) follow the editor's renames, deletes,
 groups and ungroups, and the undo and redo of each.
 
-The edit's handler reports what it did (`renamed`, `deleted`, `grouped`, `ungrouped`, `replaced`); `_travel` reports
+The edit's handler reports what it did (`renamed`, `deleted`, `grouped`, `ungrouped`, `replaced`, `param_set`: a flow
+node given another subflow); `_travel` reports
 each undo and redo (`travelled`). Each state declared with `@follows_node_ids` gets it as a `NodeIdChange` in its
 `_follow_node_ids` (underscored, so it is no event the browser could send). The moves an edit made are kept in its
 undo step's notes (`editor.history`), so an undo moves the paths back and a redo moves them again, and a follower
@@ -18,13 +19,14 @@ from typing import Any, Protocol, TypeVar, cast
 import reflex as rx
 
 from runtime import PipelineSpec
+from runtime.flow import FLOW_IDS
 
 from ..breakpoint_moves import deleted_nodes, followed_paths, grouped_moves, inverse, ungrouped_moves
 from ..node_rows import Followed, Kept, Plan
 from ..subflow_scope import view
 
 __all__ = ["NodeIdChange", "NodeIdFollower", "Moves", "follows_node_ids", "renamed", "deleted", "grouped",
-           "ungrouped", "replaced", "travelled", "follow_stored"]
+           "ungrouped", "replaced", "param_set", "travelled", "follow_stored"]
 
 MOVES = "node_ids"  # the key of a step's notes under which its `Moves` are kept
 
@@ -43,6 +45,7 @@ class NodeIdChange:
     scope: str  # the subflow whose nodes changed ("": the pipeline's own)
     moved: dict[str, str] = field(default_factory=dict)  # {old path prefix: new} (`moved_paths`)
     notes: dict[str, Any] = field(default_factory=dict)  # the undo step's notes: a follower keeps what to bring back
+    more: bool = False  # the edit goes on with its undo step (typing coalesced into one step): nothing to bring back
 
 
 class NodeIdFollower(Protocol):
@@ -56,11 +59,13 @@ Paths = Callable[[list[str], PipelineSpec, PipelineSpec, str, dict[str, str]], t
 def follow_stored(change: NodeIdChange, follow: Follow, key: str, paths: Paths = followed_paths) -> Followed:
     """A follower's rows after `change` (in a worker thread), read and changed in its table, the truth (other tabs may
     have changed them since): `paths` says what moves and ends (`followed_paths`'s arguments), and the step's notes
-    keep under `key` the rows it deleted, for its undo or redo to bring back."""
+    keep under `key` the rows it deleted, for its undo or redo to bring back (an edit that goes on with its step adds
+    to them)."""
+    restore = [] if change.more else change.notes.pop(key, [])
     followed = follow(change.pipeline_id, lambda ids: paths(ids, change.before, change.after, change.scope,
-                                                             change.moved), change.notes.pop(key, []))
+                                                             change.moved), restore)
     if followed.dropped:
-        change.notes[key] = followed.dropped
+        change.notes[key] = [*change.notes.get(key, []), *followed.dropped]
     return followed
 
 
@@ -79,13 +84,15 @@ async def _tell(editor: Any, change: NodeIdChange) -> None:
         await cast(NodeIdFollower, await editor.get_state(follower))._follow_node_ids(change)
 
 
-async def _edited(editor: Any, before: PipelineSpec | None, scope: str, moved: dict[str, str]) -> None:
-    """After an edit that made a new undo step (`editor._spec` is not `before`): keep its moves, tell the followers."""
+async def _edited(editor: Any, before: PipelineSpec | None, scope: str, moved: dict[str, str], *,
+                  more: bool = False) -> None:
+    """After an edit that made a new undo step, or went on with one (`more`; `editor._spec` is not `before`): keep
+    its moves, tell the followers."""
     if before is None or editor._spec is None or editor._spec is before:
         return
     notes = editor._history.notes()
     notes[MOVES] = Moves(scope, moved)
-    await _tell(editor, NodeIdChange(editor.pipeline_id, before, editor._spec, scope, moved, notes))
+    await _tell(editor, NodeIdChange(editor.pipeline_id, before, editor._spec, scope, moved, notes, more))
 
 
 async def renamed(editor: Any, before: PipelineSpec | None, scope: str, old: str, new: str) -> None:
@@ -114,6 +121,18 @@ async def ungrouped(editor: Any, before: PipelineSpec | None, scope: str, node_i
 async def replaced(editor: Any, before: PipelineSpec | None) -> None:
     """After the whole spec was replaced (a named version restored): paths through nodes it has no more end."""
     await _edited(editor, before, "", {})
+
+
+async def param_set(editor: Any, before: PipelineSpec | None, scope: str, node_id: str, name: str) -> None:
+    """After an inspector edit of the param `name` of `node_id` (a node of `scope`): a flow node given another
+    `subflow` ends the paths inside it (`followed_paths`; Ctrl+Z brings them back). Any other param tells nobody."""
+    if name != "subflow" or before is None or editor._spec is None:
+        return
+    was, now = view(before, scope), view(editor._spec, scope)
+    old, new = (was.node(node_id) if was else None), (now.node(node_id) if now else None)
+    if old is None or new is None or old.component not in FLOW_IDS or old.params.get(name) == new.params.get(name):
+        return
+    await _edited(editor, before, scope, {}, more=MOVES in editor._history.notes())  # typing on in the step
 
 
 async def travelled(editor: Any, before: PipelineSpec, notes: dict[str, Any], *, back: bool) -> None:

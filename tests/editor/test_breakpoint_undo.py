@@ -27,8 +27,10 @@ from editor.catalog import registry
 from editor.graph import spec_to_dict
 from editor.grouping import group, ungroup
 from editor.history import History
+from editor.state import node_ids
 from editor.state.breakpoints import BreakpointsState
 from editor.state.editor import EditorState
+from editor.state.inspector import InspectorState
 from editor.state.subflow_nav import SubflowNavState
 from editor.state.versions import VersionsState
 from runtime import PipelineSpec
@@ -149,6 +151,34 @@ def nav(editor: Editor, handler: str) -> Any:
     return asyncio.run(getattr(SubflowNavState, handler).fn(state))
 
 
+class Inspector:
+    """`InspectorState`'s param editing on a plain object: the form of the node `node_id` of the level `editor`
+    shows (what is shown after an edit is another test's)."""
+
+    _fields = InspectorState._fields
+    _target = InspectorState._target
+    _check = InspectorState._check
+    _set = InspectorState._set
+    set_param = InspectorState.set_param.fn
+
+    def __init__(self, editor: Editor, node_id: str):
+        self.editor, self.node_id, self._drafts, self._errors, self.policy_fields = editor, node_id, {}, {}, []
+        node = editor.shown_spec().node(node_id)
+        self.param_fields = self._fields("param", registry().get(node.component, node.version).params_model,
+                                         node.params)
+
+    async def get_state(self, _cls: type) -> Editor:
+        return self.editor
+
+    def show(self, *_args: Any, **_kwargs: Any) -> None:
+        pass
+
+
+def set_param(editor: Editor, node_id: str, name: str, text: str) -> Any:
+    """What the inspector's field of the param `name` of the node `node_id` sends, typed in."""
+    return asyncio.run(Inspector(editor, node_id).set_param(name, text))
+
+
 pytestmark = pytest.mark.usefixtures("fresh_database")
 
 
@@ -263,3 +293,40 @@ def test_restoring_a_version_whose_namesakes_are_other_nodes_ends_their_breakpoi
     assert editor.stored == ["m/summary", "s/work", "s/tag", "q"] and set(pins.list_pins(editor.pipeline_id)) == {"m", "s"}
     editor.run("redo")
     assert editor.stored == ["s/tag", "q"] and set(pins.list_pins(editor.pipeline_id)) == {"s"}
+
+
+def test_giving_a_flow_node_another_subflow_ends_the_breakpoints_and_pins_inside_it_and_undo_brings_them_back():
+    editor = Editor(SPEC)
+    editor.set("m/summary", "m/work", "s/work", "q")
+    pins.set_pin(editor.pipeline_id, "m", {"summary": "each's"}, "typed")
+    set_param(editor, "m", "subflow", "oute")
+    set_param(editor, "m", "subflow", "outer")  # typed on: the same undo step
+    assert editor._spec.node("m").params["subflow"] == "outer"
+    assert editor.stored == ["s/work", "q"] and pins.list_pins(editor.pipeline_id) == {}  # not `outer`'s `summary`
+    assert editor.followers.debug_told[-1] == ["s/work", "q"]
+    editor.set("m/summary")  # on `outer`'s
+    editor.run("undo")
+    assert editor._spec == SPEC and editor.stored == ["m/summary", "m/work", "s/work", "q"]
+    assert pins.list_pins(editor.pipeline_id)["m"].outputs == {"summary": "each's"}
+    editor.run("redo")
+    assert editor.stored == ["s/work", "q", "m/summary"] and pins.list_pins(editor.pipeline_id) == {}
+
+
+def test_another_subflow_for_a_flow_node_inside_an_open_subflow_ends_the_paths_through_it_and_no_other_param_tells(
+        monkeypatch: pytest.MonkeyPatch):
+    editor = Editor(SPEC, scope="outer", flow="nested")
+    editor.set("nested/m2/work", "m/work", "nested/summary")
+    set_param(editor, "m2", "over", "docs")  # an ordinary param: the followers are not asked
+    set_param(editor, "m2", "subflow", "each")  # no change
+    assert editor.followers.debug_told == [] and editor.stored == ["nested/m2/work", "m/work", "nested/summary"]
+    set_param(editor, "m2", "subflow", "outer")
+    assert editor.stored == ["m/work", "nested/summary"]
+    told: list[node_ids.NodeIdChange] = []
+
+    async def tell(_editor: Any, change: node_ids.NodeIdChange) -> None:
+        told.append(change)
+
+    monkeypatch.setattr(node_ids, "_tell", tell)
+    for name, text in [("over", "doc"), ("concurrency", "3"), ("on_item_error", "skip")]:
+        set_param(editor, "m2", name, text)
+    assert told == [] and editor._spec.subflows["outer"].node("m2").params["concurrency"] == 3
