@@ -13,6 +13,7 @@ import reflex as rx
 
 from ..state.breakpoints import BreakpointsState
 from ..state.canvas_status import CanvasStatusState
+from ..state.editor import EditorState
 from ..state.run import RunState
 from ..state.subflow_live import SubflowLiveState as L
 from ..state.subflow_nav import Crumb
@@ -39,7 +40,7 @@ def subflow_bar() -> rx.Component:
         rx.cond(N.crumbs.length() > 0, rx.el.nav(
             rx.foreach(N.crumbs, _crumb), class_name="pw-crumbs",
             custom_attrs={"data-testid": "subflow-breadcrumbs", "aria-label": "Open subflow", "data-scope": N.scope})),
-        rx.cond(N.item_prefix != "", rx.el.div(
+        rx.cond((N.item_prefix != "") & (EditorState.viewing_run == ""), rx.el.div(  # not on a read-only old run
             rx.checkbox("Breakpoints here: this item only", checked=N.break_in_item, size="1",
                         on_change=BreakpointsState.set_item_only,
                         custom_attrs={"data-testid": "breakpoints-item-only"}),
