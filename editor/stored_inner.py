@@ -10,11 +10,11 @@ Pure functions: no Reflex and no database here (`editor.flow_records` reads the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from runtime.flow.inner_status import InnerStatuses
+from runtime.flow.inner_status import FlowNode, InnerStatuses, loops_inside
 from runtime.flow.scope import FLOW_IDS
 
 from .run_views import compact_status
@@ -41,24 +41,20 @@ def records_prefix(flow: str, within: str = "") -> str:
 
 
 def loop_bounds(spec: Mapping[str, Any] | None) -> dict[str, int]:
-    """The `max_iterations` of every loop node inside a flow node of a stored spec, by flow path (`outer/lp`):
-    `runtime.flow.inner_status.nested_loops` for a spec document."""
+    """The `max_iterations` of every loop node inside a flow node of a stored spec document, by flow path
+    (`outer/lp`): `runtime.flow.inner_status.loops_inside` it, as `nested_loops` for a compiled plan."""
     subflows = (spec or {}).get("subflows") or {}
-    loops: dict[str, int] = {}
 
-    def walk(doc: Mapping[str, Any], above: str, through: frozenset[str]) -> None:
+    def flow_nodes(level: tuple[Mapping[str, Any], frozenset[str]]) -> Iterator[FlowNode]:
+        doc, through = level  # `through`: the subflows above, so a (refused) cycle is not walked for ever
         for node in doc.get("nodes", []):
             params = node.get("params") or {}
-            name = params.get("subflow")
-            if node.get("component") not in FLOW_IDS or name not in subflows or name in through:
-                continue
-            path = f"{above}/{node['id']}" if above else str(node["id"])
-            if above and node.get("component") == "flow.loop" and isinstance(params.get("max_iterations"), int):
-                loops[path] = params["max_iterations"]
-            walk(subflows[name], path, through | {name})
+            name, bound = params.get("subflow"), params.get("max_iterations")
+            if node.get("component") in FLOW_IDS and name in subflows and name not in through:
+                yield (str(node["id"]), node["component"], bound if isinstance(bound, int) else None,
+                       (subflows[name], through | {name}))
 
-    walk(spec or {}, "", frozenset())
-    return loops
+    return loops_inside((spec or {}, frozenset()), flow_nodes)
 
 
 def _when(value: datetime | None) -> float:

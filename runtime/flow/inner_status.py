@@ -23,12 +23,13 @@ the spec and one per inner node in flight, never per item.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..events import NodeCached, NodeCancelled, NodeFailed, NodeFinished, NodeSkipped, NodeStarted
 from .scope import FLOW_IDS
 
-__all__ = ["InnerStatuses", "InnerNode", "flow_key", "inner_ids", "nested_loops"]
+__all__ = ["InnerStatuses", "InnerNode", "FlowNode", "flow_key", "inner_ids", "loops_inside", "nested_loops"]
 
 # When no run of the node is in flight: the first of these it has a run of names its status.
 _SETTLED = ("failed", "succeeded", "cached", "skipped", "cancelled")
@@ -48,18 +49,32 @@ def inner_ids(plan: Any, flow: str) -> list[str]:
     return [node.id for node in plan.nodes] if plan is not None else []
 
 
-def nested_loops(plan: Any, above: str = "") -> dict[str, int]:
-    """The `max_iterations` of every loop node inside a flow node of `plan`, by its flow path (`outer/lp`)."""
+FlowNode = tuple[str, str, int | None, Any]  # (node id, component id, max_iterations, the level it runs)
+
+
+def loops_inside(level: Any, flow_nodes: Callable[[Any], Iterable[FlowNode]], above: str = "") -> dict[str, int]:
+    """The `max_iterations` of every loop node inside a flow node below `level`, by its flow path (`outer/lp`):
+    `flow_nodes(level)` gives each flow node of a level that runs one (a compiled plan's, a spec document's)."""
     loops: dict[str, int] = {}
+    for node_id, component_id, bound, inner in flow_nodes(level):
+        path = f"{above}/{node_id}" if above else node_id
+        if above and component_id == "flow.loop" and bound is not None:
+            loops[path] = bound
+        loops.update(loops_inside(inner, flow_nodes, path))
+    return loops
+
+
+def nested_loops(plan: Any, above: str = "") -> dict[str, int]:
+    """`loops_inside` a compiled plan."""
+    return loops_inside(plan, _plan_flow_nodes, above)
+
+
+def _plan_flow_nodes(plan: Any) -> Iterator[FlowNode]:
     for node in plan.nodes:
         inner = getattr(getattr(node, "component", None), "plan", None)
-        if node.component_id not in FLOW_IDS or inner is None:
-            continue
-        path = f"{above}/{node.id}" if above else node.id
-        if above and node.component_id == "flow.loop":
-            loops[path] = int(node.component.params.max_iterations)
-        loops.update(nested_loops(inner, path))
-    return loops
+        if node.component_id in FLOW_IDS and inner is not None:
+            loop = node.component_id == "flow.loop"
+            yield node.id, node.component_id, int(node.component.params.max_iterations) if loop else None, inner
 
 
 class InnerNode:
