@@ -19,7 +19,7 @@ import { useQuickConnect } from "./quick_connect.jsx";
 import { fitReadable } from "./readable_fit.js";
 import { setComponentTitles } from "./node_sizes.js";
 import { useConnectingStore } from "./connecting.js";
-import { useFarZoom } from "./far_zoom.jsx";
+import { keepGivenHandles, useFarZoom } from "./far_zoom.jsx";
 import { NoteActions, StickyNode, isNoteId, useStickyNotes } from "./sticky_note.jsx";
 
 const MIME = "application/x-patchwire-component";
@@ -48,6 +48,7 @@ const isTyping = (t) => t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/
 function FlowInner(props) {
   const rf = useReactFlow();
   const store = useStoreApi();
+  keepGivenHandles(store);  // before React Flow's nodes render (assets/far_zoom.jsx)
   const wrapperRef = useRef(null);
   const propsRef = useRef(props);
   propsRef.current = props;
@@ -176,6 +177,8 @@ function FlowInner(props) {
     window.__patchwire = {
       ready: true, layout, fitView: () => fitReadable(rf, store, { duration: 150 }),
       connect: (c) => call("onConnect", c), // the server's own check, bypassing the browser's (tests)
+      remeasure: (ids) => store.getState().updateNodeInternals(new Map(ids.map((id) => [id, {  // as React Flow's
+        id, nodeElement: document.querySelector(`.react-flow__node[data-id="${id}"]`), force: true }]))),  // ResizeObserver does (tests)
       rf,
     };
     return () => { if (window.__patchwire && window.__patchwire.rf === rf) delete window.__patchwire; };

@@ -103,6 +103,13 @@ WS_RECORDER = """
 """
 
 
+STATE_SHOWN = """() => ({viewAt: window.__viewAt, nodes: document.querySelectorAll(".react-flow__node").length,
+  hidden: [...document.querySelectorAll(".react-flow__node")].filter((n) => n.style.visibility === "hidden").length,
+  edges: document.querySelectorAll(".react-flow__edge path.react-flow__edge-path").length,
+  canvasNodes: (document.querySelector("[data-testid=canvas]") || {getAttribute: () => null}).getAttribute("data-nodes"),
+  transform: (document.querySelector(".react-flow__viewport") || {style: {}}).style.transform})"""
+
+
 class Frames:
     """Sizes of the websocket frames a page receives (Playwright's view of the socket)."""
 
@@ -121,7 +128,11 @@ def measure_load(page: Page, url: str, want: dict[str, int], *, reload: bool = F
     """(navigation -> the editor's view drawn, navigation -> all `want` nodes and edges drawn), in ms."""
     page.add_init_script(f"window.__want = {{nodes: {want['nodes']}, edges: {want['edges']}, total: {want['total']}}};")
     page.reload() if reload else page.goto(url)
-    page.wait_for_function("window.__visibleAt !== null", timeout=120_000, polling=50)
+    try:
+        page.wait_for_function("window.__visibleAt !== null", timeout=120_000, polling=50)
+    except Exception as exc:  # say what the page showed, not only that it timed out
+        shown = page.evaluate(STATE_SHOWN)
+        raise SystemExit(f"the {'reload' if reload else 'open'} of {url} never showed all {want}: {shown}") from exc
     return float(page.evaluate("window.__viewAt")), float(page.evaluate("window.__visibleAt"))
 
 
