@@ -4,10 +4,10 @@
 // even a plain box per handle was a third of the elements a zoom-out to 1,000 nodes created, styled and laid out).
 // React Flow was given every node's handle bounds up front (node_sizes.js), so edges still meet the nodes where their
 // ports are; `keepGivenHandles` keeps React Flow from re-measuring a far body's (absent) handles. With 1,000 nodes in
-// view that is 4 elements per node instead of ~11 (~25 near), so the whole graph comes into view and drags with a
-// fraction of the style, layout and compositing work. Nothing in the far body is positioned or translucent (each
-// such box would be a paint chunk of its own, which the compositor re-sorts on every frame of a drag). Node sizes are
-// pinned (node_sizes.css), so swapping bodies moves nothing. Zoom in to connect.
+// view that is 4 elements per node, React Flow's wrapper included, instead of ~10 (~25 near), so the whole graph comes
+// into view and drags with less style, layout and compositing work. Nothing in the far body is positioned or
+// translucent (each such box would be a paint chunk of its own, which the compositor re-sorts on every frame of a
+// drag). Node sizes are pinned (node_sizes.css), so swapping bodies moves nothing. Zoom in to connect.
 import React, { useEffect, useSyncExternalStore } from "react";
 import "./far_zoom.css";
 import { valueStore } from "./flow_format.js";
