@@ -2,11 +2,11 @@
 groups and ungroups, and the undo and redo of each.
 
 The edit's handler reports what it did (`renamed`, `deleted`, `grouped`, `ungrouped`, `replaced`, `param_set`: a flow
-node given another subflow); `_travel` reports
-each undo and redo (`travelled`). Each state declared with `@follows_node_ids` gets it as a `NodeIdChange` in its
-`_follow_node_ids` (underscored, so it is no event the browser could send). The moves an edit made are kept in its
-undo step's notes (`editor.history`), so an undo moves the paths back and a redo moves them again, and a follower
-keeps there what it must bring back (the breakpoints the edit deleted): `follow_stored` does both in its table.
+node given another subflow); `_travel` reports each undo and redo (`travelled`). Each state declared with
+`@follows_node_ids` gets it as a `NodeIdChange` in its `_follow_node_ids` (underscored, so it is no event the browser
+could send). The moves an edit made are kept in its undo step's notes (`editor.history`), so an undo moves the paths
+back and a redo moves them again, and a follower keeps there what it must bring back (the breakpoints the edit
+deleted): `follow_stored` does both in its table.
 Without this module the editor state would import theirs, and theirs import it.
 """
 
