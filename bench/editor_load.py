@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from e2e.server import run_server  # noqa: E402
 from editor_soak import soak  # noqa: E402
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import TimeoutError as PageTimeout  # noqa: E402
 
 from runtime.testing.specs import layered_spec  # noqa: E402
 
@@ -130,7 +131,7 @@ def measure_load(page: Page, url: str, want: dict[str, int], *, reload: bool = F
     page.reload() if reload else page.goto(url)
     try:
         page.wait_for_function("window.__visibleAt !== null", timeout=120_000, polling=50)
-    except Exception as exc:  # say what the page showed, not only that it timed out
+    except PageTimeout as exc:  # say what the page showed, not only that it timed out
         shown = page.evaluate(STATE_SHOWN)
         raise SystemExit(f"the {'reload' if reload else 'open'} of {url} never showed all {want}: {shown}") from exc
     return float(page.evaluate("window.__viewAt")), float(page.evaluate("window.__visibleAt"))

@@ -47,10 +47,14 @@ def levels_of(top: PipelineSpec, stored: str) -> list[str | None]:
 
 def resolves(top: PipelineSpec, stored: str) -> bool:
     """Whether `stored` names a node of `top`: each segment a node at its level (an index only after a flow node)."""
+    return _resolved(stored, _nodes_along(top, stored))
+
+
+def _resolved(stored: str, nodes: list[NodeSpec | None]) -> bool:
+    """`resolves`, from the nodes along `stored` (`_nodes_along`)."""
     segments = stored.split("/")
-    nodes = _nodes_along(top, stored)
-    return all(n is not None for s, n in zip(segments, nodes, strict=True) if not s.isdigit()) and \
-        not segments[-1].isdigit()
+    return not segments[-1].isdigit() and all(n is not None for s, n in zip(segments, nodes, strict=True)
+                                              if not s.isdigit())
 
 
 def _nodes_along(top: PipelineSpec, stored: str) -> list[NodeSpec | None]:
@@ -140,20 +144,18 @@ def followed_paths(ids: Iterable[str], before: PipelineSpec, after: PipelineSpec
     ended: list[str] = []
     for stored in ids:
         new, pairs = _moved(stored, before, scope, keys, moves)
-        if resolves(before, stored) and not _still_names(before, after, stored, new, pairs):
+        was = _nodes_along(before, stored)
+        if _resolved(stored, was) and not _still_names(was, after, new, pairs):
             ended.append(stored)
         elif new != stored:
             moved[stored] = new
     return moved, ended
 
 
-def _still_names(before: PipelineSpec, after: PipelineSpec, stored: str, new: str, pairs: list[tuple[int, int]]
-                 ) -> bool:
-    """Whether `new` names in `after` the node `stored` named in `before`, through the same nodes."""
-    if not resolves(after, new):
-        return False
-    was, now = _nodes_along(before, stored), _nodes_along(after, new)
-    return all(_same_node(was[i], now[j]) for i, j in pairs)
+def _still_names(was: list[NodeSpec | None], after: PipelineSpec, new: str, pairs: list[tuple[int, int]]) -> bool:
+    """Whether `new` names in `after` the node a stored path named through the nodes `was`, through the same nodes."""
+    now = _nodes_along(after, new)
+    return _resolved(new, now) and all(_same_node(was[i], now[j]) for i, j in pairs)
 
 
 def grouped_moves(shown: PipelineSpec, node_ids: Iterable[str], node_id: str) -> dict[str, str]:

@@ -5,7 +5,8 @@ pipeline id and node id, so exporting, serving or batch-running a spec can never
 
 A run uses the pins of the pipeline's own nodes only (`Plan.by_id`: no node inside a subflow), so a pin follows its
 node through a rename and ends with it (deleted, grouped into a subflow, left out of a restored version or made
-another node there: another component, or a flow node running another subflow; its undo brings it back): it never lands on another node that takes the id later (`editor.state.node_ids`).
+another node there: another component, or a flow node running another subflow; its undo brings it back): it never
+lands on another node that takes the id later (`editor.state.node_ids`).
 """
 
 from __future__ import annotations
