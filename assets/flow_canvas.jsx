@@ -20,6 +20,7 @@ import { fitReadable } from "./readable_fit.js";
 import { setComponentTitles } from "./node_sizes.js";
 import { useConnectingStore } from "./connecting.js";
 import { keepGivenHandles, useFarZoom } from "./far_zoom.jsx";
+import { useAllInView } from "./all_in_view.js";
 import { NoteActions, StickyNode, isNoteId, useStickyNotes } from "./sticky_note.jsx";
 
 const MIME = "application/x-patchwire-component";
@@ -36,8 +37,8 @@ if (typeof document !== "undefined" && !window.__patchwireDragInstalled) {
 }
 
 const DEFAULT_EDGE_OPTIONS = { interactionWidth: 16 };
-// Big graphs render only what is in view (React Flow's own virtualisation); small ones keep every node in
-// the page, so off-screen nodes stay findable (search, tests, screen readers) and panning never re-mounts them.
+// Big graphs render only what is in view (React Flow's own virtualisation) unless all of it is; small ones keep every
+// node in the page, so off-screen nodes stay findable (search, tests, screen readers) and panning never re-mounts them.
 const VIRTUALIZE_ABOVE = 200;
 const ALL_NODE_TYPES = { ...NODE_TYPES, sticky: StickyNode };
 const FIT_ICON = "M3.692 4.63c0-.53.4-.938.939-.938h5.215V0H4.708C2.13 0 0 2.054 0 4.63v5.216h3.692V4.631zM27.354 0h-5.2v3.692h5.17c.53 0 .984.4.984.939v5.215H32V4.631A4.624 4.624 0 0027.354 0zm.954 24.83c0 .532-.4.94-.939.94h-5.215v3.768h5.215c2.577 0 4.631-2.13 4.631-4.707v-5.139h-3.692v5.139zm-23.677.94c-.531 0-.939-.4-.939-.94v-5.138H0v5.139c0 2.577 2.13 4.707 4.708 4.707h5.138V25.77H4.631z";
@@ -189,6 +190,9 @@ function FlowInner(props) {
   const quick = useQuickConnect({ rf, call, offer: props.quickConnect, readOnly, wrapperRef });
   const shownNodes = useMemo(() => (stickies.noteNodes.length ? [...stickies.noteNodes, ...nodes] : nodes),
     [stickies.noteNodes, nodes]);
+  // A big graph in view as a whole is rendered whole and shows no minimap (assets/all_in_view.js).
+  const big = shownNodes.length > VIRTUALIZE_ABOVE;
+  const allInView = useAllInView(store, big);
   const fitButton = useCallback(() => fitReadable(rf, store, { duration: 150 }), [rf, store]);
   const onNodesChange = useCallback((changes) => {
     setNodes((ns) => applyNodeChanges(changes.filter((c) => c.type !== "remove"), ns));
@@ -265,7 +269,7 @@ function FlowInner(props) {
       nodesDraggable={!readOnly} minZoom={0.1} maxZoom={2} connectionRadius={24}
       zoomOnDoubleClick={!readOnly /* a node that cannot be dragged is not `nopan`: the pane's double-click zoom
         would swallow its double-click (no subflow opened on an old run) */}
-      onlyRenderVisibleElements={shownNodes.length > VIRTUALIZE_ABOVE}
+      onlyRenderVisibleElements={big && !allInView}
       defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}>
       <Background gap={20} size={1} />
       <Controls showFitView={false}>
@@ -273,14 +277,14 @@ function FlowInner(props) {
           aria-label="Fit view"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 30"><path d={FIT_ICON} /></svg>
         </ControlButton>
       </Controls>
-      <MiniMap pannable zoomable nodeColor={nodeColor} />
+      {!allInView && <MiniMap pannable zoomable nodeColor={nodeColor} />}
     </ReactFlow>
-  ), [shownNodes, edges, readOnly, nodeColor, onNodesChange, onEdgesChange, onConnect, isValidConnection, onNodeDragStop,
-    onSelectionChange, onDelete, onNodeDoubleClick, routedNodesChange, quick.onConnectEnd, fitButton]);
+  ), [shownNodes, edges, big, allInView, readOnly, nodeColor, onNodesChange, onEdgesChange, onConnect, isValidConnection,
+    onNodeDragStop, onSelectionChange, onDelete, onNodeDoubleClick, routedNodesChange, quick.onConnectEnd, fitButton]);
   return (
     <CanvasContext.Provider value={ctx}>
       <div className={`pw-canvas ${props.className || ""}`} data-testid="canvas" data-nodes={nodes.length}
-        data-edges={edges.length} onDragOver={onDragOver} onDrop={onDrop} ref={wrapperRef}>
+        data-edges={edges.length} data-all-in-view={allInView} onDragOver={onDragOver} onDrop={onDrop} ref={wrapperRef}>
         <NoteActions.Provider value={stickies.actions}>{flow}</NoteActions.Provider>
         {quick.element}
       </div>

@@ -199,13 +199,18 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+LATE_FRAME_MS = 25.0  # 1.5 intervals of 60 Hz: a frame that missed at least one vsync
+
+
 def report_drags(page: Page, label: str, node_ids: tuple[str, ...]) -> dict[str, float]:
     drags = [drag_frames(page, node) for node in node_ids]
     frames = [f for d in drags for f in d["frames"]]
-    result = {"median": statistics.median(frames), "p99": percentile(frames, 0.99), "max": max(frames)}
+    result = {"median": statistics.median(frames), "p99": percentile(frames, 0.99), "max": max(frames),
+              "mean": statistics.mean(frames), "late": sum(f > LATE_FRAME_MS for f in frames)}
     print(f"drag, {label} ({len(node_ids)} drags x 40 moves, one per frame, {len(frames)} frames, the node drawn "
           f"somewhere new in {sum(d['drawn'] for d in drags)}, {load_average()}): frame median "
-          f"{result['median']:.1f} ms, p99 {result['p99']:.1f} ms, max {result['max']:.1f} ms; websocket messages "
+          f"{result['median']:.1f} ms, p99 {result['p99']:.1f} ms, max {result['max']:.1f} ms, mean "
+          f"{result['mean']:.1f} ms, {result['late']} late (over one 60 Hz frame); websocket messages "
           f"sent while dragging besides select/drag-stop: {sum(d['other_sent'] for d in drags)}; drag-stop events: "
           f"{sum(d['move_events'] for d in drags)}" + "".join(f"\n  sent: {m[:80]}" for d in drags for m in d["other"]))
     return result

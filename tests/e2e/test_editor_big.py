@@ -100,6 +100,7 @@ def test_1000_nodes_render_only_what_is_in_view_and_never_hidden(big_server: Ser
     # Without sizes up front React Flow rendered all 1,000 nodes, hidden, to measure them.
     assert render["most"] < BIG["nodes"] / 2 and render["hidden"] == 0, render
     assert page.evaluate(SIZE_MISMATCHES) == []
+    expect(page.locator(".react-flow__minimap")).to_be_visible()  # the rest of the pipeline is out of view
 
 
 def test_1000_nodes_all_visible_zoomed_out_and_a_drag_is_saved(big_server: Server, page: Page) -> None:
@@ -108,6 +109,11 @@ def test_1000_nodes_all_visible_zoomed_out_and_a_drag_is_saved(big_server: Serve
     page.wait_for_function(f"""() => {{ const d = ({DRAWN})();
         return d.nodes === {BIG['nodes']} && d.hidden === 0 && d.edges >= {BIG['edges']}; }}""", timeout=60_000)
     assert "pw-far" in (page.get_by_test_id("canvas").get_attribute("class") or "").split()  # the light node body
+    # All of it in view: no minimap (nothing is out of view, and it costs a store subscriber per node on every frame
+    # of a drag), and React Flow's virtualisation is off (everything is rendered anyway; its scans of every node and
+    # edge on each store update are pure cost). Both come back once part of the graph is out of view, below.
+    expect(page.locator(".react-flow__minimap")).to_have_count(0)
+    expect(page.get_by_test_id("canvas")).to_have_attribute("data-all-in-view", "true")
     assert page.evaluate(SIZE_MISMATCHES) == []  # far out too: handles where React Flow was told they are
     far = page.evaluate(FAR_BODIES)
     assert far["ports"] == 0 and far["handles"] == 0 and far["textNodes"] == 0, far  # no text, no handles
@@ -147,3 +153,6 @@ def test_1000_nodes_all_visible_zoomed_out_and_a_drag_is_saved(big_server: Serve
     expect(page.locator('.react-flow__node[data-id="n1_1"] .react-flow__handle.connectable')).to_have_count(3)
     assert "pw-far" not in (page.get_by_test_id("canvas").get_attribute("class") or "").split()
     assert page.locator(".react-flow__edge-interaction").count() > 0  # edges are clickable again
+    expect(page.locator(".react-flow__minimap")).to_be_visible()
+    expect(page.get_by_test_id("canvas")).to_have_attribute("data-all-in-view", "false")
+    page.wait_for_function(f"document.querySelectorAll('.react-flow__node').length < {BIG['nodes']} / 2")
