@@ -4,6 +4,7 @@
 // of all nodes' bounds on every update. With 1,000 nodes in view, both off, a drag's store update and React work
 // per move went from ~11-13 to ~8-9 ms, and its frames from 26-27 to 19-21 ms on average (README, bench/).
 import { useEffect, useState } from "react";
+import { boxOf } from "./readable_fit.js";
 
 // Every visible node inside the view (flow coordinates from React Flow's transform and the pane's size).
 export function allNodesInView(state) {
@@ -15,9 +16,7 @@ export function allNodesInView(state) {
   const bottom = top + height / zoom;
   for (const node of nodeLookup.values()) {
     if (node.hidden) continue;
-    const { x, y } = node.internals.positionAbsolute;
-    const w = (node.measured && node.measured.width) || node.width || 0;
-    const h = (node.measured && node.measured.height) || node.height || 0;
+    const { x, y, width: w, height: h } = boxOf(node);
     if (x < left || y < top || x + w > right || y + h > bottom) return false;
   }
   return true;

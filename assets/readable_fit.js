@@ -8,7 +8,8 @@ export const FIT_MAX_ZOOM = 1.1;
 const FIT_PADDING = 0.2; // as React Flow's fitView: a fraction of the viewport
 const EDGE_PX = 40; // margin kept on screen when showing the start of a large pipeline
 
-const boxOf = (n) => {
+// A node's box in flow coordinates (also assets/all_in_view.js).
+export const boxOf = (n) => {
   const p = n.internals ? n.internals.positionAbsolute : n.position;
   const m = n.measured || {};
   return { x: p.x, y: p.y, width: m.width || n.width || 200, height: m.height || n.height || 100 };
