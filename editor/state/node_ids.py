@@ -29,6 +29,7 @@ __all__ = ["NodeIdChange", "NodeIdFollower", "Moves", "follows_node_ids", "renam
            "ungrouped", "replaced", "param_set", "travelled", "follow_stored"]
 
 MOVES = "node_ids"  # the key of a step's notes under which its `Moves` are kept
+SUBFLOW_WAS = "subflow_was"  # ... and their {(scope, flow node id): its subflow when the step began}
 
 
 @dataclass(frozen=True)
@@ -125,14 +126,18 @@ async def replaced(editor: Any, before: PipelineSpec | None) -> None:
 
 async def param_set(editor: Any, before: PipelineSpec | None, scope: str, node_id: str, name: str) -> None:
     """After an inspector edit of the param `name` of `node_id` (a node of `scope`): a flow node given another
-    `subflow` ends the paths inside it (`followed_paths`; Ctrl+Z brings them back). Any other param tells nobody."""
+    `subflow` ends the paths inside it (`followed_paths`; Ctrl+Z brings them back), and typing its name back to the
+    one the undo step began with brings them back at once. Any other param tells nobody."""
     if name != "subflow" or before is None or editor._spec is None:
         return
     was, now = view(before, scope), view(editor._spec, scope)
     old, new = (was.node(node_id) if was else None), (now.node(node_id) if now else None)
     if old is None or new is None or old.component not in FLOW_IDS or old.params.get(name) == new.params.get(name):
         return
-    await _edited(editor, before, scope, {}, more=MOVES in editor._history.notes())  # typing on in the step
+    notes = editor._history.notes()
+    began = notes.setdefault(SUBFLOW_WAS, {}).setdefault((scope, node_id), old.params.get(name))
+    typed_on = MOVES in notes and new.params.get(name) != began  # else the first keystroke, or back where it began
+    await _edited(editor, before, scope, {}, more=typed_on)
 
 
 async def travelled(editor: Any, before: PipelineSpec, notes: dict[str, Any], *, back: bool) -> None:

@@ -312,6 +312,22 @@ def test_giving_a_flow_node_another_subflow_ends_the_breakpoints_and_pins_inside
     assert editor.stored == ["s/work", "q", "m/summary"] and pins.list_pins(editor.pipeline_id) == {}
 
 
+def test_typing_a_flow_nodes_subflow_back_to_the_one_its_undo_step_began_with_brings_its_breakpoints_back():
+    editor = Editor(SPEC)
+    editor.set("m/summary", "m/work", "q")
+    pins.set_pin(editor.pipeline_id, "m", {"summary": "each's"}, "typed")
+    set_param(editor, "m", "subflow", "eac")  # no such subflow yet: the paths inside `m` end
+    assert editor.stored == ["q"] and pins.list_pins(editor.pipeline_id) == {}
+    set_param(editor, "m", "subflow", "each")  # typed back within the same undo step
+    assert editor._history.can_undo and editor._spec.node("m").params["subflow"] == "each"
+    assert editor.stored == ["m/summary", "m/work", "q"] and set(pins.list_pins(editor.pipeline_id)) == {"m"}
+    set_param(editor, "m", "subflow", "outer")  # typed on: they end again, and an undo brings them back once
+    assert editor.stored == ["q"]
+    editor.run("undo")
+    assert editor._spec == SPEC and editor.stored == ["m/summary", "m/work", "q"]  # each keeps its age
+    assert pins.list_pins(editor.pipeline_id)["m"].outputs == {"summary": "each's"}
+
+
 def test_another_subflow_for_a_flow_node_inside_an_open_subflow_ends_the_paths_through_it_and_no_other_param_tells(
         monkeypatch: pytest.MonkeyPatch):
     editor = Editor(SPEC, scope="outer", flow="nested")
