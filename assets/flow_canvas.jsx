@@ -21,6 +21,7 @@ import { setComponentTitles } from "./node_sizes.js";
 import { useConnectingStore } from "./connecting.js";
 import { keepGivenHandles, useFarZoom } from "./far_zoom.jsx";
 import { useAllInView } from "./all_in_view.js";
+import { useSelectionSend } from "./selection_send.js";
 import { NoteActions, StickyNode, isNoteId, useStickyNotes } from "./sticky_note.jsx";
 
 const MIME = "application/x-patchwire-component";
@@ -227,15 +228,7 @@ function FlowInner(props) {
     const moved = dragged && dragged.length ? dragged : [node];
     call("onMove", { positions: moved.map((n) => ({ id: n.id, x: n.position.x, y: n.position.y })) });
   }, [call]);
-  const selKey = useRef("");
-  const onSelectionChange = useCallback(({ nodes: ns, edges: es }) => {
-    const payload = { nodes: ns.map((n) => n.id).sort(), edges: es.map((e) => e.id).sort() };
-    const key = JSON.stringify(payload);
-    if (key === selKey.current) return;
-    selKey.current = key;
-    const fn = propsRef.current.onSelect;
-    if (fn) fn(payload);
-  }, []);
+  const onSelectionChange = useSelectionSend(propsRef);
   // Double-click a flow node: open its subflow (also on a read-only old run: opening is not editing).
   const onNodeDoubleClick = useCallback((event, node) => {
     const fn = propsRef.current.onOpenNode;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -321,3 +322,35 @@ def test_a_dragged_node_follows_the_pointer_and_drags_a_selected_note_along(serv
     ui.wait_ready(page)
     page.wait_for_function(FITTED_JS)
     assert _flow_position(page, node_id) == node_after and _flow_position(page, "note:1") == note_after
+
+
+def test_a_pressed_node_is_sent_as_the_selection_once_on_release(server: Server, page: Page) -> None:
+    # React Flow selects a node on the press that starts its drag; the server's inspector update for it made the
+    # drag's first frames its slowest, so the selection goes to Python on release (assets/selection_send.js).
+    selects: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda p: selects.append(str(p)) if "on_select" in str(p) else None))
+    ui.new_empty_pipeline(page, server.base)
+    ui.drop(page, "e2e.source", 40, 100)
+    ui.drop(page, "e2e.shout", 340, 100)
+    ui.select_node(page, "source")  # a plain click: sent at once
+    inspector = page.get_by_test_id("inspector")
+    before = len(selects)
+
+    head = ui.node(page, "shout").locator(".pw-node-head").bounding_box()
+    assert head is not None
+    x, y = head["x"] + 20, head["y"] + head["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 8):
+        page.mouse.move(x + step * 6, y + step * 3)
+    wrapper = page.locator('.react-flow__node[data-id="shout"]')
+    expect(wrapper).to_have_class(re.compile(r"\bselected\b"))  # on the canvas, selected at once
+    expect(wrapper).to_have_class(re.compile(r"\bdragging\b"))
+    page.wait_for_timeout(400)  # ample for a sent selection to reach the server and the inspector to follow it
+    assert selects[before:] == [], "the selection was sent while the pointer was still pressed"
+    expect(inspector).to_have_attribute("data-node-id", "source")
+
+    page.mouse.up()
+    expect(inspector).to_have_attribute("data-node-id", "shout")
+    sent = selects[before:]
+    assert len(sent) == 1 and '"nodes":["shout"]' in sent[0], sent
