@@ -22,6 +22,7 @@ import { useConnectingStore } from "./connecting.js";
 import { keepGivenHandles, useFarZoom } from "./far_zoom.jsx";
 import { useAllInView } from "./all_in_view.js";
 import { useSelectionSend } from "./selection_send.js";
+import { isPressed, useOnRelease } from "./pointer_press.js";
 import { NoteActions, StickyNode, isNoteId, useStickyNotes } from "./sticky_note.jsx";
 
 const MIME = "application/x-patchwire-component";
@@ -198,19 +199,38 @@ function FlowInner(props) {
   const onNodesChange = useCallback((changes) => {
     setNodes((ns) => applyNodeChanges(changes.filter((c) => c.type !== "remove"), ns));
   }, []);
+  // Selection changes made while a pointer is pressed (React Flow's on the press that starts a drag), kept in
+  // React Flow's store alone until the release, like a drag's positions; then they go to the state.
+  const heldSelection = useRef([]);
   const routedNodesChange = useMemo(() => {
     const routed = stickies.route(onNodesChange);
     // While a drag moves pipeline nodes, the new positions go to React Flow's store alone: re-rendering the
     // canvas (and React Flow's lists of 1,000 nodes, 1,300 edges and the minimap) on every mouse move is what
     // made a drag slow with the whole graph in view. The drag's last change (dragging false) lands in the
     // state. A drag that moves a sticky note too goes through the state all along (the notes are state).
+    const storeOnly = (changes) => {
+      const rfState = store.getState();
+      rfState.setNodes(applyNodeChanges(changes, rfState.nodes));
+    };
     return (changes) => {
-      if (changes.length && changes.every((c) => c.type === "position" && c.dragging && !isNoteId(c.id))) {
-        const rfState = store.getState();
-        rfState.setNodes(applyNodeChanges(changes, rfState.nodes));
-      } else routed(changes);
+      if (!changes.length) return;
+      if (changes.every((c) => c.type === "position" && c.dragging && !isNoteId(c.id))) storeOnly(changes);
+      else if (isPressed() && changes.every((c) => c.type === "select" && !isNoteId(c.id))) {
+        storeOnly(changes);
+        heldSelection.current.push(...changes);
+      } else {
+        const held = heldSelection.current;
+        heldSelection.current = [];
+        routed(held.length ? held.concat(changes) : changes);
+      }
     };
   }, [stickies.route, onNodesChange, store]);
+  // After the release's task: a drag's drop, in it, takes the held changes along (one render, not two).
+  useOnRelease(useCallback(() => setTimeout(() => {
+    const held = heldSelection.current;
+    heldSelection.current = [];
+    if (held.length) onNodesChange(held);
+  }, 0), [onNodesChange]));
   const onEdgesChange = useCallback((changes) => {
     setEdges((es) => applyEdgeChanges(changes.filter((c) => c.type !== "remove"), es));
   }, []);

@@ -3,11 +3,11 @@
 // server's inspector update landed in the drag's first frames and made them its slowest (66-83 ms frames with a
 // 1,000-node graph in view). Held while the pointer is down, the last selection goes on release, once; a
 // plain click selects after its release anyway, so it is sent at once as before.
-import { useCallback, useEffect, useRef } from "react";
+import { useCallback, useRef } from "react";
+import { isPressed, useOnRelease } from "./pointer_press.js";
 
 export function useSelectionSend(propsRef) {
   const sentKey = useRef("");
-  const pressed = useRef(false);
   const held = useRef(null);
   const send = useCallback((payload) => {
     const key = JSON.stringify(payload);
@@ -16,28 +16,14 @@ export function useSelectionSend(propsRef) {
     const fn = propsRef.current.onSelect;
     if (fn) fn(payload);
   }, [propsRef]);
-  useEffect(() => {
-    const press = () => { pressed.current = true; };
-    const release = () => {
-      pressed.current = false;
-      const payload = held.current;
-      held.current = null;
-      if (payload) send(payload);
-    };
-    // In the capture phase, so that no handler stopping propagation hides a press or a release.
-    const on = [["pointerdown", press], ["pointerup", release], ["pointercancel", release], ["mouseup", release]];
-    on.forEach(([type, fn]) => window.addEventListener(type, fn, true));
-    // The window losing focus mid-press (its release then goes elsewhere). Not in the capture phase, which also
-    // sees every element losing focus, as the node a press lands on takes it.
-    window.addEventListener("blur", release);
-    return () => {
-      on.forEach(([type, fn]) => window.removeEventListener(type, fn, true));
-      window.removeEventListener("blur", release);
-    };
-  }, [send]);
+  useOnRelease(useCallback(() => {
+    const payload = held.current;
+    held.current = null;
+    if (payload) send(payload);
+  }, [send]));
   return useCallback(({ nodes, edges }) => {
     const payload = { nodes: nodes.map((n) => n.id).sort(), edges: edges.map((e) => e.id).sort() };
-    if (pressed.current) held.current = payload;
+    if (isPressed()) held.current = payload;
     else send(payload);
   }, [send]);
 }

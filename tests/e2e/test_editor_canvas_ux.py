@@ -354,3 +354,10 @@ def test_a_pressed_node_is_sent_as_the_selection_once_on_release(server: Server,
     expect(inspector).to_have_attribute("data-node-id", "shout")
     sent = selects[before:]
     assert len(sent) == 1 and '"nodes":["shout"]' in sent[0], sent
+    # The selection, kept in React Flow's store alone during the press, reached the canvas's own state with the
+    # drop: the node stays selected when the state is next given to React Flow (the node's edited params).
+    rev = ui.revision(page)
+    page.get_by_test_id("param-mode").select_option("lower")
+    ui.wait_saved(page, after=rev)
+    expect(wrapper).to_have_class(re.compile(r"\bselected\b"))
+    expect(page.locator('.react-flow__node[data-id="source"]')).not_to_have_class(re.compile(r"\bselected\b"))
