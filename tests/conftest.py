@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 
 # Set before any test module imports the stack: nothing writes to ~/.patchwire, litellm
@@ -16,6 +17,12 @@ os.environ.pop("PATCHWIRE_MODEL_BASES", None)  # tests trust model bases explici
 
 
 import pytest
+
+SESSION_DATA_DIR = os.environ["PATCHWIRE_DATA_DIR"]  # removed when the session finishes
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(SESSION_DATA_DIR, ignore_errors=True)
 
 
 @pytest.fixture

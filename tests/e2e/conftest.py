@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ class Servers:
         self._stack: contextlib.ExitStack | None = None
         self.name: str | None = None
         self.current: Server | None = None
+        self.made_dirs: list[Path] = []  # data directories the servers made (removed when the pool closes)
 
     def get(self, name: str, env: dict[str, str] | None = None) -> Server:
         if self.name != name or self.current is None:
@@ -63,6 +65,8 @@ class Servers:
         # The default server's fresh data directory gets the demo knowledge base (the RAG template's).
         demo_kb = name == "default" and data_dir is None
         self.current = self._stack.enter_context(run_server(env, data_dir=data_dir, demo_kb=demo_kb))
+        if data_dir is None:
+            self.made_dirs.append(self.current.data_dir)
         self.name = name
         return self.current
 
@@ -85,6 +89,8 @@ def servers() -> Iterator[Servers]:
         yield pool
     finally:
         pool.close()
+        for path in pool.made_dirs:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
