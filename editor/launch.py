@@ -3,8 +3,8 @@ something that goes into it changed (see editor/frontend_build.py and editor/sin
 
 Reflex still compiles the pages on every start (under its own lock on `.web`; the app is imported to serve
 anyway), then calls `build.setup_frontend_prod`, which this module replaces: write env.json for one port,
-hash the compiled tree, and run Reflex's bundler only for a key that has no kept build. The server then
-mounts that key's build. Usage: `python -m editor.launch --frontend-port 3000 --backend-host 127.0.0.1`.
+patch React Flow (editor/react_flow_patch.py), hash the compiled tree, and run Reflex's bundler only for a key
+that has no kept build. The server then mounts that key's build. Usage: `python -m editor.launch --frontend-port 3000 --backend-host 127.0.0.1`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import frontend_build, single_port
+from . import frontend_build, react_flow_patch, single_port
 
 __all__ = ["main"]
 
@@ -37,7 +37,8 @@ def setup_frontend_reused(root: Path) -> None:
     web_dir = prerequisites.get_web_dir()
     _write_one_port_frontend(web_dir)
     with frontend_build.build_lock(web_dir):
-        key = frontend_build.build_key(web_dir, _tool_versions(), os.environ)
+        tools = {**_tool_versions(), "react-flow-patch": react_flow_patch.apply(web_dir)}
+        key = frontend_build.build_key(web_dir, tools, os.environ)
         kept = frontend_build.kept_build(web_dir, key)
         if kept is not None:
             frontend_build.mark_used(kept)

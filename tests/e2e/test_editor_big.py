@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from editor import react_flow_patch
 from runtime.testing.specs import layered_spec
 
 from . import runs, ui
@@ -64,6 +65,16 @@ FAR_BODIES = """() => {
     edgeRoots: svgs.filter((s) => { const c = getComputedStyle(s).contain; return c.includes("layout") && c.includes("size")
       && getComputedStyle(s).top === "0px" && getComputedStyle(s).left === "0px"; }).length,
   }; }"""
+
+# Each drawn edge's path, by edge id.
+EDGE_PATHS = """() => Object.fromEntries([...document.querySelectorAll(".react-flow__edge")].map((g) =>
+  [g.getAttribute("data-id"), g.querySelector("path.react-flow__edge-path").getAttribute("d")]))"""
+
+# Whether a script the page loaded contains `mark`.
+SCRIPTS_WITH = """async (mark) => { const urls = performance.getEntriesByType("resource").map((r) => r.name)
+  .filter((u) => new URL(u).pathname.endsWith(".js"));
+  for (const u of urls) if ((await (await fetch(u)).text()).includes(mark)) return true;
+  return false; }"""
 
 DRAWN = """() => ({nodes: document.querySelectorAll(".react-flow__node").length,
   hidden: [...document.querySelectorAll(".react-flow__node")].filter((n) => n.style.visibility === "hidden").length,
@@ -127,6 +138,10 @@ def test_1000_nodes_all_visible_zoomed_out_and_a_drag_is_saved(big_server: Serve
 
     node_id = "n15_20"
     before = page.evaluate(f"window.__patchwire.rf.getNode('{node_id}').position")
+    paths_before = page.evaluate(EDGE_PATHS)
+    touching = set(page.evaluate(f"""window.__patchwire.rf.getEdges()
+        .filter((e) => e.source === '{node_id}' || e.target === '{node_id}').map((e) => e.id)"""))
+    assert touching and len(paths_before) == BIG["edges"]
     zoom = page.evaluate("window.__patchwire.rf.getZoom()")
     box = ui.node_box(page, node_id)
     rev = ui.revision(page)
@@ -139,6 +154,18 @@ def test_1000_nodes_all_visible_zoomed_out_and_a_drag_is_saved(big_server: Serve
     moved = (after["x"] - before["x"]) * zoom, (after["y"] - before["y"]) * zoom  # screen px (the first step starts it)
     assert 30 < moved[0] <= 61 and 15 < moved[1] <= 31, (before, after, zoom)
     assert _drawn(page)["nodes"] == BIG["nodes"]
+    # The moved node's edges follow it and no other edge moved (React Flow's edges keep their last position
+    # while their nodes are unchanged: editor/react_flow_patch.py); an undo from the server brings them back.
+    paths = page.evaluate(EDGE_PATHS)
+    assert {e for e in paths if paths[e] != paths_before[e]} == touching
+    assert page.evaluate(SCRIPTS_WITH, react_flow_patch.MARK), "the page's scripts lack the React Flow patch"
+    rev = ui.revision(page)
+    page.get_by_test_id("undo-button").click()
+    ui.wait_saved(page, after=rev)
+    page.wait_for_function(f"""() => {{ const p = window.__patchwire.rf.getNode('{node_id}').position;
+        return p.x === {before['x']} && p.y === {before['y']}; }}""")
+    page.wait_for_function(f"""(want) => {{ const now = ({EDGE_PATHS})();
+        return Object.keys(want).every((e) => now[e] === want[e]); }}""", arg=paths_before)
 
     # Far out a node shows a breakpoint dot only while it has one (F9 on the node the drag selected).
     page.keyboard.press("F9")
