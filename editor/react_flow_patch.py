@@ -98,21 +98,36 @@ def patched_text(text: str) -> str:
 
 
 def apply(web_dir: Path) -> str:
-    """Patch the installed React Flow in `web_dir` (idempotent); what went into the build, for its key."""
+    """Patch the installed React Flow in `web_dir`; what went into the build, for its key.
+
+    The file as installed is kept beside it (`index.js.patchwire-orig`) and each start patches that copy, so
+    a changed patch applies to the original, not on top of the patch before it.
+    """
     package = json.loads((web_dir / PACKAGE / "package.json").read_text())
     version = package.get("version")
     if version != PINNED:
         _say(f"React Flow {version} is installed; the edge patch is for {PINNED}: the canvas runs unpatched")
         return f"unpatched-{version}"
     path = web_dir / FILE
-    text = path.read_text()
-    if MARK not in text:
-        # A new file, not a write into this one: bun links installed files to its cache, which other
-        # checkouts share.
-        fresh = path.with_name(path.name + ".patchwire-tmp")
-        fresh.write_text(patched_text(text))
-        os.replace(fresh, path)
+    original = path.with_name(path.name + ".patchwire-orig")
+    if not original.exists():
+        text = path.read_text()
+        if MARK in text:
+            raise RuntimeError(f"{path} is patched but its original is gone: delete {web_dir / 'node_modules'} "
+                               "and start again (the packages are reinstalled)")
+        _write_new(original, text)
+    wanted = patched_text(original.read_text())
+    if path.read_text() != wanted:
+        _write_new(path, wanted)
     return patch_id()
+
+
+def _write_new(path: Path, text: str) -> None:
+    """A new file, not a write into an existing one: bun links installed files to its cache, which other
+    checkouts share."""
+    fresh = path.with_name(path.name + ".patchwire-tmp")
+    fresh.write_text(text)
+    os.replace(fresh, path)
 
 
 def _say(message: str) -> None:

@@ -25,7 +25,7 @@ def _web_dir(tmp_path: Path, version: str = patch.PINNED, text: str | None = Non
 
 
 def test_the_patch_is_for_the_version_the_canvas_pins() -> None:
-    assert canvas.XYFLOW_PKG == f"@xyflow/react@{patch.PINNED}", "re-derive editor/react_flow_patch.py for the new pin"
+    assert f"@xyflow/react@{patch.PINNED}" == canvas.XYFLOW_PKG, "re-derive editor/react_flow_patch.py for the new pin"
 
 
 def test_it_patches_once_and_names_itself_for_the_build_key(tmp_path: Path) -> None:
@@ -38,13 +38,31 @@ def test_it_patches_once_and_names_itself_for_the_build_key(tmp_path: Path) -> N
     assert patch.apply(web) == label and (web / patch.FILE).read_text() == text  # idempotent
 
 
+def test_a_changed_patch_applies_to_the_original_not_on_top(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    web = _web_dir(tmp_path)
+    installed = (web / patch.FILE).read_text()
+    patch.apply(web)
+    changed = [*patch.EDITS, ("// after\n", "// after, changed\n")]
+    monkeypatch.setattr(patch, "EDITS", changed)
+    assert patch.apply(web) == patch.patch_id()  # a new id: a new build
+    assert (web / patch.FILE).read_text() == patch.patched_text(installed)
+    assert (web / patch.FILE).with_name("index.js.patchwire-orig").read_text() == installed
+
+
+def test_a_patched_file_without_its_original_is_refused(tmp_path: Path) -> None:
+    web = _web_dir(tmp_path)
+    (web / patch.FILE).write_text(patch.patched_text((web / patch.FILE).read_text()))
+    with pytest.raises(RuntimeError, match="is patched but its original is gone: delete .*node_modules"):
+        patch.apply(web)
+
+
 def test_it_replaces_the_file_and_leaves_a_linked_copy_alone(tmp_path: Path) -> None:
     web = _web_dir(tmp_path)
     cached = tmp_path / "bun-cache-index.js"  # bun installs packages as hard links to its cache
     os.link(web / patch.FILE, cached)
     before = cached.read_text()
     patch.apply(web)
-    assert cached.read_text() == before
+    assert cached.read_text() == before  # the kept original is a new file too
     assert patch.MARK in (web / patch.FILE).read_text()
     assert not list((web / patch.FILE).parent.glob("*.patchwire-tmp"))
 
