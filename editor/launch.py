@@ -4,7 +4,8 @@ something that goes into it changed (see editor/frontend_build.py and editor/sin
 Reflex still compiles the pages on every start (under its own lock on `.web`; the app is imported to serve
 anyway), then calls `build.setup_frontend_prod`, which this module replaces: write env.json for one port,
 patch React Flow (editor/react_flow_patch.py), hash the compiled tree, and run Reflex's bundler only for a key
-that has no kept build. The server then mounts that key's build. Usage: `python -m editor.launch --frontend-port 3000 --backend-host 127.0.0.1`.
+that has no kept build. The server then mounts that key's build.
+Usage: `python -m editor.launch --frontend-port 3000 --backend-host 127.0.0.1`.
 """
 
 from __future__ import annotations
