@@ -202,6 +202,11 @@ function FlowInner(props) {
   // Selection changes made while a pointer is pressed (React Flow's on the press that starts a drag), kept in
   // React Flow's store alone until the release, like a drag's positions; then they go to the state.
   const heldSelection = useRef([]);
+  const takeHeld = () => {
+    const held = heldSelection.current;
+    heldSelection.current = [];
+    return held;
+  };
   const routedNodesChange = useMemo(() => {
     const routed = stickies.route(onNodesChange);
     // While a drag moves pipeline nodes, the new positions go to React Flow's store alone: re-rendering the
@@ -219,16 +224,14 @@ function FlowInner(props) {
         storeOnly(changes);
         heldSelection.current.push(...changes);
       } else {
-        const held = heldSelection.current;
-        heldSelection.current = [];
+        const held = takeHeld();
         routed(held.length ? held.concat(changes) : changes);
       }
     };
   }, [stickies.route, onNodesChange, store]);
   // After the release's task: a drag's drop, in it, takes the held changes along (one render, not two).
   useOnRelease(useCallback(() => setTimeout(() => {
-    const held = heldSelection.current;
-    heldSelection.current = [];
+    const held = takeHeld();
     if (held.length) onNodesChange(held);
   }, 0), [onNodesChange]));
   const onEdgesChange = useCallback((changes) => {

@@ -38,7 +38,7 @@ def setup_frontend_reused(root: Path) -> None:
     web_dir = prerequisites.get_web_dir()
     _write_one_port_frontend(web_dir)
     with frontend_build.build_lock(web_dir):
-        tools = {**_tool_versions(), "react-flow-patch": react_flow_patch.apply(web_dir)}
+        tools = {**_tool_versions(), "react-flow-patch": react_flow_patch.apply(web_dir, _say)}
         key = frontend_build.build_key(web_dir, tools, os.environ)
         kept = frontend_build.kept_build(web_dir, key)
         if kept is not None:

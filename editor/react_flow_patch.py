@@ -18,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["PINNED", "MARK", "apply", "patched_text"]
+__all__ = ["PINNED", "MARK", "apply", "patch_id", "patched_text"]
 
 PINNED = "12.12.1"
 PACKAGE = Path("node_modules/@xyflow/react")
@@ -97,8 +98,9 @@ def patched_text(text: str) -> str:
     return text
 
 
-def apply(web_dir: Path) -> str:
-    """Patch the installed React Flow in `web_dir`; what went into the build, for its key.
+def apply(web_dir: Path, say: Callable[[str], None] = print) -> str:
+    """Patch the installed React Flow in `web_dir`; what went into the build, for its key. `say` tells the
+    user when the installed version runs unpatched.
 
     The file as installed is kept beside it (`index.js.patchwire-orig`) and each start patches that copy, so
     a changed patch applies to the original, not on top of the patch before it.
@@ -106,7 +108,7 @@ def apply(web_dir: Path) -> str:
     package = json.loads((web_dir / PACKAGE / "package.json").read_text())
     version = package.get("version")
     if version != PINNED:
-        _say(f"React Flow {version} is installed; the edge patch is for {PINNED}: the canvas runs unpatched")
+        say(f"React Flow {version} is installed; the edge patch is for {PINNED}: the canvas runs unpatched")
         return f"unpatched-{version}"
     path = web_dir / FILE
     original = path.with_name(path.name + ".patchwire-orig")
@@ -128,7 +130,3 @@ def _write_new(path: Path, text: str) -> None:
     fresh = path.with_name(path.name + ".patchwire-tmp")
     fresh.write_text(text)
     os.replace(fresh, path)
-
-
-def _say(message: str) -> None:
-    print(f"==> {message}", flush=True)

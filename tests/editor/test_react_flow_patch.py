@@ -15,12 +15,12 @@ from editor import react_flow_patch as patch
 from editor.components.flow import canvas
 
 
-def _web_dir(tmp_path: Path, version: str = patch.PINNED, text: str | None = None) -> Path:
+def _web_dir(tmp_path: Path, version: str = patch.PINNED) -> Path:
     web = tmp_path / "web"
     (web / patch.FILE).parent.mkdir(parents=True)
     (web / patch.PACKAGE / "package.json").write_text(json.dumps({"name": "@xyflow/react", "version": version}))
     original = "// before\n" + "\n// between\n".join(old for old, _ in patch.EDITS) + "\n// after\n"
-    (web / patch.FILE).write_text(original if text is None else text)
+    (web / patch.FILE).write_text(original)
     return web
 
 
