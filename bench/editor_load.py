@@ -10,9 +10,10 @@ Measures (method as in notes/reflex-react-flow.md):
   zoom 0.75: every node in the DOM visible, edges drawn), then, zoomed out at once to the whole graph,
   -> all nodes visible and every edge path in the DOM (React Flow renders only what is in view), each time
   at the start of the frame after the one that drew it (when that frame is on screen);
-- drag: requestAnimationFrame intervals while a node is dragged with one mouse move per frame (40 moves, as a
-  hand makes them; DRAG_IN_PAGE says why not Playwright's), at an editing zoom (0.8) and with the whole graph
-  in view, and the websocket messages sent meanwhile (only drag-stop goes to Python);
+- drag: requestAnimationFrame intervals while a node is dragged by real mouse events sent at 125 Hz without
+  waiting for the page, as a hand sends them (bench/hand_pointer.py says why neither Playwright's mouse nor
+  in-page events), at an editing zoom (0.8) and with the whole graph in view, and the websocket messages sent
+  meanwhile (only drag-stop goes to Python);
 - bytes per graph edit: every websocket frame the page receives (Playwright's `framereceived`) from the
   edit until its autosave has landed;
 - with `--soak-seconds`: the JS heap (after a forced GC) while edits and runs repeat (bench/editor_soak.py).
@@ -37,6 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from e2e.server import run_server  # noqa: E402
 from editor_soak import soak  # noqa: E402
+from hand_pointer import HandPointer, debugging_args, free_port, hand_pointer  # noqa: E402
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 from playwright.sync_api import TimeoutError as PageTimeout  # noqa: E402
 
@@ -137,45 +139,58 @@ def measure_load(page: Page, url: str, want: dict[str, int], *, reload: bool = F
     return float(page.evaluate("window.__viewAt")), float(page.evaluate("window.__visibleAt"))
 
 
-# One pointer move per frame, as a hand moving the mouse makes (Chromium hands a page at most one coalesced
-# mousemove per frame), sent from inside the page so the rate never depends on the test driver: Playwright's
-# own moves wait for the browser's acknowledgement and arrive every 2-3 frames when the page is busy, which
-# leaves idle frames in between and makes a slow drag look smooth. Each frame's interval therefore includes
-# handling that frame's move; `drawn` counts the frames that showed the node somewhere new.
-DRAG_IN_PAGE = """async ({id, x, y}) => {
+# The drag's frames, recorded in the page while the hand pointer (bench/hand_pointer.py) moves the node: every
+# requestAnimationFrame time (each calls the pointer's binding, which sends the next move), every mousemove the
+# page is handed, and whether each frame showed the node somewhere new. The intervals counted are those from
+# the frame that handled the first move to the one after the last: each includes handling that frame's move.
+FRAMES_START = """(id) => {
   const el = document.querySelector(`.react-flow__node[data-id="${id}"]`);
-  const steps = [...Array(20).keys()].map((i) => i + 1).concat([...Array(20).keys()].map((i) => 19 - i));
-  const at = (k) => ({clientX: x + k * 4, clientY: y + k * 2, bubbles: true, cancelable: true, view: window, buttons: 1});
-  return await new Promise((resolve) => {
-    const frames = []; let last = null, i = 0, drawn = 0, was = el.style.transform;
-    const step = (t) => {
-      if (last !== null) frames.push(t - last);
-      last = t;
-      if (el.style.transform !== was) { drawn++; was = el.style.transform; }
-      if (i < steps.length) { window.dispatchEvent(new MouseEvent("mousemove", at(steps[i++]))); requestAnimationFrame(step); }
-      else { window.dispatchEvent(new MouseEvent("mouseup", {...at(0), buttons: 0})); resolve({frames, drawn}); }
-    };
-    requestAnimationFrame(step);
-  });
+  const rec = window.__dragRec = {times: [], moves: [], drawnAt: [], on: true};
+  let was = el.style.transform;
+  const onMove = () => rec.moves.push(performance.now());
+  window.addEventListener("mousemove", onMove, true);
+  rec.off = () => window.removeEventListener("mousemove", onMove, true);
+  const step = (t) => {
+    rec.times.push(t);
+    if (window.__pwHandFrame) window.__pwHandFrame("");
+    if (el.style.transform !== was) { rec.drawnAt.push(t); was = el.style.transform; }
+    if (rec.on) requestAnimationFrame(step);
+  };
+  requestAnimationFrame(step);
+}"""
+FRAMES_STOP = """() => {
+  const rec = window.__dragRec; rec.on = false; rec.off();
+  if (!rec.moves.length) return {frames: [], drawn: 0, moves: 0};
+  const first = rec.moves[0], last = rec.moves[rec.moves.length - 1];
+  const from = rec.times.findLastIndex((t) => t <= first);
+  const to = rec.times.findIndex((t) => t > last);
+  const times = rec.times.slice(Math.max(from, 0), to < 0 ? undefined : to + 1);
+  const frames = times.slice(1).map((t, i) => t - times[i]);
+  const drawn = rec.drawnAt.filter((t) => t > first && t <= times[times.length - 1]).length;
+  return {frames, drawn, moves: rec.moves.length};
 }"""
 
 
-def drag_frames(page: Page, node_id: str) -> dict[str, Any]:
-    """Frame intervals (ms) while `node_id` is dragged 80 px right and back, one move per frame (40 moves), and
-    what was sent to the server meanwhile."""
+def drag_path(x: float, y: float) -> list[tuple[float, float]]:
+    """The press, then 80 px right and 40 down and back in 40 moves."""
+    return [(x + k * 4, y + k * 2) for k in [0, *range(1, 21), *range(19, -1, -1)]]
+
+
+def drag_frames(page: Page, pointer: HandPointer, node_id: str) -> dict[str, Any]:
+    """Frame intervals (ms) while `node_id` is dragged 80 px right and back by a hand-like pointer (one real
+    mouse move a frame, 40 moves), and what was sent to the server meanwhile."""
     box = page.locator(f'.react-flow__node[data-id="{node_id}"]').bounding_box()
     assert box is not None, f"{node_id} is not on screen"
     page.evaluate("() => { window.__wsMark = window.__ws.length; }")
     x, y = box["x"] + min(20, box["width"] / 2), box["y"] + min(8, box["height"] / 2)
-    page.mouse.move(x, y)
-    page.mouse.down()  # a real press: React Flow selects the node and arms its drag
-    result = page.evaluate(DRAG_IN_PAGE, {"id": node_id, "x": x, "y": y})
-    page.mouse.up()
+    page.evaluate(FRAMES_START, node_id)
+    pointer.drag(drag_path(x, y))  # a real press: React Flow selects the node and arms its drag
     page.wait_for_timeout(300)
+    result = page.evaluate(FRAMES_STOP)
     sent = page.evaluate("() => window.__ws.slice(window.__wsMark).map(m => m.text)")
     other = [s for s in sent if "on_move" not in s and "on_select" not in s and s != "3"]  # "3": Engine.IO's pong
     return {"frames": result["frames"], "drawn": result["drawn"], "other_sent": len(other), "other": other,
-            "move_events": len([s for s in sent if "on_move" in s])}
+            "move_events": len([s for s in sent if "on_move" in s]), "moves": result["moves"]}
 
 
 def load_average() -> str:
@@ -202,12 +217,14 @@ def percentile(values: list[float], q: float) -> float:
 LATE_FRAME_MS = 25.0  # 1.5 intervals of 60 Hz: a frame that missed at least one vsync
 
 
-def report_drags(page: Page, label: str, node_ids: tuple[str, ...]) -> dict[str, float]:
-    drags = [drag_frames(page, node) for node in node_ids]
+def report_drags(page: Page, port: int, url: str, label: str, node_ids: tuple[str, ...]) -> dict[str, float]:
+    with hand_pointer(port, url) as pointer:
+        drags = [drag_frames(page, pointer, node) for node in node_ids]
     frames = [f for d in drags for f in d["frames"]]
     result = {"median": statistics.median(frames), "p99": percentile(frames, 0.99), "max": max(frames),
               "mean": statistics.mean(frames), "late": sum(f > LATE_FRAME_MS for f in frames)}
-    print(f"drag, {label} ({len(node_ids)} drags x 40 moves, one per frame, {len(frames)} frames, the node drawn "
+    print(f"drag, {label} ({len(node_ids)} drags x 40 real mouse moves, one a frame, "
+          f"{sum(d['moves'] for d in drags)} handed to the page, {len(frames)} frames, the node drawn "
           f"somewhere new in {sum(d['drawn'] for d in drags)}, {load_average()}): frame median "
           f"{result['median']:.1f} ms, p99 {result['p99']:.1f} ms, max {result['max']:.1f} ms, mean "
           f"{result['mean']:.1f} ms, {result['late']} late (over one 60 Hz frame); websocket messages "
@@ -272,7 +289,8 @@ def run(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     with run_server(env, data_dir=data_dir) as server, sync_playwright() as p:
         print(f"server ready in {time.perf_counter() - t0:.1f} s (prod build included)")
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        port = free_port()
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS + debugging_args(port))
         url = f"{server.base}/pipelines/{record.id}"
         loads, reloads = [], []
         for attempt in range(args.repeat):
@@ -287,7 +305,7 @@ def run(args: argparse.Namespace) -> None:
                 # the whole graph in view again: the editor's own readable fit may land after the zoom-out above
                 page.evaluate("window.__patchwire.rf.fitView({minZoom: 0.05, padding: 0.02})")
                 page.wait_for_timeout(500)
-                report_drags(page, "whole graph in view", ("n15_20", "n16_30", "n17_40"))
+                report_drags(page, port, page.url, "whole graph in view", ("n15_20", "n16_30", "n17_40"))
             page.context.close()
         for label, runs in (("open", loads), ("reload", reloads)):
             print(f"{want['nodes']} nodes / {want['edges']} edges, {label} ({load_average()}): " + "; ".join(
@@ -307,7 +325,7 @@ def run(args: argparse.Namespace) -> None:
         page.wait_for_timeout(300)
         if os.environ.get("BENCH_SHOT"):
             page.screenshot(path=os.environ["BENCH_SHOT"])
-        report_drags(page, "editing zoom 0.8", ("n1_1", "n2_2", "n1_3"))
+        report_drags(page, port, page.url, "editing zoom 0.8", ("n1_1", "n2_2", "n1_3"))
         report_edits(page, frames, want["nodes"], want["edges"])
         if args.soak_seconds > 0:
             soak(page, args.soak_seconds)

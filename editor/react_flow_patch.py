@@ -1,13 +1,18 @@
-"""A small patch to React Flow's edge wrapper, pinned to one version, applied to `.web/node_modules` before
+"""A patch to React Flow's node and edge wrappers, pinned to one version, applied to `.web/node_modules` before
 the bundler runs (editor/launch.py).
 
-Every mounted edge re-runs its position selector on every store update: the handle lookup, the edge's
-position and z-index, a new object and a shallow compare of it. During a drag the store updates once a
-move, so with 1,300 edges in view most of a move's store update was edges that did not move recomputing
-where they are. The patch keeps each edge's last result while both its nodes (React Flow makes a new
-internal node object whenever a node changes; the position and z it may set in place are compared too) and
-the store settings the result depends on are unchanged. Upstream's fix is open (xyflow/xyflow#5829, in the
-stack #5828-#5832): drop this module once a release has it.
+Every mounted node and edge subscribed to the whole store: a node one selector, an edge three (its edge, the
+default edge options, and its position: the handle lookup, `getEdgePosition`, z-index, a new object and a
+shallow compare). During a drag the store updates once a move, so with 1,000 nodes and 1,300 edges in view
+each move ran ~5,000 selectors through as many React subscriptions, for one node and its few edges that
+changed.
+
+The patch gives each store one listener that checks every mounted node and edge with a few identity compares
+and wakes only those that changed (a node: its internal node, which React Flow replaces whenever the node
+changes, and whether it is a parent; an edge: its edge object, the default edge options, both its nodes, the
+position and z React Flow may set on them in place, and the settings its position depends on). A woken edge
+recomputes its position as before, and re-renders only when the result differs. Upstream's fix is open
+(xyflow/xyflow#5828 and #5829, in the stack #5828-#5832): drop this module once a release has it.
 
 Another version than `PINNED` installed (the pin in editor/components/flow/canvas.py moved) runs
 unpatched, with a warning; tests/editor/test_react_flow_patch.py fails until the patch is re-derived.
@@ -21,19 +26,77 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["PINNED", "MARK", "apply", "patch_id", "patched_text"]
+__all__ = ["PINNED", "MARKS", "apply", "patch_id", "patched_text"]
 
 PINNED = "12.12.1"
 PACKAGE = Path("node_modules/@xyflow/react")
 FILE = PACKAGE / "dist/esm/index.js"  # what the browser build imports (the package's `browser` export)
-MARK = "pwSourceAt"  # a property name: in the patched file and in the minified bundle
+MARKS = ("pwSlots", "pwSourceAt")  # property names: in the patched file and in the minified bundle
 
-_HELPERS = """\
-// Patchwire (editor/react_flow_patch.py): an edge's last position, kept while its ends are unchanged.
-function pwEnds(store, source, target, result) {
+_SLOTS = """\
+// Patchwire (editor/react_flow_patch.py): one store listener wakes only the wrappers whose node or edge changed.
+const pwRegistries = new WeakMap();
+function pwWake(registry) {
+    for (const slot of registry.pwSlots) {
+        const value = slot.read();
+        if (value !== slot.woken) {
+            slot.woken = value;
+            for (const wake of slot.listeners) wake();
+        }
+    }
+}
+// A wrapper's view of the store: `read` returns the same object while what the wrapper shows is unchanged.
+function pwSlot(store, read) {
+    let registry = pwRegistries.get(store);
+    if (!registry) {
+        registry = { pwSlots: new Set(), unsubscribe: null };
+        pwRegistries.set(store, registry);
+    }
+    const slot = { read, woken: undefined, listeners: new Set() };
+    slot.subscribe = (wake) => {
+        slot.listeners.add(wake);
+        if (slot.listeners.size === 1) {
+            slot.woken = read();
+            registry.pwSlots.add(slot);
+            if (!registry.unsubscribe) registry.unsubscribe = store.subscribe(() => pwWake(registry));
+        }
+        return () => {
+            slot.listeners.delete(wake);
+            if (slot.listeners.size > 0) return;
+            registry.pwSlots.delete(slot);
+            if (registry.pwSlots.size === 0 && registry.unsubscribe) {
+                registry.unsubscribe();
+                registry.unsubscribe = null;
+            }
+        };
+    };
+    return slot;
+}
+function usePwNode(store, id) {
+    const slot = useMemo(() => {
+        let last = null;
+        return pwSlot(store, () => {
+            const s = store.getState();
+            const node = s.nodeLookup.get(id);
+            const isParent = s.parentLookup.has(id);
+            if (last !== null && (node === undefined  // removed: unmounted by its renderer next
+                || (last.node === node && last.internals === node.internals && last.isParent === isParent))) {
+                return last;
+            }
+            last = { node, internals: node.internals, isParent };
+            return last;
+        });
+    }, [store, id]);
+    return useSyncExternalStore(slot.subscribe, slot.read);
+}
+"""
+
+_EDGE_SLOT = """\
+// Patchwire (editor/react_flow_patch.py): an edge's ends as its position was last computed from them.
+function pwEnds(store, source, target) {
     return { source, target, pwSourceAt: source.internals.positionAbsolute, pwTargetAt: target.internals.positionAbsolute,
         sourceZ: source.internals.z, targetZ: target.internals.z, connectionMode: store.connectionMode,
-        elevate: store.elevateEdgesOnSelect, zIndexMode: store.zIndexMode, result };
+        elevate: store.elevateEdgesOnSelect, zIndexMode: store.zIndexMode };
 }
 function pwSameEnds(last, store, source, target) {
     return last.source === source && last.target === target
@@ -42,51 +105,134 @@ function pwSameEnds(last, store, source, target) {
         && last.connectionMode === store.connectionMode && last.elevate === store.elevateEdgesOnSelect
         && last.zIndexMode === store.zIndexMode;
 }
+// What EdgeWrapper's position selector computed (React Flow 12.12.1), for `edge` with its default options.
+function pwEdgePosition(store, id, edge, sourceNode, targetNode, onError) {
+    if (!sourceNode || !targetNode) {
+        return nullPosition;
+    }
+    const edgePosition = getEdgePosition({
+        id,
+        sourceNode,
+        targetNode,
+        sourceHandle: edge.sourceHandle || null,
+        targetHandle: edge.targetHandle || null,
+        connectionMode: store.connectionMode,
+        onError,
+    });
+    const zIndex = getElevatedEdgeZIndex({
+        selected: edge.selected,
+        zIndex: edge.zIndex,
+        sourceNode,
+        targetNode,
+        elevateOnSelect: store.elevateEdgesOnSelect,
+        zIndexMode: store.zIndexMode,
+    });
+    return {
+        ...(edgePosition || nullPosition),
+        zIndex,
+    };
+}
+// { edge, defaultEdgeOptions, position }: a new object only when one of them changes.
+function usePwEdge(store, id, onError) {
+    const slot = useMemo(() => {
+        let last = null;
+        let ends = null;
+        const slot = pwSlot(store, () => {
+            const s = store.getState();
+            const raw = s.edgeLookup.get(id);
+            if (raw === undefined && last !== null) {
+                return last;  // removed: unmounted by its renderer next
+            }
+            const options = s.defaultEdgeOptions;
+            const sourceNode = s.nodeLookup.get(raw.source);
+            const targetNode = s.nodeLookup.get(raw.target);
+            const same = last !== null && last.edge === raw && last.defaultEdgeOptions === options;
+            if (same && ends !== null && pwSameEnds(ends, s, sourceNode, targetNode)) {
+                return last;
+            }
+            const position = pwEdgePosition(s, id, options ? { ...options, ...raw } : raw, sourceNode, targetNode, slot.onError);
+            ends = sourceNode && targetNode ? pwEnds(s, sourceNode, targetNode) : null;
+            if (!same || !shallow(last.position, position)) {
+                last = { edge: raw, defaultEdgeOptions: options, position };
+            }
+            return last;
+        });
+        return slot;
+    }, [store, id]);
+    slot.onError = onError;
+    return useSyncExternalStore(slot.subscribe, slot.read);
+}
 """
 
-_DEPS = "[edge.source, edge.target, edge.sourceHandle, edge.targetHandle, edge.selected, edge.zIndex, onError]"
+_OLD_EDGE_POSITION = """\
+    const { zIndex = edge.zIndex, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, } = useStore(useCallback((store) => {
+        const sourceNode = store.nodeLookup.get(edge.source);
+        const targetNode = store.nodeLookup.get(edge.target);
+        if (!sourceNode || !targetNode) {
+            return nullPosition;
+        }
+        const edgePosition = getEdgePosition({
+            id,
+            sourceNode,
+            targetNode,
+            sourceHandle: edge.sourceHandle || null,
+            targetHandle: edge.targetHandle || null,
+            connectionMode: store.connectionMode,
+            onError,
+        });
+        const zIndex = getElevatedEdgeZIndex({
+            selected: edge.selected,
+            zIndex: edge.zIndex,
+            sourceNode,
+            targetNode,
+            elevateOnSelect: store.elevateEdgesOnSelect,
+            zIndexMode: store.zIndexMode,
+        });
+        return {
+            ...(edgePosition || nullPosition),
+            zIndex,
+        };
+    }, [edge.source, edge.target, edge.sourceHandle, edge.targetHandle, edge.selected, edge.zIndex, onError]), shallow);
+"""
 
 # (what 12.12.1 has, what it becomes): each must occur exactly once.
 EDITS: list[tuple[str, str]] = [
-    ("function EdgeWrapper({", _HELPERS + "function EdgeWrapper({"),
+    ("import { createContext, useContext, useMemo, forwardRef, useEffect, useRef, useState, useLayoutEffect, "
+     "useCallback, memo } from 'react';",
+     "import { createContext, useContext, useMemo, forwardRef, useEffect, useRef, useState, useLayoutEffect, "
+     "useCallback, memo, useSyncExternalStore } from 'react';"),
+    ("function NodeWrapper({", _SLOTS + "function NodeWrapper({"),
     ("""\
-targetPosition, } = useStore(useCallback((store) => {
-        const sourceNode = store.nodeLookup.get(edge.source);
-        const targetNode = store.nodeLookup.get(edge.target);
-        if (!sourceNode || !targetNode) {
+    const { node, internals, isParent } = useStore((s) => {
+        const node = s.nodeLookup.get(id);
+        const isParent = s.parentLookup.has(id);
+        return {
+            node,
+            internals: node.internals,
+            isParent,
+        };
+    }, shallow);
 """, """\
-targetPosition, } = useStore(useMemo(() => {
-        let pwLast = null;  // a new selector, and no kept result, whenever the edge itself changes
-        return (store) => {
-        const sourceNode = store.nodeLookup.get(edge.source);
-        const targetNode = store.nodeLookup.get(edge.target);
-        if (pwLast !== null && pwSameEnds(pwLast, store, sourceNode, targetNode)) {
-            return pwLast.result;
-        }
-        if (!sourceNode || !targetNode) {
+    const { node, internals, isParent } = usePwNode(useStoreApi(), id);
 """),
-    (f"""\
-        return {{
-            ...(edgePosition || nullPosition),
-            zIndex,
-        }};
-    }}, {_DEPS}), shallow);
-""", f"""\
-        const result = {{
-            ...(edgePosition || nullPosition),
-            zIndex,
-        }};
-        pwLast = pwEnds(store, sourceNode, targetNode, result);
-        return result;
-        }};
-    }}, {_DEPS}), shallow);
+    ("function EdgeWrapper({", _EDGE_SLOT + "function EdgeWrapper({"),
+    ("""\
+    let edge = useStore((s) => s.edgeLookup.get(id));
+    const defaultEdgeOptions = useStore((s) => s.defaultEdgeOptions);
+""", """\
+    const pwEdge = usePwEdge(useStoreApi(), id, onError);
+    let edge = pwEdge.edge;
+    const defaultEdgeOptions = pwEdge.defaultEdgeOptions;
+"""),
+    (_OLD_EDGE_POSITION, """\
+    const { zIndex = edge.zIndex, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, } = pwEdge.position;
 """),
 ]
 
 
 def patch_id() -> str:
     """Names this patch in the front-end build key: a changed patch is a changed build."""
-    return "edge-memo-" + hashlib.sha256(json.dumps(EDITS).encode()).hexdigest()[:12]
+    return "wrapper-slots-" + hashlib.sha256(json.dumps(EDITS).encode()).hexdigest()[:12]
 
 
 def patched_text(text: str) -> str:
@@ -108,13 +254,13 @@ def apply(web_dir: Path, say: Callable[[str], None] = print) -> str:
     package = json.loads((web_dir / PACKAGE / "package.json").read_text())
     version = package.get("version")
     if version != PINNED:
-        say(f"React Flow {version} is installed; the edge patch is for {PINNED}: the canvas runs unpatched")
+        say(f"React Flow {version} is installed; the store patch is for {PINNED}: the canvas runs unpatched")
         return f"unpatched-{version}"
     path = web_dir / FILE
     original = path.with_name(path.name + ".patchwire-orig")
     if not original.exists():
         text = path.read_text()
-        if MARK in text:
+        if any(mark in text for mark in MARKS):
             raise RuntimeError(f"{path} is patched but its original is gone: delete {web_dir / 'node_modules'} "
                                "and start again (the packages are reinstalled)")
         _write_new(original, text)

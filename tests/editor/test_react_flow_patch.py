@@ -32,8 +32,8 @@ def test_it_patches_once_and_names_itself_for_the_build_key(tmp_path: Path) -> N
     web = _web_dir(tmp_path)
     label = patch.apply(web)
     text = (web / patch.FILE).read_text()
-    assert label == patch.patch_id() and label.startswith("edge-memo-")
-    assert patch.MARK in text and "pwSameEnds(pwLast, store, sourceNode, targetNode)" in text
+    assert label == patch.patch_id() and label.startswith("wrapper-slots-")
+    assert all(mark in text for mark in patch.MARKS) and "usePwNode(useStoreApi(), id)" in text and "= pwEdge.position;" in text
     assert text.startswith("// before\n") and text.endswith("// after\n")
     assert patch.apply(web) == label and (web / patch.FILE).read_text() == text  # idempotent
 
@@ -63,7 +63,7 @@ def test_it_replaces_the_file_and_leaves_a_linked_copy_alone(tmp_path: Path) -> 
     before = cached.read_text()
     patch.apply(web)
     assert cached.read_text() == before  # the kept original is a new file too
-    assert patch.MARK in (web / patch.FILE).read_text()
+    assert all(mark in (web / patch.FILE).read_text() for mark in patch.MARKS)
     assert not list((web / patch.FILE).parent.glob("*.patchwire-tmp"))
 
 
@@ -72,12 +72,12 @@ def test_another_version_runs_unpatched_with_a_warning(tmp_path: Path, capsys: p
     before = (web / patch.FILE).read_text()
     assert patch.apply(web) == "unpatched-12.13.0"
     assert (web / patch.FILE).read_text() == before
-    assert "React Flow 12.13.0 is installed; the edge patch is for 12.12.1" in capsys.readouterr().out
+    assert "React Flow 12.13.0 is installed; the store patch is for 12.12.1" in capsys.readouterr().out
 
 
 def test_an_edit_that_does_not_apply_once_is_named(tmp_path: Path) -> None:
-    first, second, third = (old for old, _ in patch.EDITS)
+    olds = [old for old, _ in patch.EDITS]
     with pytest.raises(ValueError, match="edit 2 matches 0 times"):
-        patch.patched_text(first + third)
+        patch.patched_text("".join(olds[:1] + olds[2:]))
     with pytest.raises(ValueError, match="edit 3 matches 2 times"):
-        patch.patched_text(first + second + third + third)
+        patch.patched_text("".join(olds[:3] + olds[2:]))
