@@ -22,7 +22,7 @@ import { useConnectingStore } from "./connecting.js";
 import { keepGivenHandles, useFarZoom } from "./far_zoom.jsx";
 import { useAllInView } from "./all_in_view.js";
 import { useSelectionSend } from "./selection_send.js";
-import { isPressed, useOnRelease } from "./pointer_press.js";
+import { isPressed, useOnRelease, withPressHeld } from "./pointer_press.js";
 import { NoteActions, StickyNode, isNoteId, useStickyNotes } from "./sticky_note.jsx";
 
 const MIME = "application/x-patchwire-component";
@@ -83,7 +83,9 @@ function FlowInner(props) {
   useLayoutEffect(() => { ctx.issues.set(props.nodeIssues); }, [props.nodeIssues]);
   useLayoutEffect(() => { ctx.meta.set(props.components); }, [props.components]);
   useLayoutEffect(() => { ctx.compat = compatSets(props.compat); }, [props.compat]);
-  useGraphSync(props, ctx, setNodes, setEdges, sigs.current, edgeSigs.current);  // snapshot + patches
+  // Server updates merge into the nodes as the pointer holds them (a drag's positions live in the store alone).
+  const setNodesFromServer = useCallback((update) => setNodes((prev) => update(withPressHeld(prev, store))), [store]);
+  useGraphSync(props, ctx, setNodesFromServer, setEdges, sigs.current, edgeSigs.current);  // snapshot + patches
 
   // Fit the view when Python loads a graph (fit_view_key), once its nodes have been measured. Never
   // for an empty graph: the first node dropped would then re-fit the view and land away from the cursor.

@@ -32,3 +32,20 @@ export function useOnRelease(fn) {
     return () => { onRelease.delete(fn); };
   }, [fn]);
 }
+
+// `nodes` (the canvas's own) with what React Flow's store alone holds while a pointer is pressed laid over them: a
+// drag's positions and the press's selection. A server update landing mid-drag merges into these, so it never gives
+// React Flow the positions the drag began from (the dragged node jumped back there, unselected, for a frame).
+export function withPressHeld(nodes, store) {
+  if (!pressed) return nodes;
+  const live = new Map(store.getState().nodes.map((n) => [n.id, n]));
+  let changed = false;
+  const out = nodes.map((n) => {
+    const held = live.get(n.id);
+    if (!held || (!held.dragging && !!held.selected === !!n.selected)) return n;
+    changed = true;
+    return held.dragging ? { ...n, position: held.position, dragging: true, selected: held.selected }
+      : { ...n, selected: held.selected };
+  });
+  return changed ? out : nodes;
+}

@@ -10,10 +10,10 @@ Measures (method as in notes/reflex-react-flow.md):
   zoom 0.75: every node in the DOM visible, edges drawn), then, zoomed out at once to the whole graph,
   -> all nodes visible and every edge path in the DOM (React Flow renders only what is in view), each time
   at the start of the frame after the one that drew it (when that frame is on screen);
-- drag: requestAnimationFrame intervals while a node is dragged by real mouse events sent at 125 Hz without
-  waiting for the page, as a hand sends them (bench/hand_pointer.py says why neither Playwright's mouse nor
-  in-page events), at an editing zoom (0.8) and with the whole graph in view, and the websocket messages sent
-  meanwhile (only drag-stop goes to Python);
+- drag: requestAnimationFrame intervals while a node is dragged by real mouse events, one a frame, as Chromium
+  hands a page a hand's moves (bench/hand_pointer.py says why neither Playwright's mouse, in-page events nor
+  moves at a fixed rate), at an editing zoom (0.8) and with the whole graph in view, and the websocket messages
+  sent meanwhile (only drag-stop goes to Python);
 - bytes per graph edit: every websocket frame the page receives (Playwright's `framereceived`) from the
   edit until its autosave has landed;
 - with `--soak-seconds`: the JS heap (after a forced GC) while edits and runs repeat (bench/editor_soak.py).

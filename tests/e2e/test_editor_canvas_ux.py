@@ -361,3 +361,50 @@ def test_a_pressed_node_is_sent_as_the_selection_once_on_release(server: Server,
     ui.wait_saved(page, after=rev)
     expect(wrapper).to_have_class(re.compile(r"\bselected\b"))
     expect(page.locator('.react-flow__node[data-id="source"]')).not_to_have_class(re.compile(r"\bselected\b"))
+
+
+def test_a_server_edit_landing_mid_drag_leaves_the_dragged_node_where_the_pointer_has_it(server: Server,
+                                                                                           page: Page) -> None:
+    # A drag's positions and the press's selection live in React Flow's store alone until the release
+    # (assets/flow_canvas.jsx). A graph patch from the server landing mid-drag (here a wire, connected through the
+    # server) gave React Flow the canvas's own nodes again: the node jumped back to where the drag began, unselected.
+    ui.new_empty_pipeline(page, server.base)
+    ui.drop(page, "e2e.source", 40, 100)
+    ui.drop(page, "e2e.shout", 340, 100)
+    ui.wait_saved(page)
+    canvas = page.get_by_test_id("canvas")
+    expect(canvas).to_have_attribute("data-edges", "0")
+    start = ui.node_box(page, "shout")
+    head = ui.node(page, "shout").locator(".pw-node-head").bounding_box()
+    assert head is not None
+    x, y = head["x"] + 20, head["y"] + head["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 8):
+        page.mouse.move(x + step * 6, y + step * 4)
+    wrapper = page.locator('.react-flow__node[data-id="shout"]')
+    expect(wrapper).to_have_class(re.compile(r"\bdragging\b"))
+    page.wait_for_function(f"""() => document.querySelector('.react-flow__node[data-id="shout"]')
+        .getBoundingClientRect().x > {start['x'] + 20}""")
+    held = ui.node_box(page, "shout")
+    revision = ui.revision(page)
+
+    page.evaluate("window.__patchwire.connect({source: 'source', sourceHandle: 'text', target: 'shout', "
+                  "targetHandle: 'text'})")
+    expect(canvas).to_have_attribute("data-edges", "1")  # the server's patch is in the canvas's state
+    page.wait_for_timeout(150)  # and React Flow has been given it, a few frames on
+    now = ui.node_box(page, "shout")
+    assert abs(now["x"] - held["x"]) < 0.5 and abs(now["y"] - held["y"]) < 0.5, (start, held, now)
+    expect(wrapper).to_have_class(re.compile(r"\bselected\b"))
+    expect(wrapper).to_have_class(re.compile(r"\bdragging\b"))
+
+    page.mouse.move(x + 60, y + 40)
+    page.mouse.up()
+    ui.wait_saved(page, after=revision)
+    dropped = _flow_position(page, "shout")
+    expect(wrapper).to_have_class(re.compile(r"\bselected\b"))
+    page.reload()
+    ui.wait_ready(page)
+    page.wait_for_function(FITTED_JS)
+    assert _flow_position(page, "shout") == dropped
+    expect(canvas).to_have_attribute("data-edges", "1")
