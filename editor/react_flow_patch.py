@@ -7,12 +7,22 @@ shallow compare). During a drag the store updates once a move, so with 1,000 nod
 each move ran ~5,000 selectors through as many React subscriptions, for one node and its few edges that
 changed.
 
-The patch gives each store one listener that checks every mounted node and edge with a few identity compares
-and wakes only those that changed (a node: its internal node, which React Flow replaces whenever the node
-changes, and whether it is a parent; an edge: its edge object, the default edge options, both its nodes, the
-position and z React Flow may set on them in place, and the settings its position depends on). A woken edge
+The patch gives each store one listener (keyed by the store's own `subscribe`: `useStoreApi()` hands each
+component a wrapper object of its own, and a registry keyed by that object had been one listener per wrapper).
+An update of the nodes alone, as each move of a drag is, checks only the nodes it gave React Flow new objects
+for and the edges at them; any other update checks every mounted node and edge with a few identity compares
+(a node: its internal node, which React Flow replaces whenever the node changes, and whether it is a parent; an
+edge: its edge object, the default edge options, both its nodes, the position and z React Flow may set on them
+in place, and the settings its position depends on), and wakes only those that changed. A woken edge
 recomputes its position as before, and re-renders only when the result differs. Upstream's fix is open
 (xyflow/xyflow#5828 and #5829, in the stack #5828-#5832): drop this module once a release has it.
+
+The node and edge lists render their wrappers in keyed chunks of 32 (an id stays in its chunk while it is
+listed; ids new to the list go to the last chunk): React re-renders a woken wrapper by walking down to it and
+cloning or checking every sibling of each fiber on the way, and with 1,000 nodes or 1,300 edges as siblings of
+one another that walk was a third of a move's JavaScript. The chunks keep the list's order until ids leave and
+come back (a pan with `onlyRenderVisibleElements`), which can change which of two overlapping nodes of the same
+z-index is on top.
 
 Another version than `PINNED` installed (the pin in editor/components/flow/canvas.py moved) runs
 unpatched, with a warning; tests/editor/test_react_flow_patch.py fails until the patch is re-derived.
@@ -26,143 +36,15 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from .react_flow_patch_js import EDGE_SLOT as _EDGE_SLOT
+from .react_flow_patch_js import SLOTS as _SLOTS
+
 __all__ = ["PINNED", "MARKS", "apply", "patch_id", "patched_text"]
 
 PINNED = "12.12.1"
 PACKAGE = Path("node_modules/@xyflow/react")
 FILE = PACKAGE / "dist/esm/index.js"  # what the browser build imports (the package's `browser` export)
 MARKS = ("pwSlots", "pwSourceAt")  # property names: in the patched file and in the minified bundle
-
-_SLOTS = """\
-// Patchwire (editor/react_flow_patch.py): one store listener wakes only the wrappers whose node or edge changed.
-const pwRegistries = new WeakMap();
-function pwWake(registry) {
-    for (const slot of registry.pwSlots) {
-        const value = slot.read();
-        if (value !== slot.woken) {
-            slot.woken = value;
-            for (const wake of slot.listeners) wake();
-        }
-    }
-}
-// A wrapper's view of the store: `read` returns the same object while what the wrapper shows is unchanged.
-function pwSlot(store, read) {
-    let registry = pwRegistries.get(store);
-    if (!registry) {
-        registry = { pwSlots: new Set(), unsubscribe: null };
-        pwRegistries.set(store, registry);
-    }
-    const slot = { read, woken: undefined, listeners: new Set() };
-    slot.subscribe = (wake) => {
-        slot.listeners.add(wake);
-        if (slot.listeners.size === 1) {
-            slot.woken = read();
-            registry.pwSlots.add(slot);
-            if (!registry.unsubscribe) registry.unsubscribe = store.subscribe(() => pwWake(registry));
-        }
-        return () => {
-            slot.listeners.delete(wake);
-            if (slot.listeners.size > 0) return;
-            registry.pwSlots.delete(slot);
-            if (registry.pwSlots.size === 0 && registry.unsubscribe) {
-                registry.unsubscribe();
-                registry.unsubscribe = null;
-            }
-        };
-    };
-    return slot;
-}
-function usePwNode(store, id) {
-    const slot = useMemo(() => {
-        let last = null;
-        return pwSlot(store, () => {
-            const s = store.getState();
-            const node = s.nodeLookup.get(id);
-            const isParent = s.parentLookup.has(id);
-            if (last !== null && (node === undefined  // removed: unmounted by its renderer next
-                || (last.node === node && last.internals === node.internals && last.isParent === isParent))) {
-                return last;
-            }
-            last = { node, internals: node.internals, isParent };
-            return last;
-        });
-    }, [store, id]);
-    return useSyncExternalStore(slot.subscribe, slot.read);
-}
-"""
-
-_EDGE_SLOT = """\
-// Patchwire (editor/react_flow_patch.py): an edge's ends as its position was last computed from them.
-function pwEnds(store, source, target) {
-    return { source, target, pwSourceAt: source.internals.positionAbsolute, pwTargetAt: target.internals.positionAbsolute,
-        sourceZ: source.internals.z, targetZ: target.internals.z, connectionMode: store.connectionMode,
-        elevate: store.elevateEdgesOnSelect, zIndexMode: store.zIndexMode };
-}
-function pwSameEnds(last, store, source, target) {
-    return last.source === source && last.target === target
-        && last.pwSourceAt === source.internals.positionAbsolute && last.pwTargetAt === target.internals.positionAbsolute
-        && last.sourceZ === source.internals.z && last.targetZ === target.internals.z
-        && last.connectionMode === store.connectionMode && last.elevate === store.elevateEdgesOnSelect
-        && last.zIndexMode === store.zIndexMode;
-}
-// What EdgeWrapper's position selector computed (React Flow 12.12.1), for `edge` with its default options.
-function pwEdgePosition(store, id, edge, sourceNode, targetNode, onError) {
-    if (!sourceNode || !targetNode) {
-        return nullPosition;
-    }
-    const edgePosition = getEdgePosition({
-        id,
-        sourceNode,
-        targetNode,
-        sourceHandle: edge.sourceHandle || null,
-        targetHandle: edge.targetHandle || null,
-        connectionMode: store.connectionMode,
-        onError,
-    });
-    const zIndex = getElevatedEdgeZIndex({
-        selected: edge.selected,
-        zIndex: edge.zIndex,
-        sourceNode,
-        targetNode,
-        elevateOnSelect: store.elevateEdgesOnSelect,
-        zIndexMode: store.zIndexMode,
-    });
-    return {
-        ...(edgePosition || nullPosition),
-        zIndex,
-    };
-}
-// { edge, defaultEdgeOptions, position }: a new object only when one of them changes.
-function usePwEdge(store, id, onError) {
-    const slot = useMemo(() => {
-        let last = null;
-        let ends = null;
-        const slot = pwSlot(store, () => {
-            const s = store.getState();
-            const raw = s.edgeLookup.get(id);
-            if (raw === undefined && last !== null) {
-                return last;  // removed: unmounted by its renderer next
-            }
-            const options = s.defaultEdgeOptions;
-            const sourceNode = s.nodeLookup.get(raw.source);
-            const targetNode = s.nodeLookup.get(raw.target);
-            const same = last !== null && last.edge === raw && last.defaultEdgeOptions === options;
-            if (same && ends !== null && pwSameEnds(ends, s, sourceNode, targetNode)) {
-                return last;
-            }
-            const position = pwEdgePosition(s, id, options ? { ...options, ...raw } : raw, sourceNode, targetNode, slot.onError);
-            ends = sourceNode && targetNode ? pwEnds(s, sourceNode, targetNode) : null;
-            if (!same || !shallow(last.position, position)) {
-                last = { edge: raw, defaultEdgeOptions: options, position };
-            }
-            return last;
-        });
-        return slot;
-    }, [store, id]);
-    slot.onError = onError;
-    return useSyncExternalStore(slot.subscribe, slot.read);
-}
-"""
 
 _OLD_EDGE_POSITION = """\
     const { zIndex = edge.zIndex, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, } = useStore(useCallback((store) => {
@@ -226,6 +108,24 @@ EDITS: list[tuple[str, str]] = [
 """),
     (_OLD_EDGE_POSITION, """\
     const { zIndex = edge.zIndex, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, } = pwEdge.position;
+"""),
+    ("""\
+    const nodeIds = useVisibleNodeIds(props.onlyRenderVisibleElements);
+    const resizeObserver = useResizeObserver();
+    return (jsx("div", { className: "react-flow__nodes", style: containerStyle, children: nodeIds.map((nodeId) => {
+""", """\
+    const nodeIds = useVisibleNodeIds(props.onlyRenderVisibleElements);
+    const pwNodeChunks = usePwChunks(nodeIds);
+    const resizeObserver = useResizeObserver();
+    return (jsx("div", { className: "react-flow__nodes", style: containerStyle, children: pwChunked(pwNodeChunks, (nodeId) => {
+"""),
+    ("""\
+    const edgeIds = useVisibleEdgeIds(onlyRenderVisibleElements);
+    return (jsxs("div", { className: "react-flow__edges", children: [jsx(MarkerDefinitions$1, { defaultColor: defaultMarkerColor, rfId: rfId }), edgeIds.map((id) => {
+""", """\
+    const edgeIds = useVisibleEdgeIds(onlyRenderVisibleElements);
+    const pwEdgeChunks = usePwChunks(edgeIds);
+    return (jsxs("div", { className: "react-flow__edges", children: [jsx(MarkerDefinitions$1, { defaultColor: defaultMarkerColor, rfId: rfId }), pwChunked(pwEdgeChunks, (id) => {
 """),
 ]
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,94 @@ def test_an_edit_that_does_not_apply_once_is_named(tmp_path: Path) -> None:
         patch.patched_text("".join(olds[:1] + olds[2:]))
     with pytest.raises(ValueError, match="edit 3 matches 2 times"):
         patch.patched_text("".join(olds[:3] + olds[2:]))
+
+
+# The slot registry (patch._SLOTS up to its React hooks) against a zustand-shaped store, in Node: which slots an
+# update makes read the store. A read counts and returns the store's value for its key (new value: woken).
+WAKES_JS = """
+const calls = [];
+let state = {nodes: [], parentLookup: new Map(), transform: [0, 0, 1], values: {}};
+const listeners = new Set();
+const store = {getState: () => state, subscribe: (fn) => { listeners.add(fn); return () => listeners.delete(fn); }};
+function set(partial) { const prev = state; state = {...state, ...partial}; listeners.forEach((fn) => fn(state, prev)); }
+function slot(name, nodeIds) {
+  const api = {getState: store.getState, subscribe: store.subscribe};  // as useStoreApi() gives each component
+  const s = pwSlot(api, () => { calls.push(name); return state.values[name]; }, nodeIds);
+  s.wakes = 0;
+  s.unsubscribe = s.subscribe(() => { s.wakes += 1; });
+  return s;
+}
+const node = (id) => ({id});
+set({nodes: ["a", "b", "c"].map(node)});
+const a = slot("a", ["a"]), b = slot("b", ["b"]), c = slot("c", ["c"]), ab = slot("ab", ["a", "b"]);
+const take = () => calls.splice(0).sort().join(",");
+take();
+const out = {listenersMounted: listeners.size};
+set({nodes: [state.nodes[0], node("b"), state.nodes[2]], values: state.values}); out.moveB = take();
+set({nodes: [state.nodes[0], node("b"), state.nodes[2]], nodesInitialized: true}); out.moveBAgain = take();
+set({transform: [1, 0, 1]}); out.otherKey = take();
+set({nodes: [node("c"), state.nodes[1], state.nodes[0]]}); out.reordered = take();
+set({nodes: [...state.nodes, node("d")]}); out.added = take();
+state.parentLookup.set("a", new Map([["b", {}]]));
+set({nodes: state.nodes.map((n) => n.id === "b" ? node("b") : n)}); out.withParent = take();
+state.parentLookup.clear();
+ab.nodeIds = ["a", "c"];  // its edge reconnected: the next full check re-indexes it
+set({transform: [2, 0, 1]}); take();
+set({nodes: state.nodes.map((n) => n.id === "c" ? node("c") : n)}); out.movedNewEnd = take();
+set({nodes: state.nodes.map((n) => n.id === "b" ? node("b") : n)}); out.movedOldEnd = take();
+set({values: {c: 1}}); out.cWakes = c.wakes; out.aWakes = a.wakes; take();
+c.unsubscribe();
+set({nodes: state.nodes.map((n) => n.id === "c" ? node("c") : n)}); out.afterUnsubscribe = take();
+b.unsubscribe(); a.unsubscribe(); ab.unsubscribe();
+out.listeners = listeners.size;
+console.log(JSON.stringify(out));
+"""
+
+
+def test_an_update_of_nodes_alone_checks_only_the_slots_at_those_nodes() -> None:
+    node = shutil.which("node")
+    assert node, "Node.js is installed by scripts/setup.sh (bun comes from the npm registry)"
+    registry = patch._SLOTS[:patch._SLOTS.index("function usePwNode(")]
+    result = subprocess.run([node, "-e", registry + WAKES_JS], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["moveB"] == "ab,b" and out["moveBAgain"] == "ab,b"  # a drag's move: the node and its edge
+    for update in ("otherKey", "reordered", "added", "withParent"):  # anything else checks them all
+        assert out[update] == "a,ab,b,c", (update, out[update])
+    assert out["movedNewEnd"] == "ab,c" and out["movedOldEnd"] == "b"
+    assert out["cWakes"] == 1 and out["aWakes"] == 0  # a slot wakes its wrapper only when its value is new
+    assert out["afterUnsubscribe"] == "ab"  # c's wrapper unmounted: never read again (its edge still is)
+    assert out["listenersMounted"] == 1 and out["listeners"] == 0  # one store listener while any slot is mounted
+
+
+# The lists' chunks (patch._SLOTS's usePwChunks) with React's hooks as one component's: which chunk each id is in
+# as the list changes.
+CHUNKS_JS = """
+const ref = {current: null};
+const useRef = () => ref, useMemo = (fn) => fn();
+const ids = (from, to) => Array.from({length: to - from}, (_, i) => "n" + (from + i));
+const shape = (chunks) => chunks.map((c) => [c.key, c.ids[0], c.ids.length]);
+const out = {};
+out.first = shape(usePwChunks(ids(0, 70)));
+out.removed = shape(usePwChunks(ids(0, 70).filter((id) => id !== "n3" && id !== "n40")));
+out.added = shape(usePwChunks([...ids(0, 70).filter((id) => id !== "n3"), ...ids(70, 100)]));
+out.back = usePwChunks(["n3", ...ids(0, 100)]).map((c) => c.ids.includes("n3") ? c.key : null).filter((k) => k !== null);
+out.empty = shape(usePwChunks([]));
+console.log(JSON.stringify(out));
+"""
+
+
+def test_the_lists_render_in_chunks_an_id_keeps_while_it_is_listed() -> None:
+    node = shutil.which("node")
+    assert node, "Node.js is installed by scripts/setup.sh (bun comes from the npm registry)"
+    start = patch._SLOTS.index("const PW_CHUNK")
+    chunks = patch._SLOTS[start:patch._SLOTS.index("function pwChunked(")]
+    result = subprocess.run([node, "-e", chunks + CHUNKS_JS], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["first"] == [[0, "n0", 32], [1, "n32", 32], [2, "n64", 6]]
+    assert out["removed"] == [[0, "n0", 31], [1, "n32", 31], [2, "n64", 6]]  # the others stay where they were
+    # n40 listed again and 30 ids new to the list: the last chunk fills up, then a new one
+    assert out["added"] == [[0, "n0", 31], [1, "n32", 31], [2, "n64", 32], [3, "n95", 5]]
+    assert out["back"] == [3]  # an id listed again is new to the list: the last chunk with room
+    assert out["empty"] == []
