@@ -2,7 +2,7 @@
 (`scripts/run.sh`), in headless Chromium.
 
     .venv/bin/python bench/editor_load.py [--nodes 1000 --edges 1300] [--repeat 3] [--soak-seconds 600]
-                                          [--screenshot docs/editor.png]
+                                          [--cpu-slowdown 2] [--screenshot docs/editor.png]
 
 Measures (method as in notes/reflex-react-flow.md):
 - load (an in-page MutationObserver + requestAnimationFrame check), on first open and on a tab reload:
@@ -276,6 +276,19 @@ def report_edits(page: Page, frames: Frames, n_nodes: int, n_edges: int) -> None
               f"(largest {max(sizes) / 1024:.2f} KB; autosave status frames included)")
 
 
+SLOWING: list[Any] = []
+
+
+def slowed(page: Page, rate: float) -> Page:
+    """`page` with its CPU slowed `rate` times (DevTools' `Emulation.setCPUThrottlingRate`): a slower machine, or
+    this shared host in its slow hours, without waiting for one."""
+    if rate > 1:
+        session = page.context.new_cdp_session(page)
+        session.send("Emulation.setCPUThrottlingRate", {"rate": rate})
+        SLOWING.append(session)  # kept while the page lives: it holds the setting
+    return page
+
+
 def run(args: argparse.Namespace) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="patchwire-bench-"))
     os.environ["PATCHWIRE_DATA_DIR"] = str(data_dir)
@@ -288,13 +301,14 @@ def run(args: argparse.Namespace) -> None:
     env = {"PATCHWIRE_PLUGINS": "runtime.testing.components"}
     t0 = time.perf_counter()
     with run_server(env, data_dir=data_dir) as server, sync_playwright() as p:
-        print(f"server ready in {time.perf_counter() - t0:.1f} s (prod build included)")
+        print(f"server ready in {time.perf_counter() - t0:.1f} s (prod build included)"
+              + (f"; each page's CPU slowed {args.cpu_slowdown:g}x" if args.cpu_slowdown > 1 else ""))
         port = free_port()
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS + debugging_args(port))
         url = f"{server.base}/pipelines/{record.id}"
         loads, reloads = [], []
         for attempt in range(args.repeat):
-            page = browser.new_context(viewport=WHOLE_GRAPH_VIEWPORT).new_page()
+            page = slowed(browser.new_context(viewport=WHOLE_GRAPH_VIEWPORT).new_page(), args.cpu_slowdown)
             page.add_init_script(WS_RECORDER)
             loads.append(measure_load(page, url, want))
             wait_ready(page)
@@ -314,7 +328,7 @@ def run(args: argparse.Namespace) -> None:
                     ("then zoomed out -> all visible", [r[1] - r[0] for r in runs]),
                     ("navigation -> all visible", [r[1] for r in runs]))))
 
-        page = browser.new_context(viewport=EDITING_VIEWPORT).new_page()
+        page = slowed(browser.new_context(viewport=EDITING_VIEWPORT).new_page(), args.cpu_slowdown)
         page.add_init_script(WS_RECORDER)
         frames = Frames(page)
         measure_load(page, url, {"nodes": 1, "edges": 1, "total": want["nodes"]})
@@ -362,6 +376,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--soak-seconds", type=float, default=0,
                         help="repeat edits and runs this long, sampling the JS heap (the issue asks for 600)")
+    parser.add_argument("--cpu-slowdown", type=float, default=1.0,
+                        help="slow each measured page's CPU this many times (DevTools' CPU throttling)")
     parser.add_argument("--screenshot", default="")
     run(parser.parse_args())
 
