@@ -37,6 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .react_flow_patch_js import EDGE_SLOT as _EDGE_SLOT
+from .react_flow_patch_js import OLD_EDGE_POSITION as _OLD_EDGE_POSITION
 from .react_flow_patch_js import SLOTS as _SLOTS
 
 __all__ = ["PINNED", "MARKS", "apply", "patch_id", "patched_text"]
@@ -45,37 +46,6 @@ PINNED = "12.12.1"
 PACKAGE = Path("node_modules/@xyflow/react")
 FILE = PACKAGE / "dist/esm/index.js"  # what the browser build imports (the package's `browser` export)
 MARKS = ("pwSlots", "pwSourceAt")  # property names: in the patched file and in the minified bundle
-
-_OLD_EDGE_POSITION = """\
-    const { zIndex = edge.zIndex, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, } = useStore(useCallback((store) => {
-        const sourceNode = store.nodeLookup.get(edge.source);
-        const targetNode = store.nodeLookup.get(edge.target);
-        if (!sourceNode || !targetNode) {
-            return nullPosition;
-        }
-        const edgePosition = getEdgePosition({
-            id,
-            sourceNode,
-            targetNode,
-            sourceHandle: edge.sourceHandle || null,
-            targetHandle: edge.targetHandle || null,
-            connectionMode: store.connectionMode,
-            onError,
-        });
-        const zIndex = getElevatedEdgeZIndex({
-            selected: edge.selected,
-            zIndex: edge.zIndex,
-            sourceNode,
-            targetNode,
-            elevateOnSelect: store.elevateEdgesOnSelect,
-            zIndexMode: store.zIndexMode,
-        });
-        return {
-            ...(edgePosition || nullPosition),
-            zIndex,
-        };
-    }, [edge.source, edge.target, edge.sourceHandle, edge.targetHandle, edge.selected, edge.zIndex, onError]), shallow);
-"""
 
 # (what 12.12.1 has, what it becomes): each must occur exactly once.
 EDITS: list[tuple[str, str]] = [

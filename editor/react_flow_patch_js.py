@@ -166,6 +166,47 @@ function usePwNode(store, id) {
 }
 """
 
+OLD_EDGE_POSITION = """\
+    const { zIndex = edge.zIndex, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, } = useStore(useCallback((store) => {
+        const sourceNode = store.nodeLookup.get(edge.source);
+        const targetNode = store.nodeLookup.get(edge.target);
+        if (!sourceNode || !targetNode) {
+            return nullPosition;
+        }
+        const edgePosition = getEdgePosition({
+            id,
+            sourceNode,
+            targetNode,
+            sourceHandle: edge.sourceHandle || null,
+            targetHandle: edge.targetHandle || null,
+            connectionMode: store.connectionMode,
+            onError,
+        });
+        const zIndex = getElevatedEdgeZIndex({
+            selected: edge.selected,
+            zIndex: edge.zIndex,
+            sourceNode,
+            targetNode,
+            elevateOnSelect: store.elevateEdgesOnSelect,
+            zIndexMode: store.zIndexMode,
+        });
+        return {
+            ...(edgePosition || nullPosition),
+            zIndex,
+        };
+    }, [edge.source, edge.target, edge.sourceHandle, edge.targetHandle, edge.selected, edge.zIndex, onError]), shallow);
+"""
+
+
+def _selector_body(old: str) -> str:
+    """The body of the position selector in `old`, after its two node lookups, one level out: pwEdgePosition runs
+    upstream's own code, given the nodes."""
+    lines = old.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if "const targetNode = " in line) + 1
+    end = next(i for i, line in enumerate(lines) if line.startswith("    }, [edge.source"))
+    return "".join(line[4:] for line in lines[start:end])
+
+
 EDGE_SLOT = """\
 // Patchwire (editor/react_flow_patch.py): an edge's ends as its position was last computed from them.
 function pwEnds(store, source, target) {
@@ -182,31 +223,7 @@ function pwSameEnds(last, store, source, target) {
 }
 // What EdgeWrapper's position selector computed (React Flow 12.12.1), for `edge` with its default options.
 function pwEdgePosition(store, id, edge, sourceNode, targetNode, onError) {
-    if (!sourceNode || !targetNode) {
-        return nullPosition;
-    }
-    const edgePosition = getEdgePosition({
-        id,
-        sourceNode,
-        targetNode,
-        sourceHandle: edge.sourceHandle || null,
-        targetHandle: edge.targetHandle || null,
-        connectionMode: store.connectionMode,
-        onError,
-    });
-    const zIndex = getElevatedEdgeZIndex({
-        selected: edge.selected,
-        zIndex: edge.zIndex,
-        sourceNode,
-        targetNode,
-        elevateOnSelect: store.elevateEdgesOnSelect,
-        zIndexMode: store.zIndexMode,
-    });
-    return {
-        ...(edgePosition || nullPosition),
-        zIndex,
-    };
-}
+""" + _selector_body(OLD_EDGE_POSITION) + """}
 // { edge, defaultEdgeOptions, position }: a new object only when one of them changes.
 function usePwEdge(store, id, onError) {
     const slot = useMemo(() => {

@@ -324,6 +324,19 @@ def test_a_dragged_node_follows_the_pointer_and_drags_a_selected_note_along(serv
     assert _flow_position(page, node_id) == node_after and _flow_position(page, "note:1") == note_after
 
 
+def _press_and_move(page: Page, node_id: str) -> tuple[float, float]:
+    """Press the node's head and move 42 px right and 21 down in seven moves, the pointer still pressed; where the
+    press was."""
+    head = ui.node(page, node_id).locator(".pw-node-head").bounding_box()
+    assert head is not None
+    x, y = head["x"] + 20, head["y"] + head["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 8):
+        page.mouse.move(x + step * 6, y + step * 3)
+    return x, y
+
+
 def test_a_pressed_node_is_sent_as_the_selection_once_on_release(server: Server, page: Page) -> None:
     # React Flow selects a node on the press that starts its drag; the server's inspector update for it made the
     # drag's first frames its slowest, so the selection goes to Python on release (assets/selection_send.js).
@@ -336,13 +349,7 @@ def test_a_pressed_node_is_sent_as_the_selection_once_on_release(server: Server,
     inspector = page.get_by_test_id("inspector")
     before = len(selects)
 
-    head = ui.node(page, "shout").locator(".pw-node-head").bounding_box()
-    assert head is not None
-    x, y = head["x"] + 20, head["y"] + head["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down()
-    for step in range(1, 8):
-        page.mouse.move(x + step * 6, y + step * 3)
+    x, y = _press_and_move(page, "shout")
     wrapper = page.locator('.react-flow__node[data-id="shout"]')
     expect(wrapper).to_have_class(re.compile(r"\bselected\b"))  # on the canvas, selected at once
     expect(wrapper).to_have_class(re.compile(r"\bdragging\b"))
@@ -375,13 +382,7 @@ def test_a_server_edit_landing_mid_drag_leaves_the_dragged_node_where_the_pointe
     canvas = page.get_by_test_id("canvas")
     expect(canvas).to_have_attribute("data-edges", "0")
     start = ui.node_box(page, "shout")
-    head = ui.node(page, "shout").locator(".pw-node-head").bounding_box()
-    assert head is not None
-    x, y = head["x"] + 20, head["y"] + head["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down()
-    for step in range(1, 8):
-        page.mouse.move(x + step * 6, y + step * 4)
+    x, y = _press_and_move(page, "shout")
     wrapper = page.locator('.react-flow__node[data-id="shout"]')
     expect(wrapper).to_have_class(re.compile(r"\bdragging\b"))
     page.wait_for_function(f"""() => document.querySelector('.react-flow__node[data-id="shout"]')
