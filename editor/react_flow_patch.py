@@ -14,10 +14,11 @@ for and the edges at them; any other update checks every mounted node and edge w
 (a node: its internal node, which React Flow replaces whenever the node changes, and whether it is a parent; an
 edge: its edge object, the default edge options, both its nodes, the position and z React Flow may set on them
 in place, and the settings its position depends on), and wakes only those that changed. A woken edge
-recomputes its position as before, and re-renders only when the result differs. Upstream's fix is open
+recomputes its position as before, and re-renders only when the result differs. The minimap's nodes (one
+selector each, shown while part of the graph is out of view) read their boxes through slots too. Upstream's fix is open
 (xyflow/xyflow#5828 and #5829, in the stack #5828-#5832): drop this module once a release has it.
 
-The node and edge lists render their wrappers in keyed chunks of 32 (an id stays in its chunk while it is
+The node, edge and minimap lists render their wrappers in keyed chunks of 32 (an id stays in its chunk while it is
 listed; ids new to the list go to the last chunk): React re-renders a woken wrapper by walking down to it and
 cloning or checking every sibling of each fiber on the way, and with 1,000 nodes or 1,300 edges as siblings of
 one another that walk was a third of a move's JavaScript. The chunks keep the list's order until ids leave and
@@ -37,7 +38,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .react_flow_patch_js import EDGE_SLOT as _EDGE_SLOT
+from .react_flow_patch_js import MINIMAP_SLOT as _MINIMAP_SLOT
 from .react_flow_patch_js import OLD_EDGE_POSITION as _OLD_EDGE_POSITION
+from .react_flow_patch_js import OLD_MINIMAP_NODE as _OLD_MINIMAP_NODE
 from .react_flow_patch_js import SLOTS as _SLOTS
 
 __all__ = ["PINNED", "MARKS", "apply", "patch_id", "patched_text"]
@@ -97,6 +100,12 @@ EDITS: list[tuple[str, str]] = [
     const pwEdgeChunks = usePwChunks(edgeIds);
     return (jsxs("div", { className: "react-flow__edges", children: [jsx(MarkerDefinitions$1, { defaultColor: defaultMarkerColor, rfId: rfId }), pwChunked(pwEdgeChunks, (id) => {
 """),
+    ("function NodeComponentWrapperInner({", _MINIMAP_SLOT + "function NodeComponentWrapperInner({"),
+    (_OLD_MINIMAP_NODE, """\
+    const { node, x, y, width, height } = usePwMiniMapNode(useStoreApi(), id);
+"""),
+    ("    return (jsx(Fragment, { children: nodeIds.map((nodeId) => (\n",
+     "    return (jsx(Fragment, { children: pwChunked(usePwChunks(nodeIds), (nodeId) => (\n"),
 ]
 
 

@@ -258,3 +258,53 @@ function usePwEdge(store, id, onError) {
     return useSyncExternalStore(slot.subscribe, slot.read);
 }
 """
+
+OLD_MINIMAP_NODE = """\
+    const { node, x, y, width, height } = useStore((s) => {
+        const node = s.nodeLookup.get(id);
+        if (!node) {
+            return { node: undefined, x: 0, y: 0, width: 0, height: 0 };
+        }
+        const userNode = node.internals.userNode;
+        const { x, y } = node.internals.positionAbsolute;
+        const { width, height } = getNodeDimensions(userNode);
+        return {
+            node: userNode,
+            x,
+            y,
+            width,
+            height,
+        };
+    }, shallow);
+"""
+
+MINIMAP_SLOT = """\
+// Patchwire (editor/react_flow_patch.py): a minimap node's box, through a slot like a node's (one store listener).
+function usePwMiniMapNode(store, id) {
+    const slot = useMemo(() => {
+        let last = null;
+        let seenNode = null;
+        let seenInternals = null;
+        return pwSlot(store, () => {
+            const node = store.getState().nodeLookup.get(id);
+            if (last !== null && node === seenNode && (!node || node.internals === seenInternals)) {
+                return last;
+            }
+            seenNode = node;
+            seenInternals = node ? node.internals : null;
+            let box = { node: undefined, x: 0, y: 0, width: 0, height: 0 };
+            if (node) {
+                const userNode = node.internals.userNode;
+                const { x, y } = node.internals.positionAbsolute;
+                const { width, height } = getNodeDimensions(userNode);
+                box = { node: userNode, x, y, width, height };
+            }
+            if (last === null || !shallow(last, box)) {
+                last = box;
+            }
+            return last;
+        }, [id]);
+    }, [store, id]);
+    return useSyncExternalStore(slot.subscribe, slot.read);
+}
+"""
