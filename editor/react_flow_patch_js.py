@@ -198,12 +198,12 @@ OLD_EDGE_POSITION = """\
 """
 
 
-def _selector_body(old: str) -> str:
-    """The body of the position selector in `old`, after its two node lookups, one level out: pwEdgePosition runs
-    upstream's own code, given the nodes."""
+def _selector_body(old: str, after: str, until: str) -> str:
+    """The body of the selector in `old` between the line holding `after` and the one starting with `until`,
+    one level out: the patch's functions run upstream's own code."""
     lines = old.splitlines(keepends=True)
-    start = next(i for i, line in enumerate(lines) if "const targetNode = " in line) + 1
-    end = next(i for i, line in enumerate(lines) if line.startswith("    }, [edge.source"))
+    start = next(i for i, line in enumerate(lines) if after in line) + 1
+    end = next(i for i, line in enumerate(lines) if line.startswith(until))
     return "".join(line[4:] for line in lines[start:end])
 
 
@@ -223,7 +223,7 @@ function pwSameEnds(last, store, source, target) {
 }
 // What EdgeWrapper's position selector computed (React Flow 12.12.1), for `edge` with its default options.
 function pwEdgePosition(store, id, edge, sourceNode, targetNode, onError) {
-""" + _selector_body(OLD_EDGE_POSITION) + """}
+""" + _selector_body(OLD_EDGE_POSITION, "const targetNode = ", "    }, [edge.source") + """}
 // { edge, defaultEdgeOptions, position }: a new object only when one of them changes.
 function usePwEdge(store, id, onError) {
     const slot = useMemo(() => {
@@ -279,26 +279,24 @@ OLD_MINIMAP_NODE = """\
 """
 
 MINIMAP_SLOT = """\
-// Patchwire (editor/react_flow_patch.py): a minimap node's box, through a slot like a node's (one store listener).
+// Patchwire (editor/react_flow_patch.py): what a minimap node's selector computed (React Flow 12.12.1), and the
+// box through a slot like a node's (one store listener), new only when the node or its internals are.
+function pwMiniMapBox(s, id) {
+""" + _selector_body(OLD_MINIMAP_NODE, "useStore((s) => {", "    }, shallow);") + """}
 function usePwMiniMapNode(store, id) {
     const slot = useMemo(() => {
         let last = null;
         let seenNode = null;
         let seenInternals = null;
         return pwSlot(store, () => {
-            const node = store.getState().nodeLookup.get(id);
+            const s = store.getState();
+            const node = s.nodeLookup.get(id);
             if (last !== null && node === seenNode && (!node || node.internals === seenInternals)) {
                 return last;
             }
             seenNode = node;
             seenInternals = node ? node.internals : null;
-            let box = { node: undefined, x: 0, y: 0, width: 0, height: 0 };
-            if (node) {
-                const userNode = node.internals.userNode;
-                const { x, y } = node.internals.positionAbsolute;
-                const { width, height } = getNodeDimensions(userNode);
-                box = { node: userNode, x, y, width, height };
-            }
+            const box = pwMiniMapBox(s, id);
             if (last === null || !shallow(last, box)) {
                 last = box;
             }

@@ -5,7 +5,13 @@ from __future__ import annotations
 from playwright.sync_api import Locator, Page, expect
 
 __all__ = ["open_app", "create_from_dialog", "new_empty_pipeline", "drop", "node", "handle", "wire", "drag_wire", "wait_saved", "toast",
-           "edges", "select_node", "show_node", "node_box", "pipeline_id", "revision"]
+           "edges", "select_node", "show_node", "node_box", "pipeline_id", "revision", "ZOOM_JS", "FITTED_JS"]
+
+
+# The canvas viewport's zoom, and whether a fit has moved it from React Flow's initial transform.
+ZOOM_JS = "() => new DOMMatrix(getComputedStyle(document.querySelector('.react-flow__viewport')).transform).a"
+FITTED_JS = ("() => { const v = document.querySelector('.react-flow__viewport');"
+             " return !!v && getComputedStyle(v).transform !== 'matrix(1, 0, 0, 1, 0, 0)'; }")
 
 
 def wait_ready(page: Page) -> None:
